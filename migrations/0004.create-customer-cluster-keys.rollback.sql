@@ -1,0 +1,1 @@
+DROP TABLE omni_identity.customer_cluster_keys;

@@ -1,0 +1,1 @@
+DROP TABLE omni_identity.key_blocklist;

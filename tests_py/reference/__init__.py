@@ -1,0 +1,1 @@
+"""The rules of omni-identity stated once in Python; the SQL is compared against them."""

@@ -1,0 +1,52 @@
+-- Function privileges, applied by every migrate after the functions and in the same
+-- transaction, so no function is ever committed executable by PUBLIC.
+--
+-- omni_identity_admin (jobs, migrations) may execute every function of the package.
+-- omni_identity_app may execute the public API below and, because every function is
+-- SECURITY INVOKER (the caller needs EXECUTE on each function a call reaches), the
+-- package functions the public API calls, found by following schema-qualified calls
+-- `omni_identity.<name>(` in the bodies. The cross-tenant jobs (backfill_customer_hash,
+-- reconcile_merges) are not in the list: they run as omni_identity_admin.
+-- Names not (yet) defined are skipped, so the file applies at any stage of the package.
+REVOKE ALL ON ALL ROUTINES IN SCHEMA omni_identity FROM PUBLIC;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA omni_identity FROM omni_identity_app;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA omni_identity TO omni_identity_admin;
+
+DO $grants$
+DECLARE
+    -- The public API of the application role.
+    c_public_api CONSTANT text[] := ARRAY[
+        'normalize_email', 'normalize_phone', 'normalize_document', 'normalize_name',
+        'identifier_sha256',
+        'resolve_customer_cluster', 'current_cluster',
+        'ingest_sales',
+        'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2',
+        'customer_report', 'customer_report_v1', 'customer_report_v2',
+        'compare_customer_reports',
+        'set_flag', 'get_flag', 'flag_enabled'];
+    v_granted  oid[] := '{}';
+    v_frontier oid[];
+    v_fn       regprocedure;
+BEGIN
+    SELECT coalesce(array_agg(p.oid), '{}') INTO v_frontier
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'omni_identity'::regnamespace
+       AND p.proname = ANY (c_public_api);
+
+    -- Transitive closure of the calls, breadth first.
+    WHILE cardinality(v_frontier) > 0 LOOP
+        v_granted := v_granted || v_frontier;
+        SELECT coalesce(array_agg(DISTINCT callee.oid), '{}') INTO v_frontier
+          FROM pg_catalog.pg_proc caller
+          JOIN pg_catalog.pg_proc callee
+            ON callee.pronamespace = 'omni_identity'::regnamespace
+           AND caller.prosrc ~ ('omni_identity\.' || callee.proname || '\s*\(')
+         WHERE caller.oid = ANY (v_frontier)
+           AND NOT callee.oid = ANY (v_granted);
+    END LOOP;
+
+    FOREACH v_fn IN ARRAY v_granted::regprocedure[] LOOP
+        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO omni_identity_app', v_fn);
+    END LOOP;
+END;
+$grants$;

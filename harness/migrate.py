@@ -7,6 +7,7 @@ function may call one defined in a later file; ``functions/grants.sql`` comes la
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -27,11 +28,17 @@ def function_files(root: Path | None = None) -> list[Path]:
     return files + ([grants] if grants.exists() else [])
 
 
+@contextmanager
 def _backend(dsn: str):
+    """yoyo's backend, its connection closed afterwards (a template database must have none)."""
     try:
-        return get_backend(yoyo_url(dsn))
+        backend = get_backend(yoyo_url(dsn))
     except psycopg.OperationalError as exc:
-        raise HarnessError(f"cannot connect to the database: {str(exc).strip().splitlines()[0]}") from None
+        raise HarnessError(f"cannot connect to the database: {_first_line(exc)}") from None
+    try:
+        yield backend
+    finally:
+        backend.connection.close()
 
 
 def apply_functions(dsn: str) -> int:
@@ -50,10 +57,9 @@ def apply_functions(dsn: str) -> int:
 
 def migrate(dsn: str) -> tuple[int, int]:
     """Returns (migrations applied, function files applied)."""
-    backend = _backend(dsn)
     migrations = read_migrations(str(paths.MIGRATIONS))
     try:
-        with backend.lock():
+        with _backend(dsn) as backend, backend.lock():
             pending = backend.to_apply(migrations)
             try:
                 backend.apply_migrations(pending)
@@ -65,9 +71,8 @@ def migrate(dsn: str) -> tuple[int, int]:
 
 
 def rollback(dsn: str, all_: bool = False) -> int:
-    backend = _backend(dsn)
     migrations = read_migrations(str(paths.MIGRATIONS))
-    with backend.lock():
+    with _backend(dsn) as backend, backend.lock():
         applied = backend.to_rollback(migrations)
         if not all_:
             applied = applied[:1]

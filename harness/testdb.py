@@ -15,7 +15,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness import migrate, paths
-from harness.dsn import connect
+from harness.dsn import as_uri, connect
 from harness.errors import HarnessError
 
 
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     except (HarnessError, psycopg.Error) as exc:
         print(f"omni-identity: error: {exc}", file=sys.stderr)
         return 1
-    print(dsn)
+    print(as_uri(dsn))
     return 0
 
 

@@ -1,0 +1,145 @@
+"""Migrations: file names, up -> down -> up, idempotent migrate, an older omni_sales
+kept intact, the Citus key rule, and the committed schema snapshot."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import migrate, paths, snapshot
+
+NAME = re.compile(r"^(\d{4})\.(create|add|index|enable|grant|alter|seed|drop)(-[a-z0-9]+)+(\.rollback)?\.sql$")
+
+
+def forward_migrations() -> list:
+    return sorted(p for p in paths.MIGRATIONS.glob("*.sql") if not p.name.endswith(".rollback.sql"))
+
+
+def test_migration_files_are_named_and_paired():
+    files = sorted(paths.MIGRATIONS.iterdir())
+    assert files, "no migrations found"
+    for f in files:
+        assert NAME.match(f.name), f"{f.name} is not NNNN.<verb>-<object>[.rollback].sql"
+    forward = forward_migrations()
+    ids = [f.name[:4] for f in forward]
+    assert len(ids) == len(set(ids)), "two migrations share a number"
+    known = {f.stem for f in forward}
+    for f in forward:
+        assert f.with_name(f.stem + ".rollback.sql").exists(), f"{f.name} has no rollback"
+        text = f.read_text()
+        deps = re.findall(r"^-- depends:\s*(.+)$", text, re.M)
+        if f.name.startswith("0001."):
+            continue
+        assert deps, f"{f.name} has no '-- depends:' line"
+        for dep in deps[0].split():
+            assert dep in known, f"{f.name} depends on unknown {dep}"
+    for f in paths.MIGRATIONS.glob("*.rollback.sql"):
+        assert f.with_name(f.name.replace(".rollback.sql", ".sql")).exists(), f"{f.name} rolls back nothing"
+
+
+def test_concurrent_indexes_are_alone_and_non_transactional():
+    for f in forward_migrations():
+        text = f.read_text()
+        code = re.sub(r"--[^\n]*", "", text)
+        if re.search(r"\bINDEX\s+CONCURRENTLY\b", code):
+            assert "-- transactional: false" in text, f"{f.name}: CONCURRENTLY needs '-- transactional: false'"
+            statements = [s for s in code.split(";") if s.strip()]
+            assert len(statements) == 1, f"{f.name}: a CONCURRENTLY migration holds one statement"
+
+
+def test_up_down_up(empty_db):
+    first = migrate.migrate(empty_db.dsn)
+    assert first[0] == len(forward_migrations())
+    built = snapshot.dump(empty_db.dsn)
+    assert migrate.migrate(empty_db.dsn)[0] == 0, "a second migrate applied something"
+
+    assert migrate.rollback(empty_db.dsn, all_=True) == len(forward_migrations())
+    assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'omni_identity'") == 0
+    assert empty_db.scalar("SELECT to_regclass('public.omni_sales')") is None
+
+    migrate.migrate(empty_db.dsn)
+    assert snapshot.dump(empty_db.dsn) == built
+
+
+def test_rollback_one_step(empty_db):
+    migrate.migrate(empty_db.dsn)
+    assert migrate.rollback(empty_db.dsn) == 1
+    assert migrate.migrate(empty_db.dsn)[0] == 1
+
+
+LEGACY = """
+CREATE TABLE public.omni_sales (
+    id bigserial PRIMARY KEY,
+    shop_id text NOT NULL,
+    gateway text NOT NULL DEFAULT '',
+    external_id text NOT NULL,
+    buyer_email text, buyer_phone text, buyer_name text, buyer_document text,
+    product_id text, status text, amount numeric(14,2), currency char(3),
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX legacy_buyer_email_idx ON public.omni_sales (buyer_email);
+INSERT INTO public.omni_sales (shop_id, external_id, buyer_email, amount, currency, created_at)
+SELECT 'shop-' || (g % 7), 'ext-' || g, 'buyer' || g || '@loja.com.br', g, 'BRL', now() - g * interval '1 hour'
+  FROM generate_series(1, 500) g;
+"""
+
+
+def test_legacy_omni_sales_is_kept_and_completed(empty_db):
+    empty_db.execute(LEGACY)
+    before = empty_db.rows("SELECT id, shop_id, external_id, buyer_email, amount FROM public.omni_sales ORDER BY id")
+    filenode = empty_db.scalar("SELECT pg_relation_filenode('public.omni_sales')")
+
+    migrate.migrate(empty_db.dsn)
+
+    after = empty_db.rows("SELECT id, shop_id, external_id, buyer_email, amount FROM public.omni_sales ORDER BY id")
+    assert after == before, "rows changed"
+    assert empty_db.scalar("SELECT pg_relation_filenode('public.omni_sales')") == filenode, "the table was rewritten"
+    assert empty_db.column("SELECT DISTINCT tenant_id FROM public.omni_sales") == ["default"]
+    assert empty_db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NOT NULL") == 0
+    assert empty_db.scalar("SELECT to_regclass('public.legacy_buyer_email_idx')") is not None
+    assert empty_db.scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.omni_sales'::regclass AND contype = 'p'"
+    ) == "PRIMARY KEY (tenant_id, id)"
+    # New rows must name their tenant; the legacy default applied to old rows only.
+    with pytest.raises(Exception, match="tenant_id"):
+        empty_db.execute("INSERT INTO public.omni_sales (shop_id, external_id, created_at) VALUES ('s', 'new', now())")
+
+    migrate.rollback(empty_db.dsn, all_=True)
+    assert empty_db.rows("SELECT id, shop_id, external_id, buyer_email, amount FROM public.omni_sales ORDER BY id") == before
+    assert empty_db.scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.omni_sales'::regclass AND contype = 'p'"
+    ) == "PRIMARY KEY (id)"
+
+
+def test_every_key_starts_with_tenant_id(db):
+    """Citus rule: every PK and unique constraint of the package leads with tenant_id
+    (key_blocklist's global rows, tenant_id NULL, make it a reference table)."""
+    offenders = db.rows(
+        """
+        SELECT c.conrelid::regclass::text, c.conname
+          FROM pg_constraint c
+          JOIN pg_class t ON t.oid = c.conrelid
+          JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE c.contype IN ('p', 'u')
+           AND (n.nspname = 'omni_identity' OR c.conrelid = 'public.omni_sales'::regclass)
+           AND (SELECT attname FROM pg_attribute WHERE attrelid = c.conrelid AND attnum = c.conkey[1]) <> 'tenant_id'
+        """
+    )
+    assert offenders == []
+    tables = db.column(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'omni_identity' AND c.relkind = 'r'
+           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
+        """
+    )
+    assert tables == [], "tables without tenant_id"
+
+
+def test_schema_snapshot_has_not_drifted(pg_server):
+    built = snapshot.build_fresh(pg_server)
+    committed = snapshot.SNAPSHOT.read_text()
+    assert built == committed, (
+        "the schema built from migrations/ and functions/ differs from tests_py/schema_snapshot.sql; "
+        "if the change is intended, run 'make schema-snapshot' and commit the file"
+    )

@@ -17,6 +17,7 @@ from harness.errors import HarnessError
 # Modules that add sub-commands (each has register(subparsers)).
 COMMAND_MODULES = [
     "harness.cmd_db",
+    "harness.cmd_bench",
 ]
 
 

@@ -1,0 +1,58 @@
+-- "All purchases of this customer" (abstractionBuyer v2): email/phone/document select the
+-- live cluster owning all of them (buyer_cluster_aliases) and every sale of it, including
+-- sales still carrying a merged-away alias; name and the other filters stay row filters.
+-- Without a buyer filter it is v1. Each alias is one probe of the (tenant_id,
+-- customer_hash) index with the keyset predicate and the row filters pushed in and at
+-- most p_limit rows kept; the page merges those. A page costs the same at any depth:
+-- it reads the cluster's rows once, never the rows of earlier pages of the tenant.
+CREATE OR REPLACE FUNCTION omni_identity.abstraction_buyer_v2(
+      p_tenant_id text
+    , p_filters   jsonb
+    , p_limit     integer DEFAULT 50
+    , p_after     jsonb   DEFAULT NULL
+) RETURNS SETOF public.omni_sales
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_f       record;
+    v_page    record;
+    v_aliases uuid[];
+BEGIN
+    PERFORM omni_identity.require_tenant(p_tenant_id);
+    SELECT * INTO v_f FROM omni_identity.query_filters(p_filters);
+    SELECT * INTO v_page FROM omni_identity.query_page(p_limit, p_after);
+    IF v_f.matches_none THEN
+        RETURN;
+    END IF;
+    IF NOT v_f.by_buyer THEN
+        RETURN QUERY SELECT * FROM omni_identity.abstraction_buyer_v1(p_tenant_id, p_filters, p_limit, p_after);
+        RETURN;
+    END IF;
+    v_aliases := omni_identity.buyer_cluster_aliases(p_tenant_id, v_f.email, v_f.phone, v_f.document);
+    IF cardinality(v_aliases) = 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT p.*
+      FROM unnest(v_aliases) AS a(cluster_id)
+     CROSS JOIN LATERAL (
+            SELECT s.*
+              FROM public.omni_sales s
+             WHERE s.tenant_id = p_tenant_id
+               AND s.customer_hash = a.cluster_id
+               AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
+               AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
+               AND (v_f.shop_id IS NULL OR s.shop_id = v_f.shop_id)
+               AND (v_f.product_id IS NULL OR s.product_id = v_f.product_id)
+               AND (v_f.status IS NULL OR s.status = v_f.status)
+               AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
+               AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
+             ORDER BY s.created_at DESC, s.id DESC
+             LIMIT p_limit) AS p
+     ORDER BY p.created_at DESC, p.id DESC
+     LIMIT p_limit;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.abstraction_buyer_v2(text, jsonb, integer, jsonb)
+    IS 'Buyer query by customer cluster (and unreconciled aliases) via the customer_hash index; keyset pages.';

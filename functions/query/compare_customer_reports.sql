@@ -1,0 +1,89 @@
+-- Audit the switch from customer_report_v1 to _v2 for the same filters: one
+-- report_divergences row (same run_id, from batch_id_seq) per
+--   v1_customer_split  v1 customer (e-mail) whose sales lie in several v2 clusters,
+--   v2_cluster_joins   v2 cluster whose sales carry several v1 customers (e-mails),
+--   sale_only_in_v1    sale counted by v1 and not by v2 (buyer filters differ in meaning),
+--   sale_only_in_v2    sale counted by v2 and not by v1.
+-- The unidentified rows (no e-mail, no cluster) are not customers: they do not count as
+-- a cluster or an e-mail in the first two kinds. Returns the number of rows written.
+CREATE OR REPLACE FUNCTION omni_identity.compare_customer_reports(
+      p_tenant_id text
+    , p_filters   jsonb DEFAULT '{}'
+) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_f       record;
+    v_aliases uuid[];
+    v_v2_none boolean := false;
+    v_run_id  bigint;
+    v_count   integer;
+BEGIN
+    PERFORM omni_identity.require_tenant(p_tenant_id);
+    SELECT * INTO v_f FROM omni_identity.query_filters(p_filters);
+    v_run_id := nextval('omni_identity.batch_id_seq');
+    IF v_f.matches_none THEN
+        RETURN 0;                       -- both reports are empty
+    END IF;
+    IF v_f.by_buyer THEN
+        v_aliases := omni_identity.buyer_cluster_aliases(p_tenant_id, v_f.email, v_f.phone, v_f.document);
+        v_v2_none := cardinality(v_aliases) = 0;
+    END IF;
+    WITH rows_all AS (
+        -- The row filters both versions share.
+        SELECT s.id, s.buyer_email, s.buyer_phone, s.buyer_document, s.customer_hash
+          FROM public.omni_sales s
+         WHERE s.tenant_id = p_tenant_id
+           AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
+           AND (v_f.shop_id IS NULL OR s.shop_id = v_f.shop_id)
+           AND (v_f.product_id IS NULL OR s.product_id = v_f.product_id)
+           AND (v_f.status IS NULL OR s.status = v_f.status)
+           AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
+           AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
+    ), v1 AS (
+        SELECT r.id, omni_identity.normalize_email(r.buyer_email) AS v1_email
+          FROM rows_all r
+         WHERE (v_f.email IS NULL OR omni_identity.normalize_email(r.buyer_email) = v_f.email)
+           AND (v_f.phone IS NULL OR omni_identity.normalize_phone(r.buyer_phone) = v_f.phone)
+           AND (v_f.document IS NULL OR omni_identity.normalize_document(r.buyer_document) = v_f.document)
+    ), v2 AS (
+        SELECT r.id, coalesce(c.merged_into, c.cluster_id, r.customer_hash) AS live
+          FROM rows_all r
+          LEFT JOIN omni_identity.customer_cluster c
+            ON c.tenant_id = p_tenant_id AND c.cluster_id = r.customer_hash
+         WHERE NOT v_v2_none
+           AND (v_aliases IS NULL OR r.customer_hash = ANY (v_aliases))
+    ), paired AS (
+        SELECT coalesce(v1.id, v2.id) AS id, v1.id IS NOT NULL AS in_v1, v2.id IS NOT NULL AS in_v2,
+               v1.v1_email, v2.live
+          FROM v1 FULL JOIN v2 ON v2.id = v1.id
+    ), divergences AS (
+        SELECT 'v1_customer_split' AS kind, p.v1_email, NULL::uuid AS cluster_id, NULL::bigint AS sale_id,
+               jsonb_build_object('clusters', jsonb_agg(DISTINCT p.live), 'orders', count(*)) AS detail
+          FROM paired p
+         WHERE p.in_v1 AND p.in_v2 AND p.v1_email IS NOT NULL AND p.live IS NOT NULL
+         GROUP BY p.v1_email
+        HAVING count(DISTINCT p.live) > 1
+        UNION ALL
+        SELECT 'v2_cluster_joins', NULL, p.live, NULL,
+               jsonb_build_object('emails', jsonb_agg(DISTINCT p.v1_email), 'orders', count(*))
+          FROM paired p
+         WHERE p.in_v1 AND p.in_v2 AND p.v1_email IS NOT NULL AND p.live IS NOT NULL
+         GROUP BY p.live
+        HAVING count(DISTINCT p.v1_email) > 1
+        UNION ALL
+        SELECT CASE WHEN p.in_v1 THEN 'sale_only_in_v1' ELSE 'sale_only_in_v2' END,
+               p.v1_email, p.live, p.id, '{}'::jsonb
+          FROM paired p
+         WHERE p.in_v1 <> p.in_v2
+    )
+    INSERT INTO omni_identity.report_divergences (tenant_id, run_id, kind, v1_email, cluster_id, sale_id, detail)
+    SELECT p_tenant_id, v_run_id, d.kind, d.v1_email, d.cluster_id, d.sale_id, d.detail
+      FROM divergences d;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.compare_customer_reports(text, jsonb)
+    IS 'Write one report_divergences row per difference between customer_report_v1 and _v2; returns the count.';

@@ -18,6 +18,7 @@ from harness.errors import HarnessError
 COMMAND_MODULES = [
     "harness.cmd_db",
     "harness.cmd_bench",
+    "harness.cmd_query",
 ]
 
 

@@ -1,0 +1,245 @@
+-- Attach the buyer's keys to one live cluster, merging the clusters they already name.
+--
+-- Rules (SPEC §4): e-mail (default form), phone (E.164, region BR) and document are
+-- normalized; values matching key_blocklist are dropped; no key left → NULL. No key known
+-- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
+-- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
+-- record per field: greatest (seen_at, value), values compared COLLATE "C"; the name
+-- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
+-- normalize_name accepts it. A NULL p_seen_at counts as now().
+--
+-- Read-only fast path: one statement probes the ≤ 3 keys and reads their cluster; when
+-- every key is already on that one live cluster and no golden field would change, the
+-- call returns it having written and locked nothing (under READ COMMITTED that is the
+-- state of one snapshot, so the call sits in the serial order at that point).
+--
+-- Locking design (the write path), outermost first:
+--   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
+--       set-based batch writers (ingest_sales, backfill_customer_hash), which take it
+--       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
+--       per-key locks (a batch of thousands of rows never fills the lock table).
+--   L2  pg_advisory_xact_lock(key_lock_key(tenant, type, value)) for the call's ≤ 3 keys,
+--       in ascending lock-key order. Protects the existence of a key row: a key row is
+--       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
+--       calls can never both create a cluster for the same new key, and once held, the set
+--       of the call's keys that exist cannot change (keys are never deleted).
+--   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
+--       one statement. Protects those clusters' merged_into, golden record and key
+--       ownership: keys only move away from a cluster when it is merged, which needs its
+--       row lock. After locking, every row is re-validated (still live: FOR UPDATE under
+--       READ COMMITTED returns the newest version). If a concurrent merge killed one
+--       between the probe and the lock, the attempt — a BEGIN/EXCEPTION subtransaction —
+--       is rolled back, which releases its row and advisory locks, and retried with a
+--       fresh probe. Merged-away rows are never locked-and-held while waiting for others.
+-- Why it cannot deadlock: every call takes L1, then L2 in one global order, then L3 in one
+-- global order, and never takes a lock of an earlier level after one of a later level
+-- (a retry first releases everything it took). Batches take only L1 exclusive before
+-- any row lock. So waits-for edges always go from a lower to a higher lock in one total
+-- order: no cycle. The guarantee is per call in its own transaction (autocommit or one
+-- resolve per transaction); a caller mixing several resolves or its own locks in one
+-- transaction can create a cycle outside this order — that deadlock is caught here
+-- (deadlock_detected rolls back the attempt and retries), so it never reaches the caller
+-- from inside this function either. Callers must use READ COMMITTED (the default): under
+-- REPEATABLE READ the snapshot cannot see the concurrent commits a retry relies on.
+--
+-- Statements per call (beyond inlined SQL normalizers): fast path 1 probe + require_tenant
+-- + ≤ 3 blocklist checks; a new customer adds L1, L2, a probe and one insert.
+CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
+      p_tenant_id text
+    , p_email     text DEFAULT NULL
+    , p_phone     text DEFAULT NULL
+    , p_document  text DEFAULT NULL
+    , p_name      text DEFAULT NULL
+    , p_seen_at   timestamptz DEFAULT now()
+) RETURNS uuid
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_seen_at  timestamptz := coalesce(p_seen_at, now());
+    v_email    text;
+    v_phone    text;
+    v_document text;
+    v_name     text;
+    v_ce       uuid;     -- cluster owning the e-mail key (NULL: key is new)
+    v_cp       uuid;     -- ... the phone key
+    v_cd       uuid;     -- ... the document key
+    v_fast     boolean;
+    v_ids      uuid[];   -- distinct clusters named by the keys, ascending
+    v_locked   uuid[];   -- the same, locked, oldest first
+    v_live     bigint;
+    v_survivor uuid;
+    v_retries  integer := 0;
+BEGIN
+    PERFORM omni_identity.require_tenant(p_tenant_id);
+
+    -- Step 1: normalize, drop blocked values.
+    v_email := omni_identity.normalize_email(p_email);
+    IF v_email IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'email', v_email) THEN
+        v_email := NULL;
+    END IF;
+    v_phone := omni_identity.normalize_phone(p_phone);
+    IF v_phone IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'phone', v_phone) THEN
+        v_phone := NULL;
+    END IF;
+    v_document := omni_identity.normalize_document(p_document);
+    IF v_document IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'document', v_document) THEN
+        v_document := NULL;
+    END IF;
+    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_name := omni_identity.golden_name(p_name);
+
+    -- Fast path: one primary-key probe per key (scalar subqueries: an index probe by
+    -- construction, whatever the statistics), and the owning cluster by primary key.
+    SELECT k.ce, k.cp, k.cd
+         , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
+           AND (v_email IS NULL OR k.ce = c.cluster_id)
+           AND (v_phone IS NULL OR k.cp = c.cluster_id)
+           AND (v_document IS NULL OR k.cd = c.cluster_id)
+           AND (v_email IS NULL
+                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, v_email))
+           AND (v_phone IS NULL
+                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, v_phone))
+           AND (v_document IS NULL
+                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, v_document))
+           AND (v_name IS NULL
+                OR (c.last_buyer_name_at, c.last_buyer_name COLLATE "C") >= (v_seen_at, v_name))
+      INTO v_ce, v_cp, v_cd, v_fast
+      FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+            OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
+      LEFT JOIN omni_identity.customer_cluster c
+        ON c.tenant_id = p_tenant_id AND c.cluster_id = coalesce(k.ce, k.cp, k.cd);
+    IF v_fast THEN
+        RETURN coalesce(v_ce, v_cp, v_cd);
+    END IF;
+
+    -- Write path: one attempt per iteration, each in its own subtransaction.
+    LOOP
+        BEGIN
+            -- L1, then L2 in ascending order.
+            PERFORM pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id));
+            PERFORM pg_catalog.pg_advisory_xact_lock(s.h)
+               FROM (SELECT DISTINCT u.h
+                       FROM unnest(ARRAY[omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
+                                       , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
+                                       , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(h)
+                      WHERE u.h IS NOT NULL
+                      ORDER BY u.h) s;
+
+            -- Probe again, now that no other call can create these keys.
+            SELECT k.ce, k.cp, k.cd
+                 , ARRAY(SELECT DISTINCT u.id FROM unnest(ARRAY[k.ce, k.cp, k.cd]) AS u(id)
+                          WHERE u.id IS NOT NULL ORDER BY u.id)
+              INTO v_ce, v_cp, v_cd, v_ids
+              FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+                         , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                         , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                    OFFSET 0) k;
+
+            IF cardinality(v_ids) = 0 THEN
+                -- No key known: a new cluster with its keys, in one statement.
+                WITH c AS (
+                    INSERT INTO omni_identity.customer_cluster
+                        (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+                         last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+                         created_at, updated_at)
+                    VALUES (p_tenant_id
+                          , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+                          , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+                          , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+                          , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+                          , clock_timestamp(), clock_timestamp())
+                    RETURNING cluster_id
+                ), k AS (
+                    INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+                    SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
+                      FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
+                                  AS v(key_type, key_value)
+                     WHERE v.key_value IS NOT NULL
+                )
+                SELECT c.cluster_id INTO v_survivor FROM c;
+                RETURN v_survivor;
+            END IF;
+
+            -- L3: lock the named clusters in cluster_id order; re-validate.
+            SELECT array_agg(l.cluster_id ORDER BY l.created_at, l.cluster_id)
+                 , count(*) FILTER (WHERE l.merged_into IS NULL)
+              INTO v_locked, v_live
+              FROM (SELECT c.cluster_id, c.created_at, c.merged_into
+                      FROM omni_identity.customer_cluster c
+                     WHERE c.tenant_id = p_tenant_id AND c.cluster_id = ANY (v_ids)
+                     ORDER BY c.cluster_id
+                       FOR UPDATE) l;
+            IF v_live IS DISTINCT FROM cardinality(v_ids)::bigint THEN
+                -- A concurrent merge took one of them: roll this attempt back, retry.
+                RAISE EXCEPTION 'cluster merged concurrently; retrying'
+                    USING ERRCODE = 'OI029', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+            END IF;
+
+            -- Merge into the oldest.
+            v_survivor := v_locked[1];
+            IF cardinality(v_locked) > 1 THEN
+                PERFORM omni_identity.merge_clusters(
+                    p_tenant_id, v_locked[2:], array_fill(v_survivor, ARRAY[cardinality(v_locked) - 1]));
+            END IF;
+
+            -- Attach the keys that were new.
+            IF (v_email IS NOT NULL AND v_ce IS NULL) OR (v_phone IS NOT NULL AND v_cp IS NULL)
+               OR (v_document IS NOT NULL AND v_cd IS NULL) THEN
+                INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+                SELECT p_tenant_id, v.key_type, v.key_value, v_survivor
+                  FROM (VALUES ('email', v_email, v_ce), ('phone', v_phone, v_cp), ('document', v_document, v_cd))
+                           AS v(key_type, key_value, owner)
+                 WHERE v.key_value IS NOT NULL AND v.owner IS NULL;
+            END IF;
+
+            -- Golden record: each field takes this input when (seen_at, value) is greater.
+            UPDATE omni_identity.customer_cluster c
+               SET last_buyer_email = CASE WHEN g.e THEN v_email ELSE c.last_buyer_email END
+                 , last_buyer_email_at = CASE WHEN g.e THEN v_seen_at ELSE c.last_buyer_email_at END
+                 , last_buyer_phone = CASE WHEN g.p THEN v_phone ELSE c.last_buyer_phone END
+                 , last_buyer_phone_at = CASE WHEN g.p THEN v_seen_at ELSE c.last_buyer_phone_at END
+                 , last_buyer_document = CASE WHEN g.d THEN v_document ELSE c.last_buyer_document END
+                 , last_buyer_document_at = CASE WHEN g.d THEN v_seen_at ELSE c.last_buyer_document_at END
+                 , last_buyer_name = CASE WHEN g.n THEN v_name ELSE c.last_buyer_name END
+                 , last_buyer_name_at = CASE WHEN g.n THEN v_seen_at ELSE c.last_buyer_name_at END
+                 , updated_at = now()
+              FROM (SELECT
+                      v_email IS NOT NULL AND (s.last_buyer_email_at IS NULL
+                          OR (v_seen_at, v_email COLLATE "C") > (s.last_buyer_email_at, s.last_buyer_email)) AS e
+                    , v_phone IS NOT NULL AND (s.last_buyer_phone_at IS NULL
+                          OR (v_seen_at, v_phone COLLATE "C") > (s.last_buyer_phone_at, s.last_buyer_phone)) AS p
+                    , v_document IS NOT NULL AND (s.last_buyer_document_at IS NULL
+                          OR (v_seen_at, v_document COLLATE "C") > (s.last_buyer_document_at, s.last_buyer_document)) AS d
+                    , v_name IS NOT NULL AND (s.last_buyer_name_at IS NULL
+                          OR (v_seen_at, v_name COLLATE "C") > (s.last_buyer_name_at, s.last_buyer_name)) AS n
+                      FROM omni_identity.customer_cluster s
+                     WHERE s.tenant_id = p_tenant_id AND s.cluster_id = v_survivor) g
+             WHERE c.tenant_id = p_tenant_id AND c.cluster_id = v_survivor
+               AND (g.e OR g.p OR g.d OR g.n);
+            RETURN v_survivor;
+        EXCEPTION
+            WHEN SQLSTATE 'OI029' OR deadlock_detected THEN
+                v_retries := v_retries + 1;   -- locks of the attempt are released; go again
+            WHEN unique_violation THEN
+                -- Only a writer that bypassed L1/L2 can cause this; retry a few times.
+                v_retries := v_retries + 1;
+                IF v_retries > 10 THEN
+                    RAISE;
+                END IF;
+        END;
+    END LOOP;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.resolve_customer_cluster(text, text, text, text, text, timestamptz)
+    IS 'Resolve one buyer to its live customer cluster; merges clusters the keys join.';

@@ -5,7 +5,9 @@
 -- omni_identity_app may execute the public API below and, because every function is
 -- SECURITY INVOKER (the caller needs EXECUTE on each function a call reaches), the
 -- package functions the public API calls, found by following schema-qualified calls
--- `omni_identity.<name>(` in the bodies. The cross-tenant jobs (backfill_customer_hash,
+-- `omni_identity.<name>(` in the bodies. Trigger functions are roots too: a trigger runs
+-- its function as the role whose statement fired it (they cannot be called directly).
+-- The cross-tenant jobs (backfill_customer_hash,
 -- reconcile_merges) are not in the list: they run as omni_identity_admin.
 -- Names not (yet) defined are skipped, so the file applies at any stage of the package.
 REVOKE ALL ON ALL ROUTINES IN SCHEMA omni_identity FROM PUBLIC;
@@ -31,7 +33,7 @@ BEGIN
     SELECT coalesce(array_agg(p.oid), '{}') INTO v_frontier
       FROM pg_catalog.pg_proc p
      WHERE p.pronamespace = 'omni_identity'::regnamespace
-       AND p.proname = ANY (c_public_api);
+       AND (p.proname = ANY (c_public_api) OR p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype);
 
     -- Transitive closure of the calls, breadth first.
     WHILE cardinality(v_frontier) > 0 LOOP

@@ -46,12 +46,9 @@ DEFAULT_BLOCKLIST: tuple[tuple[str, str, bool], ...] = (
     ("document", "12345678909", False),
 )
 
-# White space for the golden name: Python's str.isspace set plus U+200B and U+FEFF
-# (the same set the e-mail normalizer strips). omni_identity.golden_name uses this class.
-WHITESPACE_CLASS = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
+# White space for the golden name: Python's str.isspace set plus U+200B and U+FEFF (the
+# set the normalizers trim); omni_identity.golden_name embeds the same class.
+WHITESPACE_CLASS = ref.WHITESPACE
 _WS_RUN = re.compile("[" + re.escape(WHITESPACE_CLASS) + "]+")
 
 
@@ -157,8 +154,11 @@ class Model:
     def golden(self, i: int) -> dict | None:
         """The golden record of i's component: {f: value, f_at: seen_at} for every field."""
         comp = self.component_of(i)
-        if comp is None:
-            return None
+        return None if comp is None else self.golden_of(comp)
+
+    def golden_of(self, comp: Iterable[int]) -> dict:
+        """The golden record of a set of inputs (a component from ``components()``)."""
+        comp = list(comp)
         out: dict = {}
         for f in FIELDS:
             best = max(((self._inputs[j]["seen_at"], self._inputs[j]["fields"][f])

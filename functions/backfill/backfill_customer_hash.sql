@@ -1,0 +1,154 @@
+-- One resumable, idempotent, set-based batch of the backfill: clusters up to
+-- p_batch_size sales that have no customer_hash yet, of one tenant or (p_tenant_id NULL,
+-- an admin job) of every tenant, and returns how many sales it processed (0 = done).
+-- The batch is one transaction: killed at any moment, nothing of it stays, and the next
+-- call picks the same sales again.
+--
+-- Checkpoint (why no sale is ever skipped). Identity ids commit out of order: a sale
+-- with a lower id can become visible after the cursor passed its id. So the cursor is
+-- only an optimization, never the definition of "processed":
+--   * a sale is processed when it has a customer_hash, or when it is recorded in
+--     omni_identity.backfill_keyless (examined, no usable key);
+--   * the main pass walks omni_sales_unhashed_idx (customer_hash IS NULL) after the
+--     scope's cursor (backfill_checkpoint, one row per scope: a tenant or '*'), so keyless
+--     sales are never examined twice by it;
+--   * when the main pass finds nothing, a sweep looks for unprocessed sales anywhere in
+--     the scope (customer_hash IS NULL and not in backfill_keyless): exactly the sales
+--     that committed behind the cursor. Only when the sweep finds nothing either does
+--     the call return 0, so a run that reaches 0 has processed every sale committed
+--     before its last call.
+-- Concurrency. The checkpoint row is locked FOR UPDATE first (one backfill per scope at
+-- a time). The sales are picked without locks, then the tenants of the batch are locked
+-- EXCLUSIVE in sorted order (L1, tenant_lock_key, at most 100 tenants per batch), and the
+-- rows are read again under the locks with customer_hash IS NULL re-checked, so a sale
+-- clustered meanwhile by ingest, automatic mode or another backfill scope is left alone.
+-- resolve_customer_cluster calls of those tenants wait for the batch (they hold the
+-- tenant key SHARED), which keeps both correct; no per-row advisory lock is taken.
+CREATE OR REPLACE FUNCTION omni_identity.backfill_customer_hash(
+      p_tenant_id  text    DEFAULT NULL
+    , p_batch_size integer DEFAULT 10000
+) RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c_max_tenants CONSTANT integer := 100;
+    v_started     timestamptz := clock_timestamp();
+    v_scope       text;
+    v_after_t     text;
+    v_after_id    bigint;
+    v_sweep       boolean := false;
+    v_picked      integer;
+    v_tenant      text;
+    v_ids         bigint[];
+    v_last        record;
+    v_result      record;
+BEGIN
+    IF p_tenant_id IS NOT NULL THEN
+        PERFORM omni_identity.require_tenant(p_tenant_id);
+    ELSIF NOT (current_setting('is_superuser') = 'on'
+               OR pg_has_role(current_user, 'omni_identity_admin', 'MEMBER')) THEN
+        RAISE EXCEPTION 'a backfill across tenants needs the omni_identity_admin role'
+            USING ERRCODE = 'OI034', HINT = 'Pass p_tenant_id, or run the job as a member of omni_identity_admin.';
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
+        RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
+            USING ERRCODE = 'OI032', HINT = 'Use a batch size such as 10000.';
+    END IF;
+    PERFORM omni_identity.pipeline_temp_tables();
+    v_scope := coalesce(p_tenant_id, '*');
+
+    INSERT INTO omni_identity.backfill_checkpoint (tenant_id) VALUES (v_scope)
+        ON CONFLICT (tenant_id) DO NOTHING;
+    SELECT c.after_tenant_id, c.after_id INTO v_after_t, v_after_id
+      FROM omni_identity.backfill_checkpoint c
+     WHERE c.tenant_id = v_scope
+       FOR UPDATE;
+
+    TRUNCATE pg_temp.oi_bf_pick;
+
+    -- Main pass: after the cursor, in (tenant_id, id) order.
+    IF p_tenant_id IS NOT NULL THEN
+        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
+        SELECT s.tenant_id, s.id FROM public.omni_sales s
+         WHERE s.tenant_id = p_tenant_id AND s.customer_hash IS NULL AND s.id > v_after_id
+         ORDER BY s.tenant_id, s.id
+         LIMIT p_batch_size;
+    ELSE
+        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
+        SELECT s.tenant_id, s.id FROM public.omni_sales s
+         WHERE s.customer_hash IS NULL AND (s.tenant_id, s.id) > (v_after_t, v_after_id)
+         ORDER BY s.tenant_id, s.id
+         LIMIT p_batch_size;
+    END IF;
+    GET DIAGNOSTICS v_picked = ROW_COUNT;
+
+    -- Sweep: sales that committed behind the cursor.
+    IF v_picked = 0 THEN
+        v_sweep := true;
+        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
+        SELECT s.tenant_id, s.id FROM public.omni_sales s
+         WHERE (p_tenant_id IS NULL OR s.tenant_id = p_tenant_id)
+           AND s.customer_hash IS NULL
+           AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
+                            WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
+         ORDER BY s.tenant_id, s.id
+         LIMIT p_batch_size;
+        GET DIAGNOSTICS v_picked = ROW_COUNT;
+        IF v_picked = 0 THEN
+            RETURN 0;
+        END IF;
+    END IF;
+
+    -- At most c_max_tenants tenants per batch (few locks whatever the tenants' sizes).
+    DELETE FROM pg_temp.oi_bf_pick p
+     WHERE p.tenant_id > (SELECT t.tenant_id
+                            FROM (SELECT DISTINCT q.tenant_id FROM pg_temp.oi_bf_pick q) t
+                           ORDER BY t.tenant_id OFFSET c_max_tenants - 1 LIMIT 1);
+    SELECT count(*) INTO v_picked FROM pg_temp.oi_bf_pick;
+
+    -- L1: exclusive tenant locks in sorted order, before the rows are read again.
+    FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
+        PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
+    END LOOP;
+
+    TRUNCATE pg_temp.oi_cluster_in;
+    FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
+        SELECT array_agg(p.id) INTO v_ids FROM pg_temp.oi_bf_pick p WHERE p.tenant_id = v_tenant;
+        INSERT INTO pg_temp.oi_cluster_in
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+        SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
+               s.buyer_name
+          FROM public.omni_sales s
+         WHERE s.tenant_id = v_tenant AND s.id = ANY (v_ids) AND s.customer_hash IS NULL;
+    END LOOP;
+    ANALYZE pg_temp.oi_cluster_in;
+
+    SELECT * INTO v_result FROM omni_identity.cluster_sales_batch();
+
+    -- Examined sales without a usable key are processed: the sweep skips them.
+    INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id)
+    SELECT s.tenant_id, s.sale_id FROM pg_temp.oi_cl_sale s
+     WHERE s.survivor IS NULL
+     ORDER BY s.tenant_id, s.sale_id
+        ON CONFLICT (tenant_id, sale_id) DO NOTHING;
+
+    IF NOT v_sweep THEN
+        SELECT p.tenant_id, p.id INTO v_last FROM pg_temp.oi_bf_pick p
+         ORDER BY p.tenant_id DESC, p.id DESC LIMIT 1;
+        UPDATE omni_identity.backfill_checkpoint c
+           SET after_tenant_id = v_last.tenant_id, after_id = v_last.id, updated_at = now()
+         WHERE c.tenant_id = v_scope;
+    END IF;
+
+    INSERT INTO omni_identity.batch_metrics
+           (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,
+            merges, started_at, duration)
+    VALUES (v_scope, nextval('omni_identity.batch_id_seq'), 'backfill', v_picked,
+            v_result.clustered, 0, v_result.clusters_created, v_result.merges, v_started,
+            clock_timestamp() - v_started);
+    RETURN v_picked;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.backfill_customer_hash(text, integer)
+    IS 'One set-based, resumable backfill batch of sales without customer_hash (NULL tenant = all tenants); returns rows processed, 0 = done.';

@@ -1,0 +1,148 @@
+-- One ingest batch of one tenant, shared by ingest_sales (jsonb) and the CSV upload:
+-- validates the rows of pg_temp.oi_ingest_stage, records the bad ones in sales_rejects,
+-- upserts the good ones on the idempotency key (tenant_id, shop_id, gateway,
+-- external_id), clusters the sales it inserted or changed with cluster_sales_batch, and
+-- writes one batch_metrics row (job p_job: 'ingest' or 'upload').
+--
+-- Rejects (row kept out, the rest of the batch goes on): a type error found while
+-- staging, shop_id / external_id / created_at missing or blank, created_at not a
+-- date-time, amount not a number or out of range, currency longer than 3 characters, and
+-- an earlier row of the batch with the same idempotency key as a later one (the last
+-- occurrence wins). Invalid identifiers are not rejects: the sale keeps its raw values
+-- and clusters by the keys that normalize.
+--
+-- An upsert that changes nothing (a resend) is neither inserted nor updated and is not
+-- clustered again. An update that changes a buyer column clears customer_hash and
+-- re-clusters the sale with its new identifiers (keys already linked stay linked).
+-- The exclusive tenant lock is taken before the upsert (lock order: tenant, then rows).
+CREATE OR REPLACE FUNCTION omni_identity.ingest_staged_sales(
+      p_tenant_id text
+    , p_job       text
+    , p_batch_id  bigint
+) RETURNS TABLE(inserted integer, updated integer, rejected integer, clustered integer, merges integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_started  timestamptz := clock_timestamp();
+    v_rows_in  integer;
+    v_created  integer;
+BEGIN
+    PERFORM omni_identity.require_tenant(p_tenant_id);
+    IF p_job IS NULL OR p_job NOT IN ('ingest', 'upload') THEN
+        RAISE EXCEPTION 'unknown ingest job %', p_job
+            USING ERRCODE = 'OI033', HINT = 'p_job is ''ingest'' or ''upload''.';
+    END IF;
+    PERFORM omni_identity.pipeline_temp_tables();
+    PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(p_tenant_id));
+
+    SELECT count(*) INTO v_rows_in FROM pg_temp.oi_ingest_stage;
+    ANALYZE pg_temp.oi_ingest_stage;
+
+    -- Validate in one statement; reason NULL = good row.
+    TRUNCATE pg_temp.oi_ingest_checked;
+    INSERT INTO pg_temp.oi_ingest_checked
+    SELECT v.row_no, v.raw,
+           coalesce(v.reason, CASE
+               WHEN v.last_row_no <> v.row_no
+               THEN 'superseded by row ' || v.last_row_no || ' with the same shop_id, gateway and external_id'
+           END),
+           v.shop_id, v.gateway, v.external_id, v.buyer_email, v.buyer_phone, v.buyer_name,
+           v.buyer_document, v.product_id, v.status, v.amount, v.currency, v.created_at
+      FROM (
+        SELECT r.*,
+               max(r.row_no) FILTER (WHERE r.reason IS NULL)
+                   OVER (PARTITION BY r.shop_id, r.gateway, r.external_id) AS last_row_no
+          FROM (
+            SELECT s.row_no, s.raw,
+                   CASE
+                     WHEN s.type_error IS NOT NULL THEN s.type_error
+                     WHEN s.shop_id IS NULL OR btrim(s.shop_id) = '' THEN 'shop_id is missing'
+                     WHEN s.external_id IS NULL OR btrim(s.external_id) = '' THEN 'external_id is missing'
+                     WHEN s.created_at IS NULL OR btrim(s.created_at) = '' THEN 'created_at is missing'
+                     WHEN p.created_at IS NULL
+                          THEN 'created_at is not a valid date-time: ' || left(s.created_at, 60)
+                     WHEN s.amount IS NOT NULL AND btrim(s.amount) <> '' AND p.amount IS NULL
+                          THEN 'amount is not a number in range: ' || left(s.amount, 60)
+                     WHEN length(s.currency) > 3 THEN 'currency is longer than 3 characters'
+                   END AS reason,
+                   s.shop_id, coalesce(s.gateway, '') AS gateway, s.external_id,
+                   s.buyer_email, s.buyer_phone, s.buyer_name, s.buyer_document, s.product_id,
+                   s.status, p.amount, nullif(s.currency, '') AS currency, p.created_at
+              FROM pg_temp.oi_ingest_stage s
+              CROSS JOIN LATERAL (
+                    SELECT omni_identity.parse_sale_timestamp(s.created_at) AS created_at,
+                           omni_identity.parse_sale_amount(s.amount) AS amount) p
+          ) r
+      ) v;
+    ANALYZE pg_temp.oi_ingest_checked;
+
+    INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason)
+    SELECT p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason
+      FROM pg_temp.oi_ingest_checked c
+     WHERE c.reason IS NOT NULL
+     ORDER BY c.row_no;
+    GET DIAGNOSTICS rejected = ROW_COUNT;
+
+    -- Upsert; rows written by this statement are clustered by the batch core, not by
+    -- the automatic-mode trigger.
+    PERFORM set_config('omni_identity.batch_writer', 'on', true);
+    TRUNCATE pg_temp.oi_cluster_in;
+    WITH written AS (
+        INSERT INTO public.omni_sales AS o
+               (tenant_id, shop_id, gateway, external_id, buyer_email, buyer_phone, buyer_name,
+                buyer_document, product_id, status, amount, currency, created_at)
+        SELECT p_tenant_id, c.shop_id, c.gateway, c.external_id, c.buyer_email, c.buyer_phone,
+               c.buyer_name, c.buyer_document, c.product_id, c.status, c.amount, c.currency,
+               c.created_at
+          FROM pg_temp.oi_ingest_checked c
+         WHERE c.reason IS NULL
+         ORDER BY c.row_no
+        ON CONFLICT (tenant_id, shop_id, gateway, external_id) DO UPDATE
+           SET buyer_email = EXCLUDED.buyer_email, buyer_phone = EXCLUDED.buyer_phone,
+               buyer_name = EXCLUDED.buyer_name, buyer_document = EXCLUDED.buyer_document,
+               product_id = EXCLUDED.product_id, status = EXCLUDED.status,
+               amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+               created_at = EXCLUDED.created_at,
+               customer_hash = CASE
+                   WHEN (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
+                        IS DISTINCT FROM
+                        (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                         EXCLUDED.buyer_document, EXCLUDED.created_at)
+                   THEN NULL ELSE o.customer_hash END
+         WHERE (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.product_id,
+                o.status, o.amount, o.currency, o.created_at)
+               IS DISTINCT FROM
+               (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                EXCLUDED.buyer_document, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount,
+                EXCLUDED.currency, EXCLUDED.created_at)
+        RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
+                  o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert
+    ), counted AS (
+        SELECT count(*) FILTER (WHERE w.is_insert) AS n_ins,
+               count(*) FILTER (WHERE NOT w.is_insert) AS n_upd
+          FROM written w
+    ), staged AS (
+        INSERT INTO pg_temp.oi_cluster_in
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+        SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
+               w.buyer_name
+          FROM written w
+         WHERE w.customer_hash IS NULL
+    )
+    SELECT n_ins, n_upd INTO inserted, updated FROM counted;
+    PERFORM set_config('omni_identity.batch_writer', '', true);
+
+    SELECT b.clustered, b.clusters_created, b.merges INTO clustered, v_created, merges
+      FROM omni_identity.cluster_sales_batch() b;
+
+    INSERT INTO omni_identity.batch_metrics
+           (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,
+            merges, started_at, duration)
+    VALUES (p_tenant_id, p_batch_id, p_job, v_rows_in, inserted + updated, rejected, v_created,
+            merges, v_started, clock_timestamp() - v_started);
+    RETURN NEXT;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.ingest_staged_sales(text, text, bigint)
+    IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';

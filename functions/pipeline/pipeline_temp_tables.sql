@@ -1,0 +1,58 @@
+-- The session's work tables of the pipeline (temporary, emptied at every commit):
+--   oi_ingest_stage  rows of one ingest/upload batch, as text, before validation;
+--   oi_ingest_checked the same rows validated (reason NULL = good);
+--   oi_bf_pick       the sales one backfill batch picked;
+--   oi_cluster_in    the sales one cluster_sales_batch call clusters (raw buyer columns);
+--   oi_cl_*          cluster_sales_batch's intermediate sets (sales, keys, edges, ...).
+-- Created once per session; the NOTICE of IF NOT EXISTS is silenced by the SET clause.
+CREATE OR REPLACE FUNCTION omni_identity.pipeline_temp_tables()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $fn$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS oi_ingest_stage (
+        row_no integer NOT NULL, raw jsonb NOT NULL, type_error text,
+        shop_id text, gateway text, external_id text, buyer_email text, buyer_phone text,
+        buyer_name text, buyer_document text, product_id text, status text, amount text,
+        currency text, created_at text) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_ingest_checked (
+        row_no integer NOT NULL, raw jsonb NOT NULL, reason text,
+        shop_id text, gateway text, external_id text, buyer_email text, buyer_phone text,
+        buyer_name text, buyer_document text, product_id text, status text,
+        amount numeric(14,2), currency text, created_at timestamptz) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_bf_pick (tenant_id text NOT NULL, id bigint NOT NULL)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cluster_in (
+        tenant_id text NOT NULL, sale_id bigint NOT NULL, seen_at timestamptz NOT NULL,
+        buyer_email text, buyer_phone text, buyer_document text, buyer_name text)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_sale (
+        node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint NOT NULL,
+        seen_at timestamptz NOT NULL, email text, phone text, document text, name text,
+        survivor uuid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
+        tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
+        min_node integer NOT NULL, cluster_id uuid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_occ (
+        node integer NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
+        min_node integer NOT NULL) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_exist (
+        cnode integer NOT NULL, tenant_id text NOT NULL, cluster_id uuid NOT NULL,
+        created_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_edge (a integer NOT NULL, b integer NOT NULL)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_edge2 (a integer NOT NULL, b integer NOT NULL)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_comp (node integer NOT NULL, root integer NOT NULL)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_root (
+        root integer NOT NULL, tenant_id text NOT NULL, survivor uuid, is_new boolean NOT NULL,
+        email text, email_at timestamptz, phone text, phone_at timestamptz,
+        document text, document_at timestamptz, name text, name_at timestamptz)
+        ON COMMIT DELETE ROWS;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.pipeline_temp_tables()
+    IS 'Create the pipeline''s temporary work tables of this session (idempotent).';

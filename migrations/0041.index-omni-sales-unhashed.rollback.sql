@@ -1,0 +1,2 @@
+-- transactional: false
+DROP INDEX CONCURRENTLY IF EXISTS public.omni_sales_unhashed_idx;

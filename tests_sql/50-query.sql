@@ -1,0 +1,136 @@
+-- 50-query.sql: query API (abstraction_buyer, customer_report, compare, flags): signatures, v1/v2 meaning, aliases, routing, errors, tenancy as the application role.
+BEGIN;
+SELECT plan(52);
+
+-- Signatures of the public contract.
+SELECT has_function('omni_identity', 'abstraction_buyer_v1', ARRAY['text', 'jsonb', 'integer', 'jsonb']);
+SELECT has_function('omni_identity', 'abstraction_buyer_v2', ARRAY['text', 'jsonb', 'integer', 'jsonb']);
+SELECT has_function('omni_identity', 'abstraction_buyer', ARRAY['text', 'jsonb', 'integer', 'jsonb']);
+SELECT function_returns('omni_identity', 'abstraction_buyer_v2', ARRAY['text', 'jsonb', 'integer', 'jsonb'], 'setof omni_sales');
+SELECT has_function('omni_identity', 'customer_report_v1', ARRAY['text', 'jsonb']);
+SELECT has_function('omni_identity', 'customer_report_v2', ARRAY['text', 'jsonb']);
+SELECT has_function('omni_identity', 'customer_report', ARRAY['text', 'jsonb']);
+SELECT has_function('omni_identity', 'compare_customer_reports', ARRAY['text', 'jsonb']);
+SELECT function_returns('omni_identity', 'compare_customer_reports', ARRAY['text', 'jsonb'], 'integer');
+SELECT has_function('omni_identity', 'set_flag', ARRAY['text', 'text', 'boolean']);
+SELECT has_function('omni_identity', 'flag_enabled', ARRAY['text', 'text']);
+SELECT volatility_is('omni_identity', 'flag_enabled', ARRAY['text', 'text'], 'stable');
+SELECT is_definer('omni_identity', 'abstraction_buyer_v2', ARRAY['text', 'jsonb', 'integer', 'jsonb']) IS FALSE
+       AS invoker;
+
+-- Tenant a: cluster 1 (keys ana@x.com, +5511987654321) with cluster 2 merged into it, not
+-- reconciled: sale 2 still carries cluster 2. Cluster 3: bia@x.com. Sale 4 has no cluster.
+-- Tenant b: the same e-mail, its own cluster.
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_name) VALUES
+    ('tenant-a', 'a0000000-0000-0000-0000-000000000001', 'ana@x.com', 'Ana'),
+    ('tenant-a', 'a0000000-0000-0000-0000-000000000003', 'bia@x.com', 'Bia'),
+    ('tenant-b', 'b0000000-0000-0000-0000-000000000001', 'ana@x.com', 'Ana B');
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, merged_into) VALUES
+    ('tenant-a', 'a0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000001');
+INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster) VALUES
+    ('tenant-a', 'a0000000-0000-0000-0000-000000000002', 'a0000000-0000-0000-0000-000000000001');
+INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id) VALUES
+    ('tenant-a', 'email', 'ana@x.com', 'a0000000-0000-0000-0000-000000000001'),
+    ('tenant-a', 'phone', '+5511987654321', 'a0000000-0000-0000-0000-000000000001'),
+    ('tenant-a', 'email', 'bia@x.com', 'a0000000-0000-0000-0000-000000000003'),
+    ('tenant-b', 'email', 'ana@x.com', 'b0000000-0000-0000-0000-000000000001');
+INSERT INTO public.omni_sales (tenant_id, id, shop_id, external_id, buyer_email, buyer_phone, buyer_name,
+                               amount, created_at, customer_hash) VALUES
+    ('tenant-a', 900001, 's1', 'e1', 'Ana@X.com', NULL, 'Ana Souza', 10, '2026-01-01', 'a0000000-0000-0000-0000-000000000001'),
+    ('tenant-a', 900002, 's2', 'e2', NULL, '(11) 98765-4321', 'ANA', 20, '2026-01-02', 'a0000000-0000-0000-0000-000000000002'),
+    ('tenant-a', 900003, 's1', 'e3', 'bia@x.com', NULL, 'Bia', 5, '2026-01-03', 'a0000000-0000-0000-0000-000000000003'),
+    ('tenant-a', 900004, 's1', 'e4', NULL, NULL, NULL, 7, '2026-01-04', NULL),
+    ('tenant-b', 900005, 's1', 'e5', 'ana@x.com', NULL, 'Ana B', 99, '2026-01-05', 'b0000000-0000-0000-0000-000000000001');
+
+-- v1: the sale's own columns; v2: the whole cluster including the unreconciled alias.
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"email": " ANA@x.com "}') $$,
+                  ARRAY[900001::bigint], 'v1 matches the sale''s own normalized e-mail');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": " ANA@x.com "}') $$,
+                  ARRAY[900002, 900001]::bigint[], 'v2 returns the cluster and its merged-away alias, newest first');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"phone": "+55 11 98765 4321", "email": "ana@x.com"}') $$,
+                  ARRAY[900002, 900001]::bigint[], 'v2 with two keys of one cluster');
+SELECT is_empty($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"phone": "11987654321", "email": "bia@x.com"}') $$,
+                'keys of two clusters select nothing');
+SELECT is_empty($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": "nobody@x.com"}') $$,
+                'an unknown key selects nothing');
+SELECT is_empty($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": "not an e-mail"}') $$,
+                'a value that normalizes to NULL selects nothing (v2)');
+SELECT is_empty($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"email": "not an e-mail"}') $$,
+                'a value that normalizes to NULL selects nothing (v1)');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": "ana@x.com", "shop_id": "s2"}') $$,
+                  ARRAY[900002::bigint], 'shop_id stays a row filter in v2');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"name": "souz"}') $$,
+                  ARRAY[900001::bigint], 'name is a substring of the normalized name');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"shop_id": "s1"}') $$,
+                  $$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"shop_id": "s1"}') $$,
+                  'without a buyer filter v2 is v1');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{}', 2) $$,
+                  ARRAY[900004, 900003]::bigint[], 'first page');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{}', 2,
+                        '{"created_at": "2026-01-03T00:00:00+00:00", "id": 900003}') $$,
+                  ARRAY[900002, 900001]::bigint[], 'keyset page after the cursor');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": "ana@x.com"}', 1,
+                        '{"created_at": "2026-01-02T00:00:00+00:00", "id": "900002"}') $$,
+                  ARRAY[900001::bigint], 'v2 keyset page (id as a string)');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"created_from": "2026-01-02", "created_to": "2026-01-04"}') $$,
+                  ARRAY[900003, 900002]::bigint[], 'created_from inclusive, created_to exclusive');
+
+-- Reports add up to the same orders and amount, unidentified row included.
+SELECT results_eq($$ SELECT count(*), sum(orders), sum(total_amount) FROM omni_identity.customer_report_v1('tenant-a') $$,
+                  $$ VALUES (3::bigint, 4::numeric, 42.00::numeric) $$, 'v1 report: two e-mails + unidentified, all orders and amount');
+SELECT results_eq($$ SELECT count(*), sum(orders), sum(total_amount) FROM omni_identity.customer_report_v2('tenant-a') $$,
+                  $$ VALUES (3::bigint, 4::numeric, 42.00::numeric) $$, 'v2 report: 2 clusters + unidentified, same totals');
+SELECT results_eq($$ SELECT cluster_id, email, name, orders, total_amount, shops FROM omni_identity.customer_report_v2('tenant-a')
+                     WHERE cluster_id IS NOT NULL ORDER BY cluster_id $$,
+                  $$ VALUES ('a0000000-0000-0000-0000-000000000001'::uuid, 'ana@x.com', 'Ana', 2::bigint, 30.00::numeric, 2::bigint),
+                            ('a0000000-0000-0000-0000-000000000003'::uuid, 'bia@x.com', 'Bia', 1::bigint, 5.00::numeric, 1::bigint) $$,
+                  'v2 report: alias sales count for the survivor, golden record shown');
+SELECT results_eq($$ SELECT orders, total_amount FROM omni_identity.customer_report_v2('tenant-a') WHERE cluster_id IS NULL $$,
+                  $$ VALUES (1::bigint, 7.00::numeric) $$, 'v2 unidentified row');
+SELECT results_eq($$ SELECT orders, total_amount FROM omni_identity.customer_report_v1('tenant-a') WHERE email IS NULL $$,
+                  $$ VALUES (2::bigint, 27.00::numeric) $$, 'v1 unidentified row: the sales without a valid e-mail');
+SELECT is(omni_identity.compare_customer_reports('tenant-a'), 0, 'no customer split or joined by e-mail here');
+SELECT is(omni_identity.compare_customer_reports('tenant-a', '{"email": "ana@x.com"}'), 1,
+          'one sale only in v2 under a buyer filter');
+SELECT results_eq($$ SELECT kind, sale_id FROM omni_identity.report_divergences
+                     WHERE run_id = (SELECT max(run_id) FROM omni_identity.report_divergences) $$,
+                  $$ VALUES ('sale_only_in_v2', 900002::bigint) $$, 'the divergence row names the sale');
+
+-- Flags: absent = false; routing follows the flag on every call; off is the rollback.
+SELECT is(omni_identity.flag_enabled('tenant-a', 'abstraction_v2_enabled'), false, 'flags default to false');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer('tenant-a', '{"email": "ana@x.com"}') $$,
+                  ARRAY[900001::bigint], 'routing: v1 by default');
+SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'abstraction_v2_enabled', true) $$, 'set_flag on');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer('tenant-a', '{"email": "ana@x.com"}') $$,
+                  ARRAY[900002, 900001]::bigint[], 'routing: v2 when the flag is on');
+SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'abstraction_v2_enabled', false) $$, 'set_flag off');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer('tenant-a', '{"email": "ana@x.com"}') $$,
+                  ARRAY[900001::bigint], 'routing: back to v1 (rollback)');
+SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'customer_report_v2_enabled', true) $$, 'report flag on');
+SELECT is((SELECT count(*) FROM omni_identity.customer_report('tenant-a')), 3::bigint, 'report routing: v2 rows');
+
+-- Errors: the package's SQLSTATEs.
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2('tenant-a', '{}', 0) $$, 'OI040');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v1('tenant-a', '{}', 10001) $$, 'OI040');
+SELECT lives_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v1('tenant-a', '{}', 10000) $$, 'p_limit 10000 is allowed');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"mail": "a@x.com"}') $$, 'OI041');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": {"a": 1}}') $$, 'OI042');
+SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report_v2('tenant-a', '{"created_from": "soon"}') $$, 'OI042');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2('tenant-a', '{}', 5, '{"id": 3}') $$, 'OI043');
+SELECT throws_ok($$ SELECT omni_identity.set_flag('tenant-a', 'v2', true) $$, 'OI044');
+SELECT throws_ok($$ SELECT omni_identity.set_flag('tenant-a', 'abstraction_v2_enabled', NULL) $$, 'OI045');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2(NULL, '{}') $$, 'OI001');
+
+-- As the application role: its own tenant works, another tenant fails, RLS hides the rest.
+SELECT tests.act_as('omni_identity_app', 'tenant-a');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a', '{"email": "ana@x.com"}') $$,
+                  ARRAY[900002, 900001]::bigint[], 'app role: own tenant through v2');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v1('tenant-b', '{"email": "ana@x.com"}') $$, 'OI002');
+SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report('tenant-b') $$, 'OI002');
+SELECT is((SELECT sum(orders) FROM omni_identity.customer_report_v1('tenant-a')), 4::numeric,
+          'app role: the report sees only its tenant''s sales');
+SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'abstraction_v2_enabled', true) $$, 'app role sets its flag');
+SELECT throws_ok($$ SELECT omni_identity.set_flag('tenant-b', 'abstraction_v2_enabled', true) $$, 'OI002');
+
+SELECT * FROM finish();
+ROLLBACK;

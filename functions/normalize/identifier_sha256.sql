@@ -1,0 +1,38 @@
+-- identifier_sha256(p_key_type, p_value): lowercase hex SHA-256 of an identifier as the
+-- advertising platforms (Meta, Google, TikTok) expect it (SPEC §3), else NULL:
+-- 'email' the default normalized e-mail; 'phone' E.164 without '+'; 'name' NFC,
+-- lowercase, accents kept, everything but letters, marks, numbers and white space
+-- removed, white space runs → one space, trimmed; 'document' the normalized CPF/CNPJ.
+-- Unknown key types and invalid values → NULL. convert_to() is STABLE (encoding names),
+-- so this function is not inlined; it is called for exports, not for every sale.
+DO $do$
+DECLARE
+    v_collation text := coalesce(
+        (SELECT c.collname FROM pg_catalog.pg_collation c
+          WHERE c.collname IN ('und-x-icu', 'pg_unicode_fast')
+            AND c.collnamespace = 'pg_catalog'::regnamespace
+            AND c.collencoding IN (-1, pg_catalog.pg_char_to_encoding('UTF8'))
+          ORDER BY c.collname = 'und-x-icu' DESC LIMIT 1),
+        'default');
+BEGIN
+    EXECUTE pg_catalog.format($sql$
+CREATE OR REPLACE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT encode(sha256(convert_to(
+    CASE p_key_type
+        WHEN 'email' THEN omni_identity.normalize_email(p_value)
+        WHEN 'phone' THEN ltrim(omni_identity.normalize_phone(p_value), '+')
+        WHEN 'document' THEN omni_identity.normalize_document(p_value)
+        WHEN 'name' THEN nullif(btrim(regexp_replace(regexp_replace(
+                 lower(normalize(p_value, NFC) COLLATE %1$I),
+                 '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),
+                 '[' || omni_identity.unicode_space_class() || ']+', ' ', 'g'), ' '), '')
+    END, 'UTF8')), 'hex')
+$fn$
+$sql$, v_collation);
+END
+$do$;
+COMMENT ON FUNCTION omni_identity.identifier_sha256(text, text)
+    IS 'Lowercase hex SHA-256 of an e-mail, phone (E.164 without +), name or document as ad platforms expect; NULL when invalid.';

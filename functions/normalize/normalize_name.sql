@@ -1,0 +1,30 @@
+-- normalize_name(p_raw): the buyer name for display and search (SPEC §3), not a key:
+-- NFD, combining marks (M*) dropped, Unicode lowercase, every run of characters that are
+-- not alphanumeric (Python str.isalnum) → one space, trimmed; empty → NULL. The classes
+-- are generated from unicodedata (unicode_classes.sql) so they do not depend on the
+-- locale; lower() uses ICU's root locale or pg_unicode_fast (picked at apply time).
+DO $do$
+DECLARE
+    v_collation text := coalesce(
+        (SELECT c.collname FROM pg_catalog.pg_collation c
+          WHERE c.collname IN ('und-x-icu', 'pg_unicode_fast')
+            AND c.collnamespace = 'pg_catalog'::regnamespace
+            AND c.collencoding IN (-1, pg_catalog.pg_char_to_encoding('UTF8'))
+          ORDER BY c.collname = 'und-x-icu' DESC LIMIT 1),
+        'default');
+BEGIN
+    EXECUTE pg_catalog.format($sql$
+CREATE OR REPLACE FUNCTION omni_identity.normalize_name(p_raw text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT nullif(btrim(regexp_replace(
+           lower(regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')
+                 COLLATE %1$I),
+           '[^' || omni_identity.unicode_alnum_class() || ']+', ' ', 'g'), ' '), '')
+$fn$
+$sql$, v_collation);
+END
+$do$;
+COMMENT ON FUNCTION omni_identity.normalize_name(text)
+    IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty → NULL.';

@@ -1,0 +1,118 @@
+-- normalize_phone(p_raw, p_default_region): E.164 with '+' (SPEC §3), else NULL.
+-- Brazil: the parser of phonenumbers (pinned) restated step by step — extract the number
+-- (from the first '+' or digit, trailing junk and a second number dropped), check it is
+-- viable, drop an extension, read '+' / the international prefix 00 + carrier / a
+-- leading 55 as the country code the way the library does, strip trunk 0 and carrier
+-- codes, then accept only what the library's metadata calls FIXED_LINE or MOBILE
+-- (phone_rules.sql, generated). Other country codes (after '+' or 00 + carrier):
+-- '+' and 8–15 digits. Other default regions: only numbers written with '+'.
+-- Inputs over 250 characters (the library's limit) and RFC 3966 ';phone-context='
+-- are not read. Never raises: every step is a pattern match or string function.
+CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+DECLARE
+    v_brazil   boolean := coalesce(upper(p_default_region) = 'BR', false);
+    v_number   text;
+    v_body     text;
+    v_match    text[];
+    v_digits   text;
+    v_cc       text;
+    v_national text;
+    v_stripped text;
+    v_fallback boolean := false;
+BEGIN
+    IF p_raw IS NULL OR length(p_raw) > 250 OR strpos(p_raw, ';phone-context=') > 0 THEN
+        RETURN NULL;
+    END IF;
+    -- _extract_possible_number: from the first plus sign or digit; trailing characters
+    -- that are neither alphanumeric nor '#' dropped; a second number ("/ x...") cut off.
+    v_number := substring(p_raw FROM '[+\uff0b' || omni_identity.unicode_digit_class() || '].*$');
+    IF v_number IS NULL THEN
+        RETURN NULL;
+    END IF;
+    v_number := regexp_replace(v_number, '[^#' || omni_identity.unicode_alnum_class() || ']+$', '');
+    v_number := regexp_replace(v_number, '[\\/] *x.*$', '');
+    IF strpos(v_number, ';isub=') > 1 THEN
+        v_number := left(v_number, strpos(v_number, ';isub=') - 1);
+    END IF;
+    IF length(v_number) < 2 OR v_number !~ omni_identity.phone_viable_re()
+       OR v_number ~ '[\u017f\u0131\u0130\u212a]' THEN
+        RETURN NULL;
+    END IF;
+    -- _maybe_strip_extension: the leftmost extension reaching the end, when what precedes it is viable.
+    v_match := regexp_match(v_number, '^(.*?)(?:' || omni_identity.phone_extension_re() || ')$');
+    IF v_match IS NOT NULL AND length(v_match[1]) >= 2 AND v_match[1] ~ omni_identity.phone_viable_re() THEN
+        v_number := v_match[1];
+    END IF;
+    -- _maybe_extract_country_code
+    IF v_number ~ '^[+\uff0b]' THEN
+        v_body := regexp_replace(v_number, '^[+\uff0b]+', '');
+        v_digits := omni_identity.phone_digits(v_body);
+        IF length(v_digits) <= 2 THEN
+            RETURN NULL;
+        END IF;
+        v_cc := substring(v_digits FROM omni_identity.phone_country_code_re());
+        IF v_cc IS NOT NULL THEN
+            v_national := substr(v_digits, length(v_cc) + 1);
+        ELSIF v_brazil THEN
+            -- Unknown code after '+': the library reads the rest as dialled from Brazil,
+            -- keeping it only when that finds a country code.
+            v_number := v_body;
+            v_fallback := true;
+        ELSE
+            RETURN NULL;
+        END IF;
+    ELSIF NOT v_brazil THEN
+        RETURN NULL;
+    END IF;
+    IF v_cc IS NULL THEN
+        v_digits := omni_identity.phone_digits(v_number);
+        v_match := regexp_match(v_digits, omni_identity.phone_br_international_prefix_re() || '(.?)');
+        IF v_match IS NOT NULL AND v_match[1] <> '0' THEN
+            v_digits := substr(v_digits, 5);
+            IF length(v_digits) <= 2 THEN
+                RETURN NULL;
+            END IF;
+            v_cc := substring(v_digits FROM omni_identity.phone_country_code_re());
+            IF v_cc IS NULL THEN
+                RETURN NULL;
+            END IF;
+            v_national := substr(v_digits, length(v_cc) + 1);
+        ELSE
+            IF left(v_digits, 2) = '55' THEN
+                v_stripped := omni_identity.phone_br_strip_national_prefix(substr(v_digits, 3));
+                IF (v_digits !~ omni_identity.phone_br_general_re() AND v_stripped ~ omni_identity.phone_br_general_re())
+                   OR length(v_digits) > 11 THEN
+                    v_cc := '55';
+                    v_national := v_stripped;
+                END IF;
+            END IF;
+            IF v_cc IS NULL THEN
+                IF v_fallback THEN
+                    RETURN NULL;
+                END IF;
+                v_cc := '55';
+                v_national := v_digits;
+            END IF;
+        END IF;
+    END IF;
+    IF v_cc <> '55' THEN
+        RETURN CASE WHEN length(v_cc || v_national) BETWEEN 8 AND 15 THEN '+' || v_cc || v_national END;
+    END IF;
+    IF length(v_national) < 2 THEN
+        RETURN NULL;
+    END IF;
+    v_stripped := omni_identity.phone_br_strip_national_prefix(v_national);
+    IF length(v_stripped) >= 8 THEN
+        v_national := v_stripped;
+    END IF;
+    IF omni_identity.phone_br_is_linkable(v_national) THEN
+        RETURN '+55' || v_national;
+    END IF;
+    RETURN NULL;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
+    IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';

@@ -1,0 +1,50 @@
+-- The text patterns of phonenumbers' parser (phonenumberutil.py of the pinned version),
+-- restated for PostgreSQL: \d becomes the generated Unicode decimal-digit class and the
+-- case-insensitive flag becomes explicit case pairs (PostgreSQL's flag follows the
+-- locale). Proven equal to the library by tests_py/test_normalize_phone.py.
+
+-- _VALID_PUNCTUATION plus the 'X' its case-insensitive matching allows.
+CREATE OR REPLACE FUNCTION omni_identity.phone_punctuation_class()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT '-xX\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d.\[\]/~\u2053\u223c\uff5e'
+$fn$;
+COMMENT ON FUNCTION omni_identity.phone_punctuation_class()
+    IS 'Regex bracket contents: punctuation phonenumbers accepts inside a phone number.';
+
+-- _EXTN_PATTERNS_FOR_PARSING: the ways of writing an extension (without the final $).
+CREATE OR REPLACE FUNCTION omni_identity.phone_extension_re()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT replace(
+       ';[eE][xX][tT]=(D{1,20})'
+    || '|[ \u00a0\t,]*(?:[eE]?[xX][tT](?:[eE][nN][sS][iI](?:[oO]\u0301?|[\u00f3\u00d3]))?[nN]?'
+    ||     '|[\uff45\uff25]?[\uff58\uff38][\uff54\uff34][\uff4e\uff2e]?|[\u0434\u0414][\u043e\u041e][\u0431\u0411]'
+    ||     '|[aA][nN][eE][xX][oO])[:.\uff0e]?[ \u00a0\t,-]*(D{1,20})#?'
+    || '|[ \u00a0\t,]*(?:[xX\uff58\uff38#\uff03~\uff5e]|[iI][nN][tT]|[\uff49\uff29][\uff4e\uff2e][\uff54\uff34])'
+    ||     '[:.\uff0e]?[ \u00a0\t,-]*(D{1,9})#?'
+    || '|[- ]+(D{1,6})#'
+    || '|[ \u00a0\t]*(?:,{2}|;)[:.\uff0e]?[ \u00a0\t,-]*(D{1,15})#?'
+    || '|[ \u00a0\t]*(?:,)+[:.\uff0e]?[ \u00a0\t,-]*(D{1,9})#?',
+    'D', '[' || omni_identity.unicode_digit_class() || ']')
+$fn$;
+COMMENT ON FUNCTION omni_identity.phone_extension_re()
+    IS 'Regular expression of a phone extension as phonenumbers parses it (unanchored).';
+
+-- _VALID_PHONE_NUMBER_PATTERN (fullmatch): two digits, or optional pluses, at least three
+-- digits among punctuation and '*', then punctuation, '*', ASCII letters and digits, and
+-- an optional extension.
+CREATE OR REPLACE FUNCTION omni_identity.phone_viable_re()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT '^(?:[' || omni_identity.unicode_digit_class() || ']{2}'
+    || '|[+\uff0b]*(?:[' || omni_identity.phone_punctuation_class() || '*]*['
+    || omni_identity.unicode_digit_class() || ']){3,}['
+    || omni_identity.phone_punctuation_class() || '*A-Za-z' || omni_identity.unicode_digit_class() || ']*'
+    || '(?:' || omni_identity.phone_extension_re() || ')?)$'
+$fn$;
+COMMENT ON FUNCTION omni_identity.phone_viable_re()
+    IS 'Anchored regular expression of a viable phone number (phonenumbers _VALID_PHONE_NUMBER_PATTERN).';

@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "harness.cmd_db",
     "harness.cmd_bench",
     "harness.cmd_query",
+    "harness.cmd_jobs",
+    "harness.cmd_demo",
 ]
 
 

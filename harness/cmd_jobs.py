@@ -1,0 +1,326 @@
+"""Commands: upload (CSV → ingest core), backfill, reconcile.
+
+The SQL functions do the work; these loops only drive them batch by batch, one
+transaction per batch, with a progress bar (rows, rows/s, ETA). Killed at any moment, a
+rerun finishes with the same result: a batch either committed or left nothing behind.
+When stdout is not a terminal, every committed batch is also reported as one plain line
+(``<job>: batch <n> committed, <rows> rows``), for logs and for the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
+                           TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+from harness.dsn import connect, resolve_dsn
+from harness.errors import HarnessError
+
+#: The columns an upload file may name (public.omni_sales minus tenant_id, id, customer_hash).
+SALE_COLUMNS = ("shop_id", "gateway", "external_id", "buyer_email", "buyer_phone", "buyer_name",
+                "buyer_document", "product_id", "status", "amount", "currency", "created_at")
+REQUIRED_COLUMNS = ("shop_id", "external_id", "created_at")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from harness.cli import add_dsn
+
+    up = sub.add_parser("upload", help="ingest a CSV file of sales (header = omni_sales column names)")
+    up.add_argument("file", type=Path, help="UTF-8 CSV file with a header row")
+    up.add_argument("--tenant", required=True, help="tenant the sales belong to")
+    up.add_argument("--batch-size", type=int, default=10_000, help="rows per batch (default 10000)")
+    add_dsn(up)
+    up.set_defaults(func=cmd_upload)
+
+    bf = sub.add_parser("backfill", help="set customer_hash of sales that have none, batch by batch")
+    bf.add_argument("--tenant", help="only this tenant (default: every tenant)")
+    bf.add_argument("--batch-size", type=int, default=10_000, help="sales per batch (default 10000)")
+    add_dsn(bf)
+    bf.set_defaults(func=cmd_backfill)
+
+    rc = sub.add_parser("reconcile", help="repoint sales of merged-away clusters to their survivors")
+    rc.add_argument("--batch-size", type=int, default=5_000, help="merges per batch (default 5000)")
+    rc.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    add_dsn(rc)
+    rc.set_defaults(func=cmd_reconcile)
+
+
+# -- progress -------------------------------------------------------------------------
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TaskProgressColumn(), TextColumn("{task.fields[rate]} rows/s"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, transient=False, disable=not console.is_terminal,
+    )
+
+
+class _Reporter:
+    """Progress bar on a terminal; one plain line per committed batch otherwise."""
+
+    def __init__(self, job: str, total: int, unit: str = "rows"):
+        self.job = job
+        self.unit = unit
+        self.console = Console(stderr=False)
+        self.plain = not self.console.is_terminal
+        self.progress = _progress(self.console)
+        self.started = time.monotonic()
+        self.done = 0
+        self.batches = 0
+        self.lock = threading.Lock()
+        self.task = self.progress.add_task(job, total=max(total, 1), rate="0")
+
+    def __enter__(self) -> "_Reporter":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def batch(self, rows: int) -> None:
+        with self.lock:
+            self.batches += 1
+            self.done += rows
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            task = self.progress.tasks[0]
+            if self.done > task.total:
+                self.progress.update(self.task, total=self.done)
+            self.progress.update(self.task, completed=self.done, rate=f"{self.done / elapsed:,.0f}")
+            if self.plain:
+                print(f"{self.job}: batch {self.batches} committed, {rows} {self.unit}", flush=True)
+
+    def rate(self) -> float:
+        return self.done / max(time.monotonic() - self.started, 1e-6)
+
+
+def _session(dsn: str, tenant: str | None) -> psycopg.Connection:
+    conn = connect(dsn, autocommit=True)
+    if tenant is not None:
+        # An application login must name its tenant; for an admin it only narrows RLS.
+        conn.execute("SELECT set_config('app.current_tenant_id', %s, false)", (tenant,))
+    return conn
+
+
+def _check_batch_size(n: int) -> None:
+    if not 1 <= n <= 100_000:
+        raise HarnessError(f"--batch-size must be between 1 and 100000, got {n}")
+
+
+# -- upload ---------------------------------------------------------------------------
+
+@dataclass
+class UploadResult:
+    inserted: int = 0
+    updated: int = 0
+    rejected: int = 0
+    clustered: int = 0
+    merges: int = 0
+    batches: list[int] = field(default_factory=list)
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _read_header(reader) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise HarnessError("the file is empty: expected a header row with omni_sales column names") from None
+    names = [h.strip().lstrip("\ufeff").strip() for h in header]
+    unknown = [n for n in names if n not in SALE_COLUMNS]
+    missing = [n for n in REQUIRED_COLUMNS if n not in names]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    problems = []
+    if unknown:
+        problems.append("unknown column(s) " + ", ".join(repr(n) for n in unknown))
+    if missing:
+        problems.append("missing required column(s) " + ", ".join(missing))
+    if dup:
+        problems.append("duplicate column(s) " + ", ".join(dup))
+    if problems:
+        raise HarnessError("header mismatch: " + "; ".join(problems)
+                           + f" (allowed: {', '.join(SALE_COLUMNS)})")
+    return names
+
+
+def upload(dsn: str, path: Path, tenant: str, batch_size: int = 10_000,
+           reporter_factory=_Reporter) -> UploadResult:
+    """Stream the CSV into a session staging table with COPY, then ingest it in batches."""
+    _check_batch_size(batch_size)
+    if not tenant:
+        raise HarnessError("--tenant must not be empty")
+    if not path.is_file():
+        raise HarnessError(f"no such file: {path}")
+    result = UploadResult()
+    with _session(dsn, tenant) as conn:
+        conn.execute("SELECT omni_identity.pipeline_temp_tables()")
+        conn.execute(
+            "CREATE TEMP TABLE oi_upload (line_no integer NOT NULL, type_error text, "
+            + ", ".join(f"{c} text" for c in SALE_COLUMNS) + ")")
+        lines = 0
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            try:
+                names = _read_header(reader)
+                cols = ", ".join(names)
+                with conn.transaction():
+                    with conn.cursor().copy(
+                            f"COPY oi_upload (line_no, type_error, {cols}) FROM STDIN") as copy:
+                        start = reader.line_num + 1
+                        for rec in reader:
+                            line_no, start = start, reader.line_num + 1
+                            if not rec or rec == [""]:
+                                continue
+                            error = None
+                            if len(rec) != len(names):
+                                error = f"expected {len(names)} fields, got {len(rec)}"
+                                rec = (rec + [""] * len(names))[:len(names)]
+                            copy.write_row([line_no, error] + [v if v != "" else None for v in rec])
+                            lines += 1
+            except UnicodeDecodeError as exc:
+                raise HarnessError(
+                    f"{path}: not valid UTF-8 near line {reader.line_num + 1} "
+                    f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
+            except csv.Error as exc:
+                raise HarnessError(f"{path}: CSV error at line {reader.line_num}: {exc}") from None
+        conn.execute("CREATE INDEX ON oi_upload (line_no)")
+        conn.execute("ANALYZE oi_upload")
+        raw_expr = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
+            f"'{c}', {c}" for c in SALE_COLUMNS) + "))"
+        after = 0
+        with reporter_factory("upload", lines) as rep:
+            while True:
+                # The next batch: keyset over line numbers, nothing held in Python.
+                hi, n = conn.execute(
+                    "SELECT max(line_no), count(*) FROM (SELECT line_no FROM oi_upload"
+                    " WHERE line_no > %s ORDER BY line_no LIMIT %s) b", (after, batch_size)).fetchone()
+                if not n:
+                    break
+                with conn.transaction():
+                    conn.execute(
+                        "INSERT INTO pg_temp.oi_ingest_stage (row_no, raw, type_error, "
+                        + ", ".join(SALE_COLUMNS) + ") SELECT line_no, " + raw_expr
+                        + ", type_error, " + ", ".join(SALE_COLUMNS)
+                        + " FROM oi_upload WHERE line_no > %s AND line_no <= %s", (after, hi))
+                    batch_id = conn.execute("SELECT nextval('omni_identity.batch_id_seq')").fetchone()[0]
+                    ins, upd, rej, clu, mer = conn.execute(
+                        "SELECT * FROM omni_identity.ingest_staged_sales(%s, 'upload', %s)",
+                        (tenant, batch_id)).fetchone()
+                after = hi
+                result.inserted += ins
+                result.updated += upd
+                result.rejected += rej
+                result.clustered += clu
+                result.merges += mer
+                result.batches.append(batch_id)
+                rep.batch(n)
+        if result.batches:
+            result.rejects = conn.execute(
+                "SELECT row_no, reason FROM omni_identity.sales_rejects "
+                "WHERE tenant_id = %s AND batch_id = ANY(%s) ORDER BY row_no",
+                (tenant, result.batches)).fetchall()
+    return result
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    r = upload(dsn, args.file, args.tenant, args.batch_size)
+    for line_no, reason in r.rejects[:50]:
+        print(f"line {line_no}: {reason}")
+    if len(r.rejects) > 50:
+        print(f"... and {len(r.rejects) - 50} more rejects (omni_identity.sales_rejects, "
+              f"batch_id {r.batches[0]}..{r.batches[-1]})")
+    print(f"{args.file}: {r.inserted} inserted, {r.updated} updated, {r.rejected} rejected, "
+          f"{r.clustered} clustered, {r.merges} merges in {len(r.batches)} batch(es)")
+    return 0
+
+
+# -- backfill -------------------------------------------------------------------------
+
+def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
+             reporter_factory=_Reporter) -> int:
+    """Loop backfill_customer_hash until it returns 0; returns the rows processed."""
+    _check_batch_size(batch_size)
+    with _session(dsn, tenant) as conn:
+        total = conn.execute(
+            "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
+            " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
+            " AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k"
+            "                  WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)",
+            {"t": tenant}).fetchone()[0]
+        done = 0
+        with reporter_factory("backfill", total) as rep:
+            while True:
+                n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
+                                 (tenant, batch_size)).fetchone()[0]
+                if n == 0:
+                    break
+                done += n
+                rep.batch(n)
+    return done
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    t0 = time.monotonic()
+    n = backfill(dsn, args.tenant, args.batch_size)
+    dt = time.monotonic() - t0
+    print(f"backfill done: {n} sales processed in {dt:.1f}s ({n / max(dt, 1e-6):,.0f} rows/s)")
+    return 0
+
+
+# -- reconcile ------------------------------------------------------------------------
+
+def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
+              reporter_factory=_Reporter) -> int:
+    """Run `workers` loops of reconcile_merges until none finds work; returns merges reconciled."""
+    _check_batch_size(batch_size)
+    if not 1 <= workers <= 64:
+        raise HarnessError(f"--workers must be between 1 and 64, got {workers}")
+    with connect(dsn, autocommit=True) as conn:
+        total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
+                             " WHERE reconciled_at IS NULL").fetchone()[0]
+    errors: list[BaseException] = []
+    counts = [0] * workers
+
+    with reporter_factory("reconcile", total, unit="merges") as rep:
+        def work(i: int) -> None:
+            try:
+                with connect(dsn, autocommit=True) as c:
+                    while True:
+                        n = c.execute("SELECT omni_identity.reconcile_merges(%s)", (batch_size,)).fetchone()[0]
+                        if n == 0:
+                            return
+                        counts[i] += n
+                        rep.batch(n)
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return sum(counts)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    t0 = time.monotonic()
+    n = reconcile(dsn, args.batch_size, args.workers)
+    print(f"reconcile done: {n} merges reconciled in {time.monotonic() - t0:.1f}s "
+          f"with {args.workers} worker(s)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the omni-identity command")

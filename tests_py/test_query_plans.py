@@ -86,9 +86,19 @@ def sales_scans(statements: list[dict]) -> list[dict]:
     return [n for s in statements for n in nodes(s["plan"]) if n.get("Relation Name") == "omni_sales"]
 
 
+def access(scan: dict) -> tuple[str, ...]:
+    """How a scan of omni_sales reaches its rows: the index(es) it uses, or its node type."""
+    if scan["Node Type"] in ("Index Scan", "Index Only Scan"):
+        return (scan["Index Name"],)
+    if scan["Node Type"] == "Bitmap Heap Scan":
+        return tuple(sorted(n["Index Name"] for n in nodes(scan) if n["Node Type"] == "Bitmap Index Scan"))
+    return (scan["Node Type"],)
+
+
 def rows_read(scan: dict) -> float:
     """Rows the scan fetched: returned plus filtered out, over all its loops."""
-    return (scan.get("Actual Rows", 0) + scan.get("Rows Removed by Filter", 0)) * scan.get("Actual Loops", 1)
+    return (scan.get("Actual Rows", 0) + scan.get("Rows Removed by Filter", 0)
+            + scan.get("Rows Removed by Index Recheck", 0)) * scan.get("Actual Loops", 1)
 
 
 V2 = "SELECT id, created_at FROM omni_identity.abstraction_buyer_v2('big', %s, %s, %s)"
@@ -99,8 +109,7 @@ def check_v2_plans(db, generic: bool) -> None:
     first = explained(db, V2, big, 50, None, generic=generic)
     scans = sales_scans(first)
     assert scans, "no scan of omni_sales captured"
-    assert {(s["Node Type"], s.get("Index Name")) for s in scans} == \
-        {("Index Scan", "omni_sales_customer_hash_idx")}, scans
+    assert {access(s) for s in scans} == {("omni_sales_customer_hash_idx",)}, scans
     assert any(n.get("Index Name") == "customer_cluster_keys_pkey"
                for s in first for n in nodes(s["plan"])), "the key was not probed by its primary key"
     assert not any(n["Node Type"] == "Seq Scan" for s in first for n in nodes(s["plan"])
@@ -112,14 +121,15 @@ def check_v2_plans(db, generic: bool) -> None:
     rows = db.rows(V2, big, 1000, None)
     deep_after = Jsonb({"created_at": rows[-1][1].isoformat(), "id": rows[-1][0]})
     deep = explained(db, V2, big, 50, deep_after, generic=generic)
-    assert sum(map(rows_read, sales_scans(deep))) == sum(map(rows_read, scans)) == BIG
+    # (EXPLAIN reports per-loop averages, rounded: allow one row per loop.)
+    read_first, read_deep = sum(map(rows_read, scans)), sum(map(rows_read, sales_scans(deep)))
+    assert abs(read_first - BIG) <= 3 and abs(read_deep - BIG) <= 3, (read_first, read_deep)
     assert len(db.rows(V2, big, 50, deep_after)) == 50
 
     # Several keys and a name filter: still key probes and the customer_hash index.
     small = explained(db, V2, Jsonb({"email": "buyer777@shop.com", "name": "buyer 777"}), 10, None,
                       generic=generic)
-    assert {(s["Node Type"], s.get("Index Name")) for s in sales_scans(small)} == \
-        {("Index Scan", "omni_sales_customer_hash_idx")}
+    assert {access(s) for s in sales_scans(small)} == {("omni_sales_customer_hash_idx",)}
 
 
 @pytest.mark.slow

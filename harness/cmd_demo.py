@@ -45,7 +45,7 @@ def _demo_database(explicit: str | None) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    console = Console()
+    console = Console(width=max(Console().width, 150))
     t_all = time.monotonic()
     dsn = resolve_dsn(args.dsn) if args.dsn else _demo_database(None)
     console.print(f"[bold]database[/bold] {dsn}")
@@ -109,7 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                  JOIN omni_identity.customer_cluster c
                    ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
                 WHERE s.tenant_id = %s
-                GROUP BY c.cluster_id
+                GROUP BY c.tenant_id, c.cluster_id
                 ORDER BY count(*) DESC, c.cluster_id
                 LIMIT 10""", (TENANT,)).fetchall()
         table = Table(title="Top customers (golden record)")

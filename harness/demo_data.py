@@ -119,7 +119,8 @@ def sales(n: int, seed: int = 2024, start: datetime | None = None, days: int = 5
     times = sorted(rng.random() for _ in range(n))
     bad_at = set(rng.sample(range(n), min(bad_rows, n)))
     for i, frac in enumerate(times):
-        p = people[min(int(rng.paretovariate(1.2)) - 1, n_people - 1)] if rng.random() < 0.5 else rng.choice(people)
+        # A tenth of the people are loyal customers who buy far more often.
+        p = rng.choice(people[:max(1, n_people // 10)]) if rng.random() < 0.35 else rng.choice(people)
         when = start + timedelta(seconds=int(frac * days * 86400))
         email = phone = doc = None
         r = rng.random()

@@ -40,7 +40,6 @@ DECLARE
     v_sweep       boolean := false;
     v_picked      integer;
     v_tenant      text;
-    v_ids         bigint[];
     v_last        record;
     v_result      record;
 BEGIN
@@ -112,16 +111,22 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
     END LOOP;
 
+    -- Read again under the locks: one primary-key probe per picked sale (LATERAL, an
+    -- optimization fence), locking it, still without a customer_hash.
     TRUNCATE pg_temp.oi_cluster_in;
-    FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
-        SELECT array_agg(p.id) INTO v_ids FROM pg_temp.oi_bf_pick p WHERE p.tenant_id = v_tenant;
-        INSERT INTO pg_temp.oi_cluster_in
-               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
-        SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
-               s.buyer_name
-          FROM public.omni_sales s
-         WHERE s.tenant_id = v_tenant AND s.id = ANY (v_ids) AND s.customer_hash IS NULL;
-    END LOOP;
+    INSERT INTO pg_temp.oi_cluster_in
+           (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+    SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
+           s.buyer_name
+      FROM pg_temp.oi_bf_pick p
+      CROSS JOIN LATERAL (
+            SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
+                   o.buyer_document, o.buyer_name, o.customer_hash
+              FROM public.omni_sales o
+             WHERE o.tenant_id = p.tenant_id AND o.id = p.id
+             OFFSET 0
+               FOR UPDATE) s
+     WHERE s.customer_hash IS NULL;
     ANALYZE pg_temp.oi_cluster_in;
 
     SELECT * INTO v_result FROM omni_identity.cluster_sales_batch();

@@ -10,9 +10,9 @@
 --      so no resolve of these tenants runs beside the batch, and a batch needs no
 --      per-key or per-row advisory lock (the lock table stays small at any batch size).
 --   2. Normalize every identifier (one INSERT ... SELECT); the distinct keys of the batch
---      drop blocked values (key_is_blocked once per distinct key, a small fixed table)
---      and find their cluster with one primary-key probe each (LATERAL ... LIMIT 1, so
---      the planner cannot turn the lookup into a hash join over the tenant's keys).
+--      drop blocked values (key_is_blocked's rule as one DELETE over the set) and find
+--      their cluster with one primary-key probe each (a correlated subquery with LIMIT 1,
+--      so the planner cannot turn the lookup into a hash join over the tenant's keys).
 --   3. Graph: node 1..n = the sales, n+1.. = the existing clusters named by the keys;
 --      edges = (sale, first sale with the same key) and (cluster, first sale with one of
 --      its keys). Connected components by alternating large-star / small-star
@@ -23,7 +23,8 @@
 --      merge_clusters call per tenant (lineage, keys, golden records); new keys are
 --      attached to the survivor; the survivor's golden record takes, per field, the
 --      greatest (seen_at, value) of itself and the batch (values COLLATE "C").
---   5. customer_hash of every keyed sale := its survivor (= ANY probes on the primary key).
+--   5. customer_hash of every keyed sale := its survivor (primary-key probes that lock
+--      the rows, then one UPDATE by TID).
 -- Sales without any key are left as they are (customer_hash NULL); pg_temp.oi_cl_sale
 -- keeps each sale's survivor (NULL = no key) for the caller.
 -- Returns (sales clustered, clusters created, clusters merged away).
@@ -38,7 +39,8 @@ DECLARE
     v_round     integer := 0;
     v_losers    uuid[];
     v_survivors uuid[];
-    v_ids       bigint[];
+    v_ctids     tid[];
+    v_hashes    uuid[];
     v_n         integer;
 BEGIN
     clustered := 0; clusters_created := 0; merges := 0;
@@ -68,25 +70,40 @@ BEGIN
     END IF;
     ANALYZE pg_temp.oi_cl_sale;
 
-    -- Distinct keys: blocked values dropped, then one index probe per key.
-    INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node, cluster_id)
-    SELECT d.tenant_id, d.key_type, d.key_value, d.min_node, c.cluster_id
-      FROM (SELECT o.tenant_id, o.key_type, o.key_value, min(o.node) AS min_node
-              FROM (SELECT s.tenant_id, 'email'::text AS key_type, s.email AS key_value, s.node
-                      FROM pg_temp.oi_cl_sale s WHERE s.email IS NOT NULL
-                    UNION ALL
-                    SELECT s.tenant_id, 'phone', s.phone, s.node
-                      FROM pg_temp.oi_cl_sale s WHERE s.phone IS NOT NULL
-                    UNION ALL
-                    SELECT s.tenant_id, 'document', s.document, s.node
-                      FROM pg_temp.oi_cl_sale s WHERE s.document IS NOT NULL) o
-             GROUP BY o.tenant_id, o.key_type, o.key_value) d
-      LEFT JOIN LATERAL (
-            SELECT k.cluster_id
-              FROM omni_identity.customer_cluster_keys k
-             WHERE k.tenant_id = d.tenant_id AND k.key_type = d.key_type AND k.key_value = d.key_value
-             LIMIT 1) c ON true
-     WHERE NOT omni_identity.key_is_blocked(d.tenant_id, d.key_type, d.key_value);
+    -- Distinct keys of the batch.
+    INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node)
+    SELECT o.tenant_id, o.key_type, o.key_value, min(o.node)
+      FROM (SELECT s.tenant_id, 'email'::text AS key_type, s.email AS key_value, s.node
+              FROM pg_temp.oi_cl_sale s WHERE s.email IS NOT NULL
+            UNION ALL
+            SELECT s.tenant_id, 'phone', s.phone, s.node
+              FROM pg_temp.oi_cl_sale s WHERE s.phone IS NOT NULL
+            UNION ALL
+            SELECT s.tenant_id, 'document', s.document, s.node
+              FROM pg_temp.oi_cl_sale s WHERE s.document IS NOT NULL) o
+     GROUP BY o.tenant_id, o.key_type, o.key_value;
+    ANALYZE pg_temp.oi_cl_key;
+
+    -- Blocked values never link (the rule of key_is_blocked, applied to the whole set:
+    -- exact rows by equality, the few regex rows in turn).
+    DELETE FROM pg_temp.oi_cl_key k
+     WHERE EXISTS (SELECT 1 FROM omni_identity.key_blocklist b
+                    WHERE NOT b.is_regex AND b.key_type = k.key_type
+                      AND b.value_pattern = k.key_value
+                      AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id))
+        OR EXISTS (SELECT 1 FROM omni_identity.key_blocklist b
+                    WHERE b.is_regex AND b.key_type = k.key_type
+                      AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id)
+                      AND k.key_value ~ b.value_pattern);
+
+    -- The cluster of every known key: one primary-key probe per key (a correlated
+    -- subquery, never a join the planner could turn into a scan of the tenant's keys).
+    UPDATE pg_temp.oi_cl_key k
+       SET cluster_id = (SELECT ck.cluster_id
+                           FROM omni_identity.customer_cluster_keys ck
+                          WHERE ck.tenant_id = k.tenant_id AND ck.key_type = k.key_type
+                            AND ck.key_value = k.key_value
+                          LIMIT 1);
     ANALYZE pg_temp.oi_cl_key;
 
     -- Occurrences: (sale, key) pairs of surviving keys.
@@ -129,11 +146,14 @@ BEGIN
 
     LOOP
         -- Converged when the edges form stars: every child has one parent and no parent
-        -- is itself a child; the parent is then the component's smallest node.
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_temp.oi_cl_edge x
-                                JOIN pg_temp.oi_cl_edge y ON y.a = x.b)
-              AND NOT EXISTS (SELECT 1 FROM pg_temp.oi_cl_edge x
-                               GROUP BY x.a HAVING count(*) > 1);
+        -- is itself a child; the parent is then the component's smallest node. (Counted
+        -- with hash joins: an EXISTS would be planned as a nested loop.)
+        SELECT (SELECT count(*) FROM (SELECT DISTINCT x.b FROM pg_temp.oi_cl_edge x) p
+                                 JOIN (SELECT DISTINCT y.a FROM pg_temp.oi_cl_edge y) c ON c.a = p.b)
+             + (SELECT count(*) FROM (SELECT x.a FROM pg_temp.oi_cl_edge x
+                                       GROUP BY x.a HAVING count(*) > 1) m)
+          INTO v_n;
+        EXIT WHEN v_n = 0;
         v_round := v_round + 1;
         IF v_round > 200 THEN
             RAISE EXCEPTION 'connected components did not converge after % rounds', v_round - 1
@@ -294,20 +314,24 @@ BEGIN
          WHERE k.tenant_id = v_tenant AND k.cluster_id IS NULL
          ORDER BY k.key_type, k.key_value;
 
-        -- 5. The sales carry their survivor.
-        SELECT coalesce(array_agg(s.sale_id), '{}') INTO v_ids
+        -- 5. The sales carry their survivor. Each sale is found by one primary-key probe
+        -- (LATERAL, an optimization fence: never a scan of the tenant's sales) and locked,
+        -- so its ctid is stable until the UPDATE, which then reads rows by TID only.
+        SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}')
+          INTO v_ctids, v_hashes
           FROM pg_temp.oi_cl_sale s
+          CROSS JOIN LATERAL (
+                SELECT o.ctid AS row_ctid, o.customer_hash
+                  FROM public.omni_sales o
+                 WHERE o.tenant_id = s.tenant_id AND o.id = s.sale_id
+                 OFFSET 0
+                   FOR UPDATE) x
+         WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
+           AND x.customer_hash IS DISTINCT FROM s.survivor;
+        PERFORM omni_identity.pipeline_set_customer_hash(v_ctids, v_hashes);
+        SELECT count(*) INTO v_n FROM pg_temp.oi_cl_sale s
          WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL;
-        UPDATE public.omni_sales o
-           SET customer_hash = s.survivor
-          FROM pg_temp.oi_cl_sale s
-         WHERE o.tenant_id = v_tenant
-           AND o.id = ANY (v_ids)
-           AND s.tenant_id = v_tenant
-           AND s.sale_id = o.id
-           AND s.survivor IS NOT NULL
-           AND o.customer_hash IS DISTINCT FROM s.survivor;
-        clustered := clustered + cardinality(v_ids);
+        clustered := clustered + v_n;
     END LOOP;
 
     RETURN NEXT;

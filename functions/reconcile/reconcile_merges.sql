@@ -33,6 +33,8 @@ DECLARE
     v_claimed  integer;
     v_from     uuid[];
     v_ids      bigint[];
+    v_ctids    tid[];
+    v_live     uuid[];
     v_n        integer;
     v_sales    integer := 0;
 BEGIN
@@ -78,18 +80,22 @@ BEGIN
            AND cc.cluster_id = ANY (v_from)
            AND cc.cluster_id = c.into_cluster;
 
-        SELECT array_agg(c.from_cluster), array_agg(c.merge_id) INTO v_from, v_ids
-          FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
-        UPDATE public.omni_sales s
-           SET customer_hash = c.live
+        -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
+        -- per merge (LATERAL, an optimization fence), locked, then one UPDATE by TID.
+        SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
+          INTO v_ctids, v_live
           FROM pg_temp.oi_rc_claim c
-         WHERE s.tenant_id = v_tenant
-           AND s.customer_hash = ANY (v_from)
-           AND c.tenant_id = v_tenant
-           AND s.customer_hash = c.from_cluster;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
+          CROSS JOIN LATERAL (
+                SELECT s.ctid AS row_ctid
+                  FROM public.omni_sales s
+                 WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
+                 OFFSET 0
+                   FOR UPDATE) x
+         WHERE c.tenant_id = v_tenant;
+        v_n := omni_identity.pipeline_set_customer_hash(v_ctids, v_live);
         v_sales := v_sales + v_n;
 
+        SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
         UPDATE omni_identity.customer_cluster_merges m
            SET reconciled_at = now()
          WHERE m.tenant_id = v_tenant

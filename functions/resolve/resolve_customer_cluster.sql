@@ -42,8 +42,10 @@
 -- from inside this function either. Callers must use READ COMMITTED (the default): under
 -- REPEATABLE READ the snapshot cannot see the concurrent commits a retry relies on.
 --
--- Statements per call (beyond inlined SQL normalizers): fast path 1 probe + require_tenant
--- + ≤ 3 blocklist checks; a new customer adds L1, L2, a probe and one insert.
+-- Statements per call (plain-SQL normalizers and helpers are inlined and count nothing):
+-- require_tenant, one blocklist check per valid key, and the fast-path probe — that is all
+-- for a returning buyer; a new buyer adds one locking statement (L1 + L2), a probe and one
+-- insert (plus the foreign-key checks of its key rows).
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -114,8 +116,12 @@ BEGIN
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                      WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
-      LEFT JOIN omni_identity.customer_cluster c
-        ON c.tenant_id = p_tenant_id AND c.cluster_id = coalesce(k.ce, k.cp, k.cd);
+      LEFT JOIN LATERAL (
+            -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
+            -- the planner could run as a scan of the tenant's clusters).
+            SELECT x.* FROM omni_identity.customer_cluster x
+             WHERE x.tenant_id = p_tenant_id AND x.cluster_id = coalesce(k.ce, k.cp, k.cd)
+            OFFSET 0) c ON true;
     IF v_fast THEN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;
@@ -123,15 +129,19 @@ BEGIN
     -- Write path: one attempt per iteration, each in its own subtransaction.
     LOOP
         BEGIN
-            -- L1, then L2 in ascending order.
-            PERFORM pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id));
-            PERFORM pg_catalog.pg_advisory_xact_lock(s.h)
-               FROM (SELECT DISTINCT u.h
-                       FROM unnest(ARRAY[omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
+            -- L1 (shared), then L2 in ascending order: one statement, the rows sorted
+            -- before any lock is taken (the subquery's Sort feeds the locking projection).
+            PERFORM CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
+                         ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
+               FROM (SELECT u.level, u.h
+                       FROM unnest(ARRAY[1, 2, 2, 2],
+                                   ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
+                                       , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
                                        , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
-                                       , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(h)
+                                       , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
                       WHERE u.h IS NOT NULL
-                      ORDER BY u.h) s;
+                      ORDER BY u.level, u.h
+                     OFFSET 0) s;
 
             -- Probe again, now that no other call can create these keys.
             SELECT k.ce, k.cp, k.cd
@@ -176,10 +186,14 @@ BEGIN
                  , count(*) FILTER (WHERE l.merged_into IS NULL)
               INTO v_locked, v_live
               FROM (SELECT c.cluster_id, c.created_at, c.merged_into
-                      FROM omni_identity.customer_cluster c
-                     WHERE c.tenant_id = p_tenant_id AND c.cluster_id = ANY (v_ids)
-                     ORDER BY c.cluster_id
-                       FOR UPDATE) l;
+                      FROM unnest(v_ids) WITH ORDINALITY AS u(id, n)
+                     CROSS JOIN LATERAL (
+                           -- One primary-key probe per id, locked in the order of v_ids.
+                           SELECT x.cluster_id, x.created_at, x.merged_into
+                             FROM omni_identity.customer_cluster x
+                            WHERE x.tenant_id = p_tenant_id AND x.cluster_id = u.id
+                              FOR UPDATE) c
+                     ORDER BY u.n) l;
             IF v_live IS DISTINCT FROM cardinality(v_ids)::bigint THEN
                 -- A concurrent merge took one of them: roll this attempt back, retry.
                 RAISE EXCEPTION 'cluster merged concurrently; retrying'

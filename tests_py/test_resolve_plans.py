@@ -1,0 +1,145 @@
+"""Speed that does not depend on luck: resolve_customer_cluster on a fresh, never-analyzed
+database holding a big tenant touches as few pages as on an analyzed one (every key lookup
+is an index probe by construction), and a call executes few statements.
+
+Pages, not time: EXPLAIN (ANALYZE, BUFFERS) of one call counts every buffer the call and
+its nested statements touch. A plan that scanned the tenant's keys would touch the whole
+table (over a thousand pages here); index probes touch a handful.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests_py.reference import normalize as ref
+
+TENANT = "big"
+CLUSTERS = 40_000            # 120,000 keys: a scan of them is > 1,000 pages
+# Pages a call may touch: probes, a few index inserts, foreign-key checks. A merge also
+# moves keys (non-HOT updates: every index), writes lineage and checks its foreign keys.
+PAGES_PER_CALL = {"returning": 60, "new": 80, "attach": 80, "merge": 250, "junk": 60}
+
+LOAD = """
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at,
+                                            last_buyer_phone, last_buyer_phone_at, created_at)
+SELECT %(t)s, md5('c' || i)::uuid, 'u' || i || '@big.com', '2020-01-01', '+55119' || (80000000 + i), '2020-01-01',
+       '2020-01-01'::timestamptz + i * interval '1 second'
+  FROM generate_series(1, %(n)s) AS i
+;;
+INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+SELECT %(t)s, k.key_type,
+       CASE k.key_type WHEN 'email' THEN 'u' || i || '@big.com'
+                       WHEN 'phone' THEN '+55119' || (80000000 + i)
+                       ELSE (10000000000 + i)::text END,
+       md5('c' || i)::uuid
+  FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone', 'document']) AS k(key_type);
+"""
+
+
+def phone_of(i: int) -> str:
+    return "+55119" + str(80_000_000 + i)
+
+
+def pages(conn, *args) -> int:
+    plan = conn.execute(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
+        (TENANT, *args)).fetchone()[0]
+    top = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+    return sum(top.get(k, 0) for k in ("Shared Hit Blocks", "Shared Read Blocks", "Local Hit Blocks", "Local Read Blocks"))
+
+
+def calls(base: int) -> dict[str, tuple]:
+    """One call of each kind; `base` keeps the values of different rounds apart."""
+    return {
+        "returning": (f"u{base + 1}@big.com", phone_of(base + 1), None, None, "2000-01-01"),
+        "new": (f"fresh{base}@new.com", None, None, "New Buyer", "2021-01-01"),
+        "attach": (f"u{base + 2}@big.com", None, None, "Name", "2021-01-01"),
+        "merge": (f"u{base + 3}@big.com", phone_of(base + 4), None, None, "2021-01-01"),
+        "junk": ("teste@teste.com", "12", "abc", "x", "2021-01-01"),
+    }
+
+
+def workload(conn, base: int) -> dict[str, int]:
+    """Pages touched by each kind of call, measured after 6 calls of every kind warmed the
+    session's catalog caches and the function's cached plans (generic plans from then on)."""
+    for round_ in range(6):
+        for args in calls(base + 10 * round_).values():
+            conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)", (TENANT, *args))
+    return {kind: pages(conn, *args) for kind, args in calls(base + 100).items()}
+
+
+def test_fresh_database_resolves_as_fast_as_analyzed(db):
+    assert ref.phone(phone_of(12345)) == phone_of(12345), "test data: phones must be valid E.164 mobiles"
+    with db.connect() as loader:
+        # A throwaway clone: keep autovacuum from analyzing it behind the test's back.
+        loader.execute("ALTER TABLE omni_identity.customer_cluster SET (autovacuum_enabled = off)")
+        loader.execute("ALTER TABLE omni_identity.customer_cluster_keys SET (autovacuum_enabled = off)")
+        for statement in LOAD.split(";;"):
+            loader.execute(statement, {"t": TENANT, "n": CLUSTERS})
+    assert db.rows("""SELECT relname, reltuples FROM pg_class
+                       WHERE oid IN ('omni_identity.customer_cluster'::regclass,
+                                     'omni_identity.customer_cluster_keys'::regclass)
+                         AND reltuples >= 0""") == [], "the premise: the tables were never analyzed"
+    assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_keys") == 3 * CLUSTERS
+    keys_pages = db.scalar("SELECT pg_relation_size('omni_identity.customer_cluster_keys') / 8192")
+    assert keys_pages > 4 * max(PAGES_PER_CALL.values())
+
+    results = {}
+    with db.connect() as conn:
+        results["fresh"] = workload(conn, 1000)
+    with db.connect() as conn:
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        results["fresh, generic plans"] = workload(conn, 3000)
+    db.execute("ANALYZE omni_identity.customer_cluster, omni_identity.customer_cluster_keys")
+    with db.connect() as conn:
+        results["analyzed"] = workload(conn, 5000)
+
+    for run, by_kind in results.items():
+        for kind, n in by_kind.items():
+            assert n <= PAGES_PER_CALL[kind], f"{run}/{kind}: {n} pages ({results})"
+    for kind in results["analyzed"]:
+        fresh = max(results["fresh"][kind], results["fresh, generic plans"][kind])
+        assert fresh <= results["analyzed"][kind] + 10, f"{kind}: fresh {fresh} vs analyzed ({results})"
+
+
+STATEMENTS = """
+SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND NOT toplevel
+"""
+
+
+def statements_of(conn, sql: str, *args) -> int:
+    conn.execute("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+    conn.execute(sql, args)
+    return conn.execute(STATEMENTS).fetchone()[0]
+
+
+# Counted: require_tenant, one blocklist check per valid key, the probes, L1, L2, the
+# insert/update, and one foreign-key check (RI trigger query) per row inserted.
+@pytest.mark.parametrize("kind, limit", [("returning", 4), ("new", 10), ("attach", 10), ("no key", 3)])
+def test_a_call_executes_few_statements(db, kind, limit):
+    """Nested statements counted by pg_stat_statements (track = all). Plain-SQL helpers and
+    normalizers are inlined into PL/pgSQL expressions and count nothing; a PL/pgSQL one
+    would add its statements here."""
+    assert db.scalar("SELECT 'pg_stat_statements' = ANY (string_to_array(current_setting('shared_preload_libraries'), ','))"), \
+        "the test server must preload pg_stat_statements (the embedded cluster does)"
+    db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    call = "SELECT omni_identity.resolve_customer_cluster('t', %s, %s, %s, %s, %s)"
+
+    def args(i: int) -> tuple:
+        return {
+            "returning": (f"old{i}@x.com", f"(11) 9876{i}-4321", None, "Ana", "2023-01-01"),
+            "new": (f"new{i}@x.com", f"(21) 9876{i}-4321", None, "Bia", "2024-01-01"),
+            "attach": (f"old{i}@x.com", f"(31) 9876{i}-4321", None, None, "2024-02-01"),
+            "no key": ("teste@teste.com", "abc", None, "Ana", "2024-01-01"),
+        }[kind]
+
+    with db.connect() as conn:
+        conn.execute("SET pg_stat_statements.track = 'all'")
+        for i in range(8):
+            conn.execute(call, (f"old{i}@x.com", f"(11) 9876{i}-4321", None, "Ana", "2024-01-01"))
+        for i in range(7):     # past the custom plans of the first 5 executions
+            conn.execute(call, args(i))
+        n = statements_of(conn, call, *args(7))
+    assert 1 <= n <= limit, f"{kind}: {n} statements"

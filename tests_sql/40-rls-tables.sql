@@ -1,6 +1,6 @@
 -- 40-rls-tables.sql: row-level security of every tenant table, as an application login: read, insert, update, delete, positive and negative, and fail-closed without a session tenant.
 BEGIN;
-SELECT plan(110);
+SELECT plan(112);
 
 -- An application login, as a DBA creates one (rolled back with the test).
 DO $$
@@ -214,6 +214,12 @@ SELECT is(tests.affected($$ DELETE FROM public.omni_sales WHERE external_id = 'o
 SELECT is(tests.affected($$ DELETE FROM public.omni_sales WHERE tenant_id = 'tenant-b' $$), 0::bigint,
           'omni_sales: deletes no sale of another tenant');
 SELECT lives_ok($$ SELECT nextval('omni_identity.batch_id_seq') $$, 'the application numbers its batches');
+
+-- The backfill's bookkeeping is the admin's alone.
+SELECT throws_ok($$ SELECT 1 FROM omni_identity.backfill_checkpoint $$, '42501', NULL,
+          'backfill_checkpoint: the application has no access');
+SELECT throws_ok($$ SELECT 1 FROM omni_identity.backfill_keyless $$, '42501', NULL,
+          'backfill_keyless: the application has no access');
 
 -- The other tenant's view is the mirror image, and its rows are intact.
 SELECT tests.act_as(current_setting('tests.app_login'), 'tenant-b');

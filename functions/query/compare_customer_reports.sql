@@ -48,10 +48,15 @@ BEGIN
            AND (v_f.phone IS NULL OR omni_identity.normalize_phone(r.buyer_phone) = v_f.phone)
            AND (v_f.document IS NULL OR omni_identity.normalize_document(r.buyer_document) = v_f.document)
     ), v2 AS (
-        SELECT r.id, coalesce(c.merged_into, c.cluster_id, r.customer_hash) AS live
+        -- One primary-key probe per sale (LATERAL with LIMIT: never a hash of the tenant's
+        -- clusters for a filtered comparison).
+        SELECT r.id, coalesce(m.merged_into, r.customer_hash) AS live
           FROM rows_all r
-          LEFT JOIN omni_identity.customer_cluster c
-            ON c.tenant_id = p_tenant_id AND c.cluster_id = r.customer_hash
+          LEFT JOIN LATERAL (
+                SELECT c.merged_into
+                  FROM omni_identity.customer_cluster c
+                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = r.customer_hash
+                 LIMIT 1) AS m ON true
          WHERE NOT v_v2_none
            AND (v_aliases IS NULL OR r.customer_hash = ANY (v_aliases))
     ), paired AS (

@@ -37,13 +37,17 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+    -- Aggregate per stored customer_hash (and shop, for the distinct count) first, then
+    -- map each group to its live cluster with one primary-key probe: a LATERAL with LIMIT
+    -- stays a per-group probe, where a join lets the planner hash the tenant's clusters.
     RETURN QUERY
-    WITH sel AS (
-        SELECT s.id, s.created_at, s.amount, s.shop_id,
-               coalesce(c.merged_into, c.cluster_id, s.customer_hash) AS live
+    WITH by_hash AS (
+        SELECT s.customer_hash, s.shop_id,
+               count(*) AS orders,
+               coalesce(sum(s.amount), 0) AS total_amount,
+               min(s.created_at) AS first_purchase_at,
+               max(s.created_at) AS last_purchase_at
           FROM public.omni_sales s
-          LEFT JOIN omni_identity.customer_cluster c
-            ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
          WHERE s.tenant_id = p_tenant_id
            AND (v_aliases IS NULL OR s.customer_hash = ANY (v_aliases))
            AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
@@ -52,21 +56,30 @@ BEGIN
            AND (v_f.status IS NULL OR s.status = v_f.status)
            AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
            AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
+         GROUP BY s.customer_hash, s.shop_id
     ), g AS (
-        SELECT sel.live,
-               count(*) AS orders,
-               coalesce(sum(sel.amount), 0) AS total_amount,
-               min(sel.created_at) AS first_purchase_at,
-               max(sel.created_at) AS last_purchase_at,
-               count(DISTINCT sel.shop_id) AS shops
-          FROM sel
-         GROUP BY sel.live
+        SELECT coalesce(m.merged_into, h.customer_hash) AS live,
+               sum(h.orders)::bigint AS orders,
+               sum(h.total_amount) AS total_amount,
+               min(h.first_purchase_at) AS first_purchase_at,
+               max(h.last_purchase_at) AS last_purchase_at,
+               count(DISTINCT h.shop_id) AS shops
+          FROM by_hash h
+          LEFT JOIN LATERAL (
+                SELECT c.merged_into
+                  FROM omni_identity.customer_cluster c
+                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = h.customer_hash
+                 LIMIT 1) AS m ON true
+         GROUP BY 1
     )
     SELECT g.live, lc.last_buyer_email, lc.last_buyer_phone, lc.last_buyer_document, lc.last_buyer_name,
            g.orders, g.total_amount, g.first_purchase_at, g.last_purchase_at, g.shops
       FROM g
-      LEFT JOIN omni_identity.customer_cluster lc
-        ON lc.tenant_id = p_tenant_id AND lc.cluster_id = g.live
+      LEFT JOIN LATERAL (
+            SELECT c.last_buyer_email, c.last_buyer_phone, c.last_buyer_document, c.last_buyer_name
+              FROM omni_identity.customer_cluster c
+             WHERE c.tenant_id = p_tenant_id AND c.cluster_id = g.live
+             LIMIT 1) AS lc ON true
      ORDER BY g.live IS NULL, g.total_amount DESC, g.orders DESC, g.live;
 END;
 $fn$;

@@ -50,13 +50,88 @@ def _desc_test(desc, var: str = "p_nsn") -> str | None:
     return f"({var} ~ {pattern})"
 
 
-def _const(name: str, value: str, comment: str, rettype: str = "text") -> str:
+def _sql_chars(s: str) -> str:
+    """An E'' literal of the characters of s, every non-printable or non-ASCII one escaped
+    (the file stays ASCII: no raw control characters for line-ending translations)."""
+    out = []
+    for ch in s:
+        c = ord(ch)
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif 0x20 <= c < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}")
+    return "E'" + "".join(out) + "'"
+
+
+def _const(name: str, value: str, comment: str, rettype: str = "text", chars: bool = False) -> str:
     return (
         f"CREATE OR REPLACE FUNCTION omni_identity.{name}()\n"
         f"RETURNS {rettype}\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
-        f"RETURN {_sql_str(value)};\n"
+        f"RETURN {_sql_chars(value) if chars else _sql_str(value)};\n"
         f"COMMENT ON FUNCTION omni_identity.{name}() IS {_sql_str(comment)};\n"
     )
+
+
+_SEP = "[ ().-]*"  # separators the fast paths allow between digits (all are phonenumbers punctuation)
+
+
+def _linkable(nsn: str) -> bool:
+    n = phonenumbers.parse("+55" + nsn)
+    return phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in (
+        phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _linkable_prefix_table() -> dict[tuple[str, ...], list[str]]:
+    """Linkable Brazilian numbers by their first three digits: {(third digits of 10-digit
+    numbers, third digits of 11-digit numbers) signature: [area codes]}.
+
+    Asserts that, for every 3-digit prefix (not 0 or 90: trunk prefixes) and length, 40 pseudo-random completions agree
+    (the library's fixed/mobile/premium/toll-free/shared-cost patterns depend on no later
+    digit), so the fast paths may test the prefix and the length only.
+    """
+    import random
+
+    rng = random.Random(55)
+    by_area: dict[str, dict[int, set[str]]] = {}
+    for length in (10, 11):
+        # Numbers starting 0 or 90 carry a trunk prefix: the slow path reads them.
+        for prefix in (f"{n:03d}" for n in range(100, 1000) if not str(n).startswith("90")):
+            results = {_linkable(prefix + "".join(rng.choice("0123456789") for _ in range(length - 3)))
+                       for _ in range(40)}
+            assert len(results) == 1, f"linkability of {prefix}... ({length} digits) depends on later digits"
+            if results.pop():
+                by_area.setdefault(prefix[:2], {}).setdefault(length, set()).add(prefix[2])
+    table: dict[tuple[str, ...], list[str]] = {}
+    for area, lengths in sorted(by_area.items()):
+        sig = ("".join(sorted(lengths.get(10, ()))), "".join(sorted(lengths.get(11, ()))))
+        table.setdefault(sig, []).append(area)
+    return table
+
+
+def _digits_with_separators(n: int) -> str:
+    return "".join("[0-9]" + _SEP for _ in range(n))
+
+
+def _fast_national_re(table) -> str:
+    """A Brazilian national number (area code + subscriber) that the library calls FIXED_LINE
+    or MOBILE, digits separated by any run of _SEP, written out without counted repetition
+    (PostgreSQL's regex engine is several times slower with {n})."""
+    alternatives = []
+    for (third10, third11), areas in table.items():
+        by_first: dict[str, str] = {}
+        for area in areas:
+            by_first[area[0]] = by_first.get(area[0], "") + area[1]
+        area_re = "|".join(f"{first}{_SEP}[{seconds}]" for first, seconds in sorted(by_first.items()))
+        tails = []
+        if third10:
+            tails.append(f"[{third10}]{_SEP}{_digits_with_separators(7)}")
+        if third11:
+            tails.append(f"[{third11}]{_SEP}{_digits_with_separators(8)}")
+        alternatives.append(f"(?:{area_re}){_SEP}(?:{'|'.join(tails)})")
+    return "(?:" + "|".join(alternatives) + ")"
 
 
 def phone_rules_sql() -> str:
@@ -69,6 +144,7 @@ def phone_rules_sql() -> str:
     assert not br.general_desc.possible_length_local_only
     assert br.national_prefix_transform_rule == "\\2"
 
+    fast = _fast_national_re(_linkable_prefix_table())
     excluded = [t for t in (_desc_test(getattr(br, n)) for n in _TYPES_BEFORE_FIXED) if t]
     linkable = " OR ".join(t for t in (_desc_test(br.fixed_line), _desc_test(br.mobile)) if t)
     general = _desc_test(br.general_desc)
@@ -88,6 +164,12 @@ def phone_rules_sql() -> str:
                "Brazilian general national-number pattern (any type), anchored; from phonenumbers."),
         _const("phone_country_code_re", "^(?:" + "|".join(texts) + ")",
                "Every country calling code phonenumbers knows, as an anchored alternation."),
+        _const("phone_br_fast_national_re", "^" + _SEP + fast + "$",
+               "Fast path: a linkable Brazilian national number written with digits and the "
+               "separators space ( ) . - only; its digits are the national significant number."),
+        _const("phone_br_fast_international_re", "^" + _SEP + "(?:\\+" + _SEP + ")?5" + _SEP + "5" + _SEP + fast + "$",
+               "Fast path: 55 (or +55) then a linkable Brazilian national number, digits and "
+               "the separators space ( ) . - only; its digits are the E.164 number."),
         "CREATE OR REPLACE FUNCTION omni_identity.phone_br_is_linkable(p_nsn text)\n"
         "RETURNS boolean\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
         f"RETURN {body};\n"
@@ -125,14 +207,15 @@ def unicode_classes_sql() -> str:
         "-- GENERATED by harness/generate_phone_rules.py from Python's unicodedata "
         f"{unicodedata.unidata_version}; do not edit.\n",
         _const("unicode_space_chars", "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) + "\u200b\ufeff",
-               "White space trimmed by the normalizers: Python str.isspace characters, U+200B, U+FEFF."),
+               "White space trimmed by the normalizers: Python str.isspace characters, U+200B, U+FEFF.",
+               chars=True),
         _const("unicode_space_class",
                _bracket(lambda ch: ch.isspace() or ch in "\u200b\ufeff"),
                "Regex bracket contents: the characters of unicode_space_chars()."),
         _const("unicode_digit_class", _bracket(lambda ch: unicodedata.category(ch) == "Nd"),
                "Regex bracket contents: decimal digits (Nd), ASCII and others."),
         _const("unicode_digit_from", "".join(chr(c) for c in nd),
-               "Every non-ASCII decimal digit (Nd), for translate(); see unicode_digit_to()."),
+               "Every non-ASCII decimal digit (Nd), for translate(); see unicode_digit_to().", chars=True),
         _const("unicode_digit_to", "".join(str(unicodedata.digit(chr(c))) for c in nd),
                "The ASCII digit of each character of unicode_digit_from()."),
         _const("unicode_alnum_class", _bracket(str.isalnum),
@@ -147,8 +230,8 @@ def unicode_classes_sql() -> str:
 
 
 def main(argv: list[str]) -> int:
-    PHONE_RULES.write_text(phone_rules_sql())
-    UNICODE_CLASSES.write_text(unicode_classes_sql())
+    PHONE_RULES.write_text(phone_rules_sql(), encoding="ascii")
+    UNICODE_CLASSES.write_text(unicode_classes_sql(), encoding="ascii")
     print(f"wrote {PHONE_RULES.relative_to(ROOT)} and {UNICODE_CLASSES.relative_to(ROOT)}")
     return 0
 

@@ -13,14 +13,18 @@ DECLARE
     v_d1    int;
     v_d2    int;
 BEGIN
-    IF p_raw IS NULL OR length(p_raw) > 256 THEN
+    IF p_raw ~ '^[0-9./-]+$' THEN
+        -- The usual writings (bare or masked digits): a short translate().
+        v_doc := translate(p_raw, './-', '');
+    ELSIF length(p_raw) > 256 THEN
         -- Longer than any formatted document: not one (and 1 MB inputs stay cheap).
         RETURN NULL;
+    ELSE
+        v_doc := translate(p_raw, 'abcdefghijklmnopqrstuvwxyz./-' || omni_identity.unicode_space_chars(),
+                                  'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
     END IF;
-    v_doc := translate(p_raw, 'abcdefghijklmnopqrstuvwxyz./-' || omni_identity.unicode_space_chars(),
-                              'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
-    IF v_doc ~ '^[0-9]{11}$' THEN
-        IF v_doc ~ '^(.)\1*$' THEN
+    IF length(v_doc) = 11 AND v_doc ~ '^[0-9]+$' THEN
+        IF v_doc = repeat(left(v_doc, 1), 11) THEN
             RETURN NULL;
         END IF;
         v_bytes := textsend(v_doc);
@@ -36,8 +40,8 @@ BEGIN
             RETURN v_doc;
         END IF;
         RETURN NULL;
-    ELSIF v_doc ~ '^[0-9A-Z]{12}[0-9]{2}$' THEN
-        IF v_doc ~ '^(.)\1*$' THEN
+    ELSIF length(v_doc) = 14 AND v_doc ~ '^[0-9A-Z]+[0-9][0-9]$' THEN
+        IF v_doc = repeat(left(v_doc, 1), 14) THEN
             RETURN NULL;
         END IF;
         v_bytes := textsend(v_doc);

@@ -1,12 +1,42 @@
 -- normalize_email(p_raw, p_canonical): the e-mail as a linking key (SPEC §3), or NULL.
--- Trim white space (str.isspace, U+200B, U+FEFF), NFC, Unicode lowercase; one regular
--- expression states the grammar (local part 1–64 characters without white space,
--- controls or '"', no leading/trailing/double dot; domain ≤ 253 characters, ≥ 2 LDH
--- labels, the last not all digits). substring() returns the value only when it matches,
--- so the cleaned text is computed once. Plain SQL without SET so the planner inlines it.
--- The collation of lower() is picked at apply time: ICU's root locale when the server
--- has ICU, else the builtin pg_unicode_fast (PostgreSQL 17+); both map all of Unicode
--- whatever the database's LC_CTYPE.
+-- Fast path: at most 64 printable ASCII characters forming a valid address — then
+-- trimming and NFC change nothing, lowercase is ASCII, and no length limit can be
+-- exceeded — one regular expression, then lower(). Everything else (and every NULL)
+-- goes through email_parse(). Plain SQL without SET so the planner inlines it.
+CREATE OR REPLACE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT CASE WHEN p_canonical
+            THEN omni_identity.email_canonical(
+                   CASE WHEN length(p_raw) <= 64 AND p_raw ~ omni_identity.email_ascii_re()
+                        THEN lower(p_raw COLLATE "C") COLLATE "default"
+                        ELSE omni_identity.email_parse(p_raw) END)
+            ELSE CASE WHEN length(p_raw) <= 64 AND p_raw ~ omni_identity.email_ascii_re()
+                      THEN lower(p_raw COLLATE "C") COLLATE "default"
+                      ELSE omni_identity.email_parse(p_raw) END
+       END
+$fn$;
+COMMENT ON FUNCTION omni_identity.normalize_email(text, boolean)
+    IS 'Normalized e-mail (trimmed, NFC, lowercase) when valid, else NULL; p_canonical drops +tags and Gmail dots.';
+
+-- A valid address in printable ASCII, either case: local part of printable characters but
+-- '"', '.' and '@' in dot-separated runs; LDH labels; a last label not all digits.
+CREATE OR REPLACE FUNCTION omni_identity.email_ascii_re()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN '^[!#-\-/-?A-~]+(?:\.[!#-\-/-?A-~]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+'
+    || '(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9][A-Za-z0-9-]*-[A-Za-z0-9-]*[A-Za-z0-9])$';
+COMMENT ON FUNCTION omni_identity.email_ascii_re()
+    IS 'Anchored regular expression of a valid e-mail written in printable ASCII (either case).';
+
+-- email_parse(p_raw): normalize_email for any input. Trim white space (str.isspace,
+-- U+200B, U+FEFF), NFC, Unicode lowercase, then the grammar: exactly one '@'; local
+-- part 1–64 characters without white space, controls (Cc) or '"', no leading, trailing
+-- or double dot; domain ≤ 253 characters of ≥ 2 LDH labels of 1–63 characters, the last
+-- not all digits. The collation of lower() is picked at apply time: ICU's root locale
+-- when the server has ICU, else the builtin pg_unicode_fast (PostgreSQL 17+); both map
+-- all of Unicode whatever the database's LC_CTYPE.
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -18,34 +48,32 @@ DECLARE
         'default');
 BEGIN
     EXECUTE pg_catalog.format($sql$
-CREATE OR REPLACE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION omni_identity.email_parse(p_raw text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN p_canonical
-            THEN omni_identity.email_canonical(
-                   substring(lower(normalize(btrim(p_raw, omni_identity.unicode_space_chars()), NFC) COLLATE %1$I)
-                             FROM omni_identity.email_grammar_re()))
-            ELSE substring(lower(normalize(btrim(p_raw, omni_identity.unicode_space_chars()), NFC) COLLATE %1$I)
-                           FROM omni_identity.email_grammar_re())
-       END
+DECLARE
+    v_email  text := lower(normalize(btrim(p_raw, omni_identity.unicode_space_chars()), NFC) COLLATE %1$I);
+    v_at     int  := strpos(v_email, '@');
+    v_domain text := substr(v_email, v_at + 1);
+BEGIN
+    IF v_at NOT BETWEEN 2 AND 65 OR strpos(v_domain, '@') > 0 OR length(v_domain) > 253 THEN
+        RETURN NULL;
+    END IF;
+    IF left(v_email, v_at - 1) !~ ('^[^@."\u0001-\u001f\u007f-\u009f' || omni_identity.unicode_space_class()
+                                    || ']+(?:\.[^@."\u0001-\u001f\u007f-\u009f'
+                                    || omni_identity.unicode_space_class() || ']+)*$') THEN
+        RETURN NULL;
+    END IF;
+    IF v_domain !~ '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z0-9]*[a-z][a-z0-9]*|[a-z0-9][a-z0-9-]*-[a-z0-9-]*[a-z0-9])$'
+       OR v_domain ~ '[^.]{64}' THEN
+        RETURN NULL;
+    END IF;
+    RETURN v_email;
+END;
 $fn$
 $sql$, v_collation);
 END
 $do$;
-COMMENT ON FUNCTION omni_identity.normalize_email(text, boolean)
-    IS 'Normalized e-mail (trimmed, NFC, lowercase) when valid, else NULL; p_canonical drops +tags and Gmail dots.';
-
--- The e-mail grammar of SPEC §3 as one anchored regular expression over the lowercased text.
-CREATE OR REPLACE FUNCTION omni_identity.email_grammar_re()
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $fn$
-SELECT '^(?=[^@]{1,64}@)'
-    || '[^@."\u0001-\u001f\u007f-\u009f' || omni_identity.unicode_space_class() || ']+'
-    || '(?:\.[^@."\u0001-\u001f\u007f-\u009f' || omni_identity.unicode_space_class() || ']+)*'
-    || '@(?=[^@]{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+'
-    || '(?![0-9]+$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$'
-$fn$;
-COMMENT ON FUNCTION omni_identity.email_grammar_re()
-    IS 'Anchored regular expression of a valid normalized e-mail (SPEC §3 grammar).';
+COMMENT ON FUNCTION omni_identity.email_parse(text)
+    IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar; NULL when invalid.';

@@ -1,14 +1,41 @@
 -- normalize_phone(p_raw, p_default_region): E.164 with '+' (SPEC §3), else NULL.
--- Brazil: the parser of phonenumbers (pinned) restated step by step — extract the number
--- (from the first '+' or digit, trailing junk and a second number dropped), check it is
--- viable, drop an extension, read '+' / the international prefix 00 + carrier / a
--- leading 55 as the country code the way the library does, strip trunk 0 and carrier
--- codes, then accept only what the library's metadata calls FIXED_LINE or MOBILE
--- (phone_rules.sql, generated). Other country codes (after '+' or 00 + carrier):
--- '+' and 8–15 digits. Other default regions: only numbers written with '+'.
--- Inputs over 250 characters (the library's limit) and RFC 3966 ';phone-context='
--- are not read. Never raises: every step is a pattern match or string function.
+-- Brazil: what phonenumbers (pinned) gives for parse(p_raw, 'BR') when it finds a valid
+-- FIXED_LINE or MOBILE number; NULL when it cannot parse the text or finds the number
+-- invalid or of another type (toll free, premium rate, shared cost). Other country
+-- codes (after '+' or 00 + carrier): '+' and 8–15 digits. Other default regions: only
+-- numbers written with '+'.
+-- Two fast paths answer the common writings with one regular expression each: digits and
+-- the separators space ( ) . - forming a linkable national number, optionally after 55
+-- or +55 (patterns generated from the library, phone_rules.sql; equivalence with the
+-- full parser is argued in harness/generate_phone_rules.py and tested). Everything else,
+-- and every NULL, goes through phone_parse(), the parser restated step by step. Plain
+-- SQL without SET so the planner inlines it into the caller's query.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT CASE
+    WHEN upper(p_default_region) = 'BR' AND length(p_raw) <= 250
+         AND p_raw ~ omni_identity.phone_br_fast_national_re()
+        THEN '+55' || translate(p_raw, ' ().-', '')
+    WHEN upper(p_default_region) = 'BR' AND length(p_raw) <= 250
+         AND p_raw ~ omni_identity.phone_br_fast_international_re()
+        THEN '+' || translate(p_raw, ' ().+-', '')
+    ELSE omni_identity.phone_parse(p_raw, p_default_region)
+END
+$fn$;
+COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
+    IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';
+
+-- phone_parse(p_raw, p_default_region): normalize_phone for any input. The parser of
+-- phonenumbers restated step by step: extract the number (from the first '+' or digit,
+-- trailing junk and a second number dropped), check it is viable, drop an extension,
+-- read '+' / the international prefix 00 + carrier / a leading 55 as the country code
+-- the way the library does, strip trunk 0 and carrier codes, then accept only what the
+-- library's metadata calls FIXED_LINE or MOBILE (phone_rules.sql, generated). Inputs
+-- over 250 characters (the library's limit) and RFC 3966 ';phone-context=' are not read.
+-- Never raises: every step is a pattern match or a string function.
+CREATE OR REPLACE FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
@@ -114,5 +141,5 @@ BEGIN
     RETURN NULL;
 END;
 $fn$;
-COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
-    IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';
+COMMENT ON FUNCTION omni_identity.phone_parse(text, text)
+    IS 'normalize_phone for any input: the phonenumbers parser restated step by step.';

@@ -60,6 +60,7 @@ class Login:
         self.name = f"oi_login_{uuid.uuid4().hex[:10]}"
         db.execute(f'CREATE ROLE "{self.name}" LOGIN IN ROLE {member_of}')
         self._conns: list[psycopg.Connection] = []
+        self._pids: list[int] = []
 
     def connect(self, **kwargs) -> psycopg.Connection:
         parts = conninfo_to_dict(self.db.dsn)
@@ -68,14 +69,15 @@ class Login:
         kwargs.setdefault("autocommit", True)
         conn = psycopg.connect(make_conninfo(**parts), **kwargs)
         self._conns.append(conn)
+        self._pids.append(conn.info.backend_pid)
         return conn
 
     def drop(self) -> None:
         for conn in self._conns:
             conn.close()
         # A closed session's temporary tables (the pipeline's) still belong to the role
-        # until its backend has exited: wait for that before dropping the role.
-        while self.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", self.name):
+        # until its backend has exited: wait for those backends before dropping the role.
+        while self.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)", self._pids):
             self.db.execute("SELECT pg_sleep(0.01)")
         self.db.execute(f'DROP ROLE IF EXISTS "{self.name}"')
 

@@ -1,0 +1,115 @@
+"""Row-level security must not turn key lookups into scans. As an application login (RLS
+applies; the package's functions run as the caller) on a never-analyzed database of two
+tenants with the same identifiers, every statement of resolve, ingest and
+abstraction_buyer_v2 reaches the tenant tables through an index, never a sequential
+scan, and reads only the session tenant's rows. Plans are the ones the PL/pgSQL functions
+really run, captured with auto_explain (nested statements included)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests_py.test_tenancy import Login
+
+SALES = 20_000          # per tenant
+CLUSTERS = 5_000        # per tenant
+TENANT_TABLES = {"omni_sales", "customer_cluster", "customer_cluster_keys", "customer_cluster_merges"}
+
+
+def load(db) -> None:
+    """Two tenants, the same e-mails in both: one INSERT ... SELECT per table."""
+    for table in ("public.omni_sales", "omni_identity.customer_cluster", "omni_identity.customer_cluster_keys"):
+        db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    cluster = "(lpad(to_hex(ascii(t)), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid"
+    db.execute(f"""
+        INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email)
+        SELECT t, {cluster}, 'buyer' || g || '@shop.com'
+          FROM unnest(ARRAY['big', 'other']) t, generate_series(1, {CLUSTERS}) g""")
+    db.execute(f"""
+        INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+        SELECT t, 'email', 'buyer' || g || '@shop.com', {cluster}
+          FROM unnest(ARRAY['big', 'other']) t, generate_series(1, {CLUSTERS}) g""")
+    db.execute(f"""
+        INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, amount, created_at, customer_hash)
+        SELECT t, 'shop', s::text, 'buyer' || g || '@shop.com', 10, timestamptz '2026-01-01' + s * interval '1 minute',
+               {cluster}
+          FROM unnest(ARRAY['big', 'other']) t, generate_series(1, {SALES}) s,
+               LATERAL (SELECT 1 + s % {CLUSTERS} AS g) x""")
+
+
+@pytest.fixture
+def app_session(db):
+    """A superuser session that loaded auto_explain, then became an application login
+    of tenant 'big' (RLS applies from there on)."""
+    login = Login(db, "omni_identity_app")
+    conn = db.connect()
+    notices: list[str] = []
+    conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+    for setting in ("LOAD 'auto_explain'",
+                    "SET auto_explain.log_min_duration = 0",
+                    "SET auto_explain.log_nested_statements = on",
+                    "SET auto_explain.log_level = notice",
+                    "SET auto_explain.log_format = json",
+                    "SET client_min_messages = notice",
+                    f'SET ROLE "{login.name}"',
+                    "SELECT set_config('app.current_tenant_id', 'big', false)"):
+        conn.execute(setting)
+    yield conn, notices
+    login._conns.append(conn)      # closed, and its backend awaited, before the role is dropped
+    login._pids.append(conn.info.backend_pid)
+    login.drop()
+
+
+def plans(notices: list[str]) -> list[dict]:
+    out = []
+    for n in notices:
+        if "plan:" in n:
+            doc = json.loads(n[n.index("{"):])
+            out.append({"text": doc["Query Text"], "plan": doc["Plan"]})
+    notices.clear()
+    return out
+
+
+def nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def seq_scans_of_tenant_tables(statements: list[dict]) -> list[tuple[str, str]]:
+    return [(n["Relation Name"], s["text"][:120]) for s in statements for n in nodes(s["plan"])
+            if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in TENANT_TABLES]
+
+
+def test_lookups_under_rls_are_index_probes(db, app_session):
+    load(db)
+    assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'public.omni_sales'::regclass") == -1
+    conn, notices = app_session
+    assert conn.execute("SELECT current_user").fetchone()[0].startswith("oi_login_")
+
+    # resolve: a known buyer (fast path) and a new one (write path).
+    known = conn.execute("SELECT omni_identity.resolve_customer_cluster('big', 'buyer7@shop.com')").fetchone()[0]
+    got = plans(notices)
+    assert got and not seq_scans_of_tenant_tables(got), seq_scans_of_tenant_tables(got)
+    assert known == db.scalar("SELECT cluster_id FROM omni_identity.customer_cluster_keys"
+                              " WHERE tenant_id = 'big' AND key_value = 'buyer7@shop.com'")
+    conn.execute("SELECT omni_identity.resolve_customer_cluster('big', 'new@shop.com', '11987654321')")
+    got = plans(notices)
+    assert not seq_scans_of_tenant_tables(got), seq_scans_of_tenant_tables(got)
+
+    # ingest: one sale of a known buyer.
+    row = {"shop_id": "shop", "external_id": "new-1", "buyer_email": "buyer9@shop.com",
+           "created_at": "2026-06-01T00:00:00Z", "amount": "1.00"}
+    conn.execute("SELECT * FROM omni_identity.ingest_sales('big', %s::jsonb)", (json.dumps([row]),))
+    got = plans(notices)
+    assert not seq_scans_of_tenant_tables(got), seq_scans_of_tenant_tables(got)
+
+    # abstraction_buyer_v2: the cluster's sales through the customer_hash index.
+    rows = conn.execute("SELECT tenant_id FROM omni_identity.abstraction_buyer_v2('big', %s::jsonb, 1000)",
+                        (json.dumps({"email": "buyer7@shop.com"}),)).fetchall()
+    got = plans(notices)
+    assert not seq_scans_of_tenant_tables(got), seq_scans_of_tenant_tables(got)
+    assert any(n.get("Index Name") == "omni_sales_customer_hash_idx" for s in got for n in nodes(s["plan"]))
+    assert rows and {r[0] for r in rows} == {"big"}
+    assert len(rows) == SALES // CLUSTERS

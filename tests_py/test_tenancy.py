@@ -310,3 +310,15 @@ def test_jobs_are_for_the_admin_role(db, app, admin):
                          WHERE s.customer_hash IS NULL
                             OR NOT EXISTS (SELECT 1 FROM omni_identity.customer_cluster c
                                             WHERE c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash)""") == 0
+
+
+def test_planner_statistics_do_not_leak_other_tenants_values(db, app):
+    db.execute("""INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, created_at)
+                  SELECT 'tenant-b', 'shop', g::text, 'secret@tenant-b.com', now() FROM generate_series(1, 200) g""")
+    db.execute("ANALYZE public.omni_sales")
+    assert db.scalar("SELECT count(*) FROM pg_stats WHERE tablename = 'omni_sales' AND attname = 'buyer_email'") == 1
+    conn = app.connect()
+    with as_tenant(conn, "tenant-a"):
+        # pg_stats hides the statistics of tables whose rows RLS filters for the caller.
+        assert conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'omni_sales'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'omni_identity'").fetchone()[0] == 0

@@ -1,6 +1,6 @@
 """Two tenants' traffic interleaved at random, with the same identifiers in both: resolve
 and ingest as an application login of each tenant, raw inserts by the application,
-backfill as the admin login, queries. At the end each tenant's clusters equal its own
+backfill and reconcile as the admin login, queries. At the end each tenant's clusters equal its own
 reference model (tests_py/reference/model.py), and nothing crosses between tenants."""
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ operation = st.one_of(
     st.tuples(st.just("resend"), tenant),                 # re-send a sale already ingested
     st.tuples(st.just("insert"), tenant, buyer),          # written by the application directly
     st.tuples(st.just("backfill"), tenant),
+    st.tuples(st.just("reconcile"), tenant),              # cross-tenant job; the tenant is ignored
     st.tuples(st.just("query"), tenant, st.sampled_from(EMAILS[1:5])),
 )
 
@@ -127,6 +128,8 @@ def test_two_tenants_interleaved_each_matches_its_own_model(module_db, logins, o
             t.sales.append(row)
         elif kind == "backfill":
             drain(admin, "SELECT omni_identity.backfill_customer_hash(%s)", t.name)
+        elif kind == "reconcile":
+            drain(admin, "SELECT omni_identity.reconcile_merges()")
         elif kind == "query":
             with as_tenant(app, t.name):
                 got = app.execute("SELECT tenant_id FROM omni_identity.abstraction_buyer_v2(%s, %s::jsonb, 1000)",

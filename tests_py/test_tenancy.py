@@ -76,8 +76,10 @@ class Login:
         for conn in self._conns:
             conn.close()
         # A closed session's temporary tables (the pipeline's) still belong to the role
-        # until its backend has exited: wait for those backends before dropping the role.
-        while self.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s)", self._pids):
+        # until its backend has exited: wait for those backends (and any other session of
+        # the login, such as a CLI run) before dropping the role.
+        while self.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY (%s) OR usename = %s",
+                             self._pids, self.name):
             self.db.execute("SELECT pg_sleep(0.01)")
         self.db.execute(f'DROP ROLE IF EXISTS "{self.name}"')
 
@@ -322,3 +324,25 @@ def test_planner_statistics_do_not_leak_other_tenants_values(db, app):
         # pg_stats hides the statistics of tables whose rows RLS filters for the caller.
         assert conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'omni_sales'").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM pg_stats WHERE schemaname = 'omni_identity'").fetchone()[0] == 0
+
+
+def test_csv_upload_as_an_application_login_stays_in_its_tenant(db, app, tmp_path):
+    import subprocess
+    import sys
+
+    csv = tmp_path / "sales.csv"
+    csv.write_text("shop_id,external_id,buyer_email,buyer_phone,amount,created_at\n"
+                   "shop,order-1,ana@shop.com,11987654321,10.00,2026-01-01T10:00:00Z\n"
+                   "shop,order-2,ANA@shop.com,,5.00,2026-01-02T10:00:00Z\n")
+    parts = conninfo_to_dict(db.dsn)
+    parts["user"] = app.name
+    dsn = make_conninfo(**parts)
+    for tenant in ("tenant-a", "tenant-b"):
+        out = subprocess.run([sys.executable, "-m", "harness.cli", "upload", str(csv), "--tenant", tenant, "--dsn", dsn],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+    assert db.rows("SELECT tenant_id, count(*), count(DISTINCT customer_hash) FROM public.omni_sales GROUP BY 1 ORDER BY 1") == [
+        ("tenant-a", 2, 1), ("tenant-b", 2, 1)]
+    assert db.scalar("""SELECT count(*) FROM public.omni_sales s
+                         WHERE NOT EXISTS (SELECT 1 FROM omni_identity.customer_cluster c
+                                            WHERE c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash)""") == 0

@@ -195,3 +195,17 @@ def test_report_v2_with_buyer_filter_is_the_whole_cluster(db):
     rows = report(db, "customer_report_v1", "t1", {"email": " ANA2@x.com"})
     assert [(r["email"], r["orders"], r["phone"]) for r in rows] == [("ana2@x.com", 1, "+5511987654321")]
     assert report(db, "customer_report_v2", "t1", {"email": "nobody@x.com"}) == []
+
+
+def test_report_v2_golden_record_when_every_sale_carries_an_alias(db):
+    loaded = load_tenant(db, "t1", [sale("ana@x.com", "11987654321", hours=1), sale("ana@x.com", hours=2),
+                                    sale("bia@x.com", hours=3)])
+    live, alias = loaded.live_of[0], uuid.uuid4()
+    db.execute("INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, merged_into) VALUES ('t1', %s, %s)",
+               alias, live)
+    db.execute("UPDATE public.omni_sales SET customer_hash = %s WHERE tenant_id = 't1' AND customer_hash = %s",
+               alias, live)
+    rows = {r["cluster_id"]: r for r in report(db, "customer_report_v2", "t1")}
+    assert set(rows) == {live, loaded.live_of[2]}
+    assert (rows[live]["email"], rows[live]["phone"], rows[live]["orders"]) == ("ana@x.com", "+5511987654321", 2)
+    assert rows[loaded.live_of[2]]["email"] == "bia@x.com"

@@ -40,6 +40,8 @@ BEGIN
     -- Aggregate per stored customer_hash (and shop, for the distinct count) first, then
     -- map each group to its live cluster with one primary-key probe: a LATERAL with LIMIT
     -- stays a per-group probe, where a join lets the planner hash the tenant's clusters.
+    -- The probe also brings the golden record when the group's cluster is the live one;
+    -- only customers whose every sale still carries an alias need a second probe.
     RETURN QUERY
     WITH by_hash AS (
         SELECT s.customer_hash, s.shop_id,
@@ -57,28 +59,43 @@ BEGIN
            AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
            AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
          GROUP BY s.customer_hash, s.shop_id
-    ), g AS (
-        SELECT coalesce(m.merged_into, h.customer_hash) AS live,
-               sum(h.orders)::bigint AS orders,
-               sum(h.total_amount) AS total_amount,
-               min(h.first_purchase_at) AS first_purchase_at,
-               max(h.last_purchase_at) AS last_purchase_at,
-               count(DISTINCT h.shop_id) AS shops
+    ), mapped AS (
+        SELECT h.*, m.merged_into, m.last_buyer_email, m.last_buyer_phone, m.last_buyer_document,
+               m.last_buyer_name, coalesce(m.is_live, false) AS is_live
           FROM by_hash h
           LEFT JOIN LATERAL (
-                SELECT c.merged_into
+                SELECT c.merged_into, c.last_buyer_email, c.last_buyer_phone, c.last_buyer_document,
+                       c.last_buyer_name, c.merged_into IS NULL AS is_live
                   FROM omni_identity.customer_cluster c
                  WHERE c.tenant_id = p_tenant_id AND c.cluster_id = h.customer_hash
                  LIMIT 1) AS m ON true
+    ), g AS (
+        SELECT coalesce(x.merged_into, x.customer_hash) AS live,
+               sum(x.orders)::bigint AS orders,
+               sum(x.total_amount) AS total_amount,
+               min(x.first_purchase_at) AS first_purchase_at,
+               max(x.last_purchase_at) AS last_purchase_at,
+               count(DISTINCT x.shop_id) AS shops,
+               bool_or(x.is_live) AS have_golden,
+               -- Every is_live row of a group is the same cluster row: max() picks its value.
+               max(x.last_buyer_email) FILTER (WHERE x.is_live) AS email,
+               max(x.last_buyer_phone) FILTER (WHERE x.is_live) AS phone,
+               max(x.last_buyer_document) FILTER (WHERE x.is_live) AS document,
+               max(x.last_buyer_name) FILTER (WHERE x.is_live) AS name
+          FROM mapped x
          GROUP BY 1
     )
-    SELECT g.live, lc.last_buyer_email, lc.last_buyer_phone, lc.last_buyer_document, lc.last_buyer_name,
+    SELECT g.live,
+           CASE WHEN g.have_golden THEN g.email ELSE lc.last_buyer_email END,
+           CASE WHEN g.have_golden THEN g.phone ELSE lc.last_buyer_phone END,
+           CASE WHEN g.have_golden THEN g.document ELSE lc.last_buyer_document END,
+           CASE WHEN g.have_golden THEN g.name ELSE lc.last_buyer_name END,
            g.orders, g.total_amount, g.first_purchase_at, g.last_purchase_at, g.shops
       FROM g
       LEFT JOIN LATERAL (
             SELECT c.last_buyer_email, c.last_buyer_phone, c.last_buyer_document, c.last_buyer_name
               FROM omni_identity.customer_cluster c
-             WHERE c.tenant_id = p_tenant_id AND c.cluster_id = g.live
+             WHERE NOT g.have_golden AND c.tenant_id = p_tenant_id AND c.cluster_id = g.live
              LIMIT 1) AS lc ON true
      ORDER BY g.live IS NULL, g.total_amount DESC, g.orders DESC, g.live;
 END;

@@ -4,9 +4,11 @@
 
 - ``functions/normalize/phone_rules.sql``: the Brazilian numbering plan of
   ``phonenumbers`` (pinned in pyproject.toml): the international prefix (00 + carrier),
-  the national prefix for parsing (trunk 0 / 90 + carrier), the general pattern, the
-  FIXED_LINE and MOBILE patterns with their lengths and the types the library checks
-  before them (premium rate, toll free, shared cost, ...), and every country calling code.
+  the national prefix for parsing (trunk 0 / 90 + carrier), the general pattern, every
+  country calling code, and the linkable numbers: the library's own type function
+  (FIXED_LINE or MOBILE, so never premium rate, toll free, shared cost) evaluated over
+  every 3-digit prefix and both possible lengths, written as one regular expression
+  (and as the two fast-path expressions of normalize_phone, separators allowed).
 - ``functions/normalize/unicode_classes.sql``: character classes of Python's
   ``unicodedata`` (the Unicode version of the Python reference, tests_py/reference/), as
   PostgreSQL regular-expression bracket contents: decimal digits (Nd, which the phone
@@ -29,25 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PHONE_RULES = ROOT / "functions" / "normalize" / "phone_rules.sql"
 UNICODE_CLASSES = ROOT / "functions" / "normalize" / "unicode_classes.sql"
 
-# Types the library tests, in its order, before FIXED_LINE/MOBILE (_number_type_helper):
-# a number matching one of them is of that type, never fixed or mobile.
-_TYPES_BEFORE_FIXED = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
-                       "pager", "uan", "voicemail")
-
-
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
-
-
-def _desc_test(desc, var: str = "p_nsn") -> str | None:
-    """SQL boolean for phonenumbers' _is_number_matching_desc (length, then full match)."""
-    if desc is None or not desc.national_number_pattern:
-        return None
-    lengths = ", ".join(str(n) for n in desc.possible_length)
-    pattern = _sql_str("^(?:" + desc.national_number_pattern + ")$")
-    if lengths:
-        return f"(length({var}) IN ({lengths}) AND {var} ~ {pattern})"
-    return f"({var} ~ {pattern})"
 
 
 def _sql_chars(s: str) -> str:
@@ -77,28 +62,34 @@ def _const(name: str, value: str, comment: str, rettype: str = "text", chars: bo
 _SEP = "[ ().-]*"  # separators the fast paths allow between digits (all are phonenumbers punctuation)
 
 
+_BR = phonenumbers.PhoneMetadata.metadata_for_region("BR")
+_LINKABLE_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
+                   phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
 def _linkable(nsn: str) -> bool:
-    n = phonenumbers.parse("+55" + nsn)
-    return phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in (
-        phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    """The library's own verdict on a Brazilian national significant number: the type
+    is_valid_number and number_type compute (_number_type_helper), FIXED_LINE or MOBILE."""
+    return pnu._number_type_helper(nsn, _BR) in _LINKABLE_TYPES
 
 
 def _linkable_prefix_table() -> dict[tuple[str, ...], list[str]]:
     """Linkable Brazilian numbers by their first three digits: {(third digits of 10-digit
     numbers, third digits of 11-digit numbers) signature: [area codes]}.
 
-    Asserts that, for every 3-digit prefix (not 0 or 90: trunk prefixes) and length, 40 pseudo-random completions agree
-    (the library's fixed/mobile/premium/toll-free/shared-cost patterns depend on no later
-    digit), so the fast paths may test the prefix and the length only.
+    Asserts that only 10- and 11-digit numbers can be FIXED_LINE or MOBILE and that, for
+    every 3-digit prefix and both lengths, 40 pseudo-random completions agree (the
+    library's fixed/mobile/premium/toll-free/shared-cost patterns depend on no later
+    digit), so a number is linkable exactly when its prefix and length are in the table.
     """
     import random
 
+    lengths_possible = set(_BR.fixed_line.possible_length) | set(_BR.mobile.possible_length)
+    assert lengths_possible == {10, 11}, lengths_possible
     rng = random.Random(55)
     by_area: dict[str, dict[int, set[str]]] = {}
     for length in (10, 11):
-        # Numbers starting 0 or 90 carry a trunk prefix: the slow path reads them.
-        for prefix in (f"{n:03d}" for n in range(100, 1000) if not str(n).startswith("90")):
+        for prefix in (f"{n:03d}" for n in range(1000)):
             results = {_linkable(prefix + "".join(rng.choice("0123456789") for _ in range(length - 3)))
                        for _ in range(40)}
             assert len(results) == 1, f"linkability of {prefix}... ({length} digits) depends on later digits"
@@ -111,14 +102,15 @@ def _linkable_prefix_table() -> dict[tuple[str, ...], list[str]]:
     return table
 
 
-def _digits_with_separators(n: int) -> str:
-    return "".join("[0-9]" + _SEP for _ in range(n))
+def _digits_with_separators(n: int, sep: str) -> str:
+    return "".join("[0-9]" + sep for _ in range(n))
 
 
-def _fast_national_re(table) -> str:
+def _national_re(table, sep: str) -> str:
     """A Brazilian national number (area code + subscriber) that the library calls FIXED_LINE
-    or MOBILE, digits separated by any run of _SEP, written out without counted repetition
+    or MOBILE, digits separated by any run of sep, written out without counted repetition
     (PostgreSQL's regex engine is several times slower with {n})."""
+    _SEP = sep  # noqa: N806
     alternatives = []
     for (third10, third11), areas in table.items():
         by_first: dict[str, str] = {}
@@ -127,9 +119,9 @@ def _fast_national_re(table) -> str:
         area_re = "|".join(f"{first}{_SEP}[{seconds}]" for first, seconds in sorted(by_first.items()))
         tails = []
         if third10:
-            tails.append(f"[{third10}]{_SEP}{_digits_with_separators(7)}")
+            tails.append(f"[{third10}]{_SEP}{_digits_with_separators(7, _SEP)}")
         if third11:
-            tails.append(f"[{third11}]{_SEP}{_digits_with_separators(8)}")
+            tails.append(f"[{third11}]{_SEP}{_digits_with_separators(8, _SEP)}")
         alternatives.append(f"(?:{area_re}){_SEP}(?:{'|'.join(tails)})")
     return "(?:" + "|".join(alternatives) + ")"
 
@@ -144,13 +136,8 @@ def phone_rules_sql() -> str:
     assert not br.general_desc.possible_length_local_only
     assert br.national_prefix_transform_rule == "\\2"
 
-    fast = _fast_national_re(_linkable_prefix_table())
-    excluded = [t for t in (_desc_test(getattr(br, n)) for n in _TYPES_BEFORE_FIXED) if t]
-    linkable = " OR ".join(t for t in (_desc_test(br.fixed_line), _desc_test(br.mobile)) if t)
-    general = _desc_test(br.general_desc)
-    body = f"{general}\n    AND ({linkable})"
-    for test in excluded:
-        body += f"\n    AND NOT {test}"
+    table = _linkable_prefix_table()
+    fast = _national_re(table, _SEP)
 
     out = [
         "-- GENERATED by harness/generate_phone_rules.py from phonenumbers "
@@ -172,7 +159,7 @@ def phone_rules_sql() -> str:
                "the separators space ( ) . - only; its digits are the E.164 number."),
         "CREATE OR REPLACE FUNCTION omni_identity.phone_br_is_linkable(p_nsn text)\n"
         "RETURNS boolean\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
-        f"RETURN {body};\n"
+        f"RETURN p_nsn ~ {_sql_str('^' + _national_re(table, '') + '$')};\n"
         "COMMENT ON FUNCTION omni_identity.phone_br_is_linkable(text) IS "
         "'True when a Brazilian national significant number is a valid FIXED_LINE or MOBILE "
         "number for phonenumbers (not premium rate, toll free, shared cost, ...).';\n",

@@ -23,7 +23,7 @@ BEGIN
         v_doc := translate(p_raw, 'abcdefghijklmnopqrstuvwxyz./-' || omni_identity.unicode_space_chars(),
                                   'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
     END IF;
-    IF length(v_doc) = 11 AND v_doc ~ '^[0-9]+$' THEN
+    IF length(v_doc) = 11 AND translate(v_doc, '0123456789', '') = '' THEN
         IF v_doc = repeat(left(v_doc, 1), 11) THEN
             RETURN NULL;
         END IF;

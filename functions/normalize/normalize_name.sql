@@ -20,8 +20,8 @@ CREATE OR REPLACE FUNCTION omni_identity.normalize_name(p_raw text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN p_raw ~ '^[\u0001-\u007f]*$'
-            THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^a-z0-9]+', ' ', 'g'), ' '), '') COLLATE "default"
+SELECT CASE WHEN octet_length(p_raw) = length(p_raw)  -- ASCII
+            THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^0-9A-Za-z]+', ' ', 'g'), ' '), '') COLLATE "default"
             ELSE nullif(btrim(regexp_replace(
                      lower(regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')
                            COLLATE %1$I),

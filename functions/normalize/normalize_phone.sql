@@ -65,7 +65,7 @@ BEGIN
         v_number := left(v_number, strpos(v_number, ';isub=') - 1);
     END IF;
     IF length(v_number) < 2 OR v_number !~ omni_identity.phone_viable_re()
-       OR v_number ~ '[\u017f\u0131\u0130\u212a]' THEN
+       OR translate(v_number, E'\u017f\u0131\u0130\u212a', '') <> v_number THEN
         RETURN NULL;
     END IF;
     -- _maybe_strip_extension: the leftmost extension reaching the end, when what precedes it is viable.
@@ -74,8 +74,8 @@ BEGIN
         v_number := v_match[1];
     END IF;
     -- _maybe_extract_country_code
-    IF v_number ~ '^[+\uff0b]' THEN
-        v_body := regexp_replace(v_number, '^[+\uff0b]+', '');
+    IF left(v_number, 1) IN ('+', E'\uff0b') THEN
+        v_body := ltrim(v_number, E'+\uff0b');
         v_digits := omni_identity.phone_digits(v_body);
         IF length(v_digits) <= 2 THEN
             RETURN NULL;

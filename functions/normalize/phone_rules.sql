@@ -39,9 +39,5 @@ COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path
 CREATE OR REPLACE FUNCTION omni_identity.phone_br_is_linkable(p_nsn text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (length(p_nsn) IN (8, 9, 10, 11) AND p_nsn ~ '^(?:[1-467]\d{9,10}|55[0-46-9]\d{8}|[34]\d{7}|55\d{7,8}|(?:5[0-46-9]|[89]\d)\d{7,9})$')
-    AND ((length(p_nsn) IN (10) AND p_nsn ~ '^(?:(?:[14689][1-9]|2[12478]|3[1-578]|5[13-5]|7[13-579])[2-5]\d{7})$') OR (length(p_nsn) IN (10, 11) AND p_nsn ~ '^(?:(?:[14689][1-9]|2[12478]|3[1-578]|5[13-5]|7[13-579])(?:7|9\d)\d{7})$'))
-    AND NOT (length(p_nsn) IN (9, 10) AND p_nsn ~ '^(?:[59]00\d{6,7})$')
-    AND NOT (length(p_nsn) IN (9, 10) AND p_nsn ~ '^(?:800\d{6,7})$')
-    AND NOT (length(p_nsn) IN (8, 10) AND p_nsn ~ '^(?:(?:30[03]\d{3}|4(?:0(?:0\d|20)|370|864))\d{4}|300\d{5})$');
+RETURN p_nsn ~ '^(?:(?:1[123456789]|2[12478]|3[1234578]|4[123456789]|5[1345]|6[123456789]|7[134579]|8[123456789]|9[123456789])(?:[23457][0-9][0-9][0-9][0-9][0-9][0-9][0-9]|[9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]))$';
 COMMENT ON FUNCTION omni_identity.phone_br_is_linkable(text) IS 'True when a Brazilian national significant number is a valid FIXED_LINE or MOBILE number for phonenumbers (not premium rate, toll free, shared cost, ...).';

@@ -1,0 +1,149 @@
+"""normalize_name and identifier_sha256 against the reference, in a database whose locale
+is C; and every normalizer against hostile input (1 MB, controls, every Unicode plane)."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import psycopg
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from harness import migrate
+from harness.testdb import dsn_for
+from tests_py.conftest import _drop, examples
+from tests_py.reference import normalize as ref
+from tests_py.support import Db
+from tests_py.test_normalize_document import document_surface
+from tests_py.test_normalize_email import email_surface
+from tests_py.test_normalize_phone import br_phone
+
+
+@pytest.fixture(scope="module")
+def cdb(pg_server: str):
+    """A migrated database created with LC_COLLATE/LC_CTYPE 'C'."""
+    name = f"oi_nc_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
+    dsn = dsn_for(pg_server, name)
+    migrate.migrate(dsn)
+    d = Db(dsn, name)
+    yield d
+    d.close()
+    _drop(pg_server, name)
+
+
+FIRST = ["Jos\u00e9", "JO\u00c3O", "Maria", "Ana-Clara", "\u00c9rica", "Conce\u0327a\u0303o", "M\u00fcller", "\u0130lker",
+         "\u00d1u\u00f1ez", "O'Brien", "D'\u00c1vila", "\u0141ukasz", "\u00c6sir", "Stra\u00dfe", "\u039f\u03b4\u03c5\u03c3\u03c3\u03b5\u03cd\u03c2",
+         "\u5f20\u4f1f", "\u0645\u062d\u0645\u062f", "Zo\u00eb", "Fran\u00e7ois", "\u2160 Rei", "Jr.", "3\u00aa", "\uff2a\uff4f\uff53\uff45"]
+SEPARATORS = [" ", "  ", "-", ".", ", ", "\t", "\u00a0", " & ", "/", "_", "\u200b", "\n", " (", ") ", "'"]
+
+
+# Characters unassigned in Python's Unicode 14.0 (category Cn) are left out: the server may
+# know a newer Unicode (see the reference's docstring). NUL cannot be stored in text.
+CHARS = st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00")
+
+
+@st.composite
+def name_surface(draw) -> str:
+    parts = draw(st.lists(st.sampled_from(FIRST) | st.text(CHARS, min_size=1, max_size=8), min_size=1, max_size=4))
+    out = draw(st.sampled_from(["", " ", "\u3000", "*"]))
+    for i, part in enumerate(parts):
+        out += (draw(st.sampled_from(SEPARATORS)) if i else "") + part
+    form = draw(st.sampled_from(["keep", "upper", "lower", "nfd"]))
+    if form == "upper":
+        out = out.upper()
+    elif form == "lower":
+        out = out.lower()
+    elif form == "nfd":
+        import unicodedata
+        out = unicodedata.normalize("NFD", out)
+    return out + draw(st.sampled_from(["", " ", "!", "\u00a0"]))
+
+
+any_text = st.text(alphabet=CHARS, max_size=40)
+surface_or_text = st.one_of(name_surface(), any_text)
+
+
+@settings(max_examples=examples(2000))
+@given(raw=surface_or_text)
+@example(raw="  Jos\u00e9  da SILVA-\u00d1\u00fa\u00f1ez!! ")
+@example(raw="\u0130LKER")
+def test_name_matches_reference(cdb, raw):
+    assert cdb.scalar("SELECT omni_identity.normalize_name(%s)", raw) == ref.name(raw)
+
+
+key_value = st.one_of(
+    st.tuples(st.just("email"), email_surface()),
+    st.tuples(st.just("phone"), br_phone()),
+    st.tuples(st.just("document"), document_surface()),
+    st.tuples(st.just("name"), surface_or_text),
+    st.tuples(st.sampled_from(["EMAIL", "cpf", "", "fn"]), any_text),
+)
+
+
+@settings(max_examples=examples(2000))
+@given(kv=key_value)
+@example(kv=("name", "Zo\u00eb O'Brien-Smith"))
+@example(kv=("phone", "(11) 98765-4321"))
+def test_identifier_sha256_matches_reference(cdb, kv):
+    key_type, value = kv
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256(%s, %s)", key_type, value) == \
+        ref.identifier_sha256(key_type, value)
+
+
+def test_identifier_sha256_vectors(cdb):
+    def sha(s: str) -> str:
+        return hashlib.sha256(s.encode()).hexdigest()
+
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('email', ' Foo@Example.COM ')") == sha("foo@example.com")
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('phone', '(11) 98765-4321')") == sha("5511987654321")
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('name', 'Zo\u00eb O''Brien')") == sha("zo\u00eb obrien")
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('document', '529.982.247-25')") == sha("52998224725")
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('phone', '0800 123 4567')") is None
+    assert cdb.scalar("SELECT omni_identity.identifier_sha256('unknown', 'x')") is None
+
+
+def test_name_in_default_locale_database_agrees(module_db, cdb):
+    for raw in ["\u00c9RICA M\u00dcLLER", "\u0130lker \u00c7elik", "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3"]:
+        q = "SELECT omni_identity.normalize_name(%s)"
+        assert module_db.scalar(q, raw) == cdb.scalar(q, raw) == ref.name(raw)
+
+
+# --- hostile input: never an error -----------------------------------------------------
+
+CALLS = [
+    "omni_identity.normalize_email(%s)", "omni_identity.normalize_email(%s, true)",
+    "omni_identity.normalize_phone(%s)", "omni_identity.normalize_phone(%s, 'US')",
+    "omni_identity.normalize_document(%s)", "omni_identity.normalize_name(%s)",
+    "omni_identity.identifier_sha256('email', %s)", "omni_identity.identifier_sha256('name', %s)",
+    "omni_identity.identifier_sha256('phone', %s)", "omni_identity.identifier_sha256('document', %s)",
+]
+EVERY_CODE_POINT = "".join(chr(c) for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF)
+HOSTILE = {
+    "1 MB of digits": "1" * (1 << 20),
+    "1 MB e-mail": "a" * (1 << 20) + "@example.com",
+    "1 MB of spaces and a phone": " " * (1 << 20) + "(11) 98765-4321",
+    "control characters": "".join(chr(c) for c in range(1, 32)) + "\x7f\x85\u2028",
+    "every code point": EVERY_CODE_POINT,
+    "astral planes": "\U0001f600\U00020000\U000e0001\U000f0000\U0010fffd@x.com",
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_hostile_input_never_raises(cdb, call):
+    for label, raw in HOSTILE.items():
+        result = cdb.scalar(f"SELECT {call}", raw)
+        assert result is None or isinstance(result, str), label
+
+
+def test_lone_surrogates_never_reach_the_server(cdb):
+    """A lone surrogate is not UTF-8: the client cannot send it and the server refuses such
+    bytes at input (22021), before any function runs."""
+    with pytest.raises(UnicodeEncodeError):
+        cdb.scalar("SELECT omni_identity.normalize_name(%s)", "a\ud800b")
+    with pytest.raises(psycopg.errors.CharacterNotInRepertoire):
+        cdb.scalar("SELECT omni_identity.normalize_name(convert_from('\\x61eda080'::bytea, 'UTF8'))")

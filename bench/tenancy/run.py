@@ -10,7 +10,8 @@ cluster in each tenant), analyzed. Each workload runs with pgbench at one client
 omni_identity_app, both with the session tenant set at connection time
 (PGOPTIONS='-c app.current_tenant_id=bench'). Workloads:
   lookup      one key probe written by hand (SELECT ... customer_cluster_keys WHERE pk);
-  resolve     resolve_customer_cluster of a known buyer (the read-only fast path);
+  resolve     resolve_customer_cluster of a known buyer, seen before its golden record
+              (the read-only fast path: two key probes and a cluster probe);
   buyer_v2    abstraction_buyer_v2 by e-mail (the key, then the cluster's sales).
 Prints tps and p50/p99 per role, and the ratio of the application's tps to the floor's.
 """
@@ -41,8 +42,8 @@ APP_LOGIN = "omni_identity_bench_app"
 PGBENCH_CANDIDATES = ["/usr/lib/postgresql/15/bin/pgbench", shutil.which("pgbench") or ""]
 
 LOAD = """
-INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email)
-SELECT t, gen_random_uuid(), 'u' || g || '@bench.com'
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at)
+SELECT t, gen_random_uuid(), 'u' || g || '@bench.com', timestamptz '2020-01-01'
   FROM unnest(ARRAY['bench', 'other']) t, generate_series(1, %(n)s) g;;
 INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
 SELECT tenant_id, 'email', last_buyer_email, cluster_id FROM omni_identity.customer_cluster;;
@@ -61,7 +62,7 @@ SELECT cluster_id FROM omni_identity.customer_cluster_keys
  WHERE tenant_id = 'bench' AND key_type = 'email' AND key_value = 'u' || :i || '@bench.com';
 """,
     "resolve": """\\set i random(1, :n)
-SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com');
+SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com', p_seen_at => '2019-01-01');
 """,
     "buyer_v2": """\\set i random(1, :n)
 SELECT count(*) FROM omni_identity.abstraction_buyer_v2('bench', jsonb_build_object('email', 'u' || :i || '@bench.com'));

@@ -49,8 +49,9 @@ def load(db) -> None:
                LATERAL (SELECT CASE WHEN g % 100 = 0 THEN 1 + g % 3 ELSE 4 + g % ({CLUSTERS} - 3) END AS c) x""")
 
 
-def explained(db, sql: str, *args, generic: bool = False) -> list[dict]:
-    """Run sql with auto_explain on; return every statement's {'text', 'plan'} (analyzed)."""
+def explained(db, sql: str, *args, generic: bool = False, as_app: bool = False) -> list[dict]:
+    """Run sql with auto_explain on; return every statement's {'text', 'plan'} (analyzed).
+    as_app: as omni_identity_app with the session tenant set, so row-level security applies."""
     notices: list[str] = []
     conn = db.connect()
     try:
@@ -65,6 +66,9 @@ def explained(db, sql: str, *args, generic: bool = False) -> list[dict]:
                         "SET client_min_messages = notice",
                         f"SET plan_cache_mode = {'force_generic_plan' if generic else 'auto'}"):
             conn.execute(setting)
+        if as_app:
+            conn.execute("SELECT set_config('app.current_tenant_id', 'big', false)")
+            conn.execute("SET ROLE omni_identity_app")
         conn.execute(sql, args or None).fetchall()
     finally:
         conn.close()
@@ -104,9 +108,9 @@ def rows_read(scan: dict) -> float:
 V2 = "SELECT id, created_at FROM omni_identity.abstraction_buyer_v2('big', %s, %s, %s)"
 
 
-def check_v2_plans(db, generic: bool) -> None:
+def check_v2_plans(db, generic: bool, as_app: bool = False) -> None:
     big = Jsonb({"email": " Buyer2@SHOP.com "})             # an alias's key: resolves to cluster 1
-    first = explained(db, V2, big, 50, None, generic=generic)
+    first = explained(db, V2, big, 50, None, generic=generic, as_app=as_app)
     scans = sales_scans(first)
     assert scans, "no scan of omni_sales captured"
     assert {access(s) for s in scans} == {("omni_sales_customer_hash_idx",)}, scans
@@ -120,7 +124,7 @@ def check_v2_plans(db, generic: bool) -> None:
     # A deep page reads exactly what the first page read: the cluster's rows, once.
     rows = db.rows(V2, big, 1000, None)
     deep_after = Jsonb({"created_at": rows[-1][1].isoformat(), "id": rows[-1][0]})
-    deep = explained(db, V2, big, 50, deep_after, generic=generic)
+    deep = explained(db, V2, big, 50, deep_after, generic=generic, as_app=as_app)
     # (EXPLAIN reports per-loop averages, rounded: allow one row per loop.)
     read_first, read_deep = sum(map(rows_read, scans)), sum(map(rows_read, sales_scans(deep)))
     assert abs(read_first - BIG) <= 3 and abs(read_deep - BIG) <= 3, (read_first, read_deep)
@@ -128,7 +132,7 @@ def check_v2_plans(db, generic: bool) -> None:
 
     # Several keys and a name filter: still key probes and the customer_hash index.
     small = explained(db, V2, Jsonb({"email": "buyer777@shop.com", "name": "buyer 777"}), 10, None,
-                      generic=generic)
+                      generic=generic, as_app=as_app)
     assert {access(s) for s in sales_scans(small)} == {("omni_sales_customer_hash_idx",)}
 
 
@@ -139,8 +143,10 @@ def test_v2_plans_use_key_probes_and_the_customer_hash_index(db):
     # Never analyzed: no statistics at all (reltuples -1 until the first VACUUM/ANALYZE).
     assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'public.omni_sales'::regclass") == -1
     assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'omni_identity.customer_cluster_keys'::regclass") == -1
+    # (abstraction_buyer_v2 pins generic plans itself; both modes stay checked in case it stops.)
     check_v2_plans(db, generic=False)
     check_v2_plans(db, generic=True)
+    check_v2_plans(db, generic=True, as_app=True)           # under row-level security
 
     db.execute("ANALYZE public.omni_sales")
     db.execute("ANALYZE omni_identity.customer_cluster")
@@ -148,4 +154,4 @@ def test_v2_plans_use_key_probes_and_the_customer_hash_index(db):
     db.execute("ANALYZE omni_identity.customer_cluster_merges")
     assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'public.omni_sales'::regclass") > 0
     check_v2_plans(db, generic=False)
-    check_v2_plans(db, generic=True)
+    check_v2_plans(db, generic=True, as_app=True)

@@ -85,7 +85,7 @@ def drain(conn, query: str, *args) -> None:
         pass
 
 
-@settings(max_examples=examples(40))
+@settings(max_examples=examples(30))
 @given(ops=st.lists(operation, min_size=1, max_size=14))
 def test_two_tenants_interleaved_each_matches_its_own_model(module_db, logins, ops):
     app, admin = logins

@@ -3,8 +3,9 @@
 -- 'email' the default normalized e-mail; 'phone' E.164 without '+'; 'name' NFC,
 -- lowercase, accents kept, everything but letters, marks, numbers and white space
 -- removed, white space runs → one space, trimmed; 'document' the normalized CPF/CNPJ.
--- Unknown key types and invalid values → NULL. convert_to() is STABLE (encoding names),
--- so this function is not inlined; it is called for exports, not for every sale.
+-- Unknown key types and invalid values → NULL. The UTF-8 bytes are taken with
+-- decode(…, 'escape') after doubling backslashes (immutable, unlike convert_to()), so
+-- the whole function inlines. ASCII names take a shorter road (NFC changes nothing).
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -20,16 +21,22 @@ CREATE OR REPLACE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_va
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT encode(sha256(convert_to(
+SELECT encode(sha256(decode(replace(
     CASE p_key_type
         WHEN 'email' THEN omni_identity.normalize_email(p_value)
         WHEN 'phone' THEN ltrim(omni_identity.normalize_phone(p_value), '+')
         WHEN 'document' THEN omni_identity.normalize_document(p_value)
-        WHEN 'name' THEN nullif(btrim(regexp_replace(regexp_replace(
-                 lower(normalize(p_value, NFC) COLLATE %1$I),
-                 '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),
-                 '[' || omni_identity.unicode_space_class() || ']+', ' ', 'g'), ' '), '')
-    END, 'UTF8')), 'hex')
+        WHEN 'name' THEN CASE
+            WHEN octet_length(p_value) = length(p_value)  -- ASCII
+                THEN nullif(btrim(regexp_replace(
+                         regexp_replace(lower(p_value COLLATE "C"), '[^0-9a-z\t-\r\u001c-\u001f ]+', '', 'g'),
+                         '[\t-\r\u001c-\u001f ]+', ' ', 'g'), ' '), '') COLLATE "default"
+            ELSE nullif(btrim(regexp_replace(regexp_replace(
+                     lower(normalize(p_value, NFC) COLLATE %1$I),
+                     '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),
+                     '[' || omni_identity.unicode_space_class() || ']+', ' ', 'g'), ' '), '') COLLATE "default"
+            END
+    END, '\', '\\'), 'escape')), 'hex')
 $fn$
 $sql$, v_collation);
 END

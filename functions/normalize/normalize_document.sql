@@ -1,9 +1,63 @@
 -- normalize_document(p_raw): a CPF (11 digits) or CNPJ (12 [0-9A-Z] + 2 digits) with
 -- valid mod-11 check digits and not all characters equal, formatting removed and
--- uppercase (SPEC §3); else NULL. One translate() drops '.', '-', '/' and white space
--- and uppercases ASCII letters; the check digits are weighted sums of the character
--- codes (value = ASCII − 48, so the alphanumeric CNPJ of 2026 needs no special case).
+-- uppercase (SPEC §3); else NULL. Check digits are weighted sums of the character codes
+-- (value = ASCII − 48, so the alphanumeric CNPJ of 2026 needs no special case).
+-- Fast path, inlined into the caller: the four usual writings of numeric documents
+-- (bare or masked CPF and CNPJ) are recognized by one translate() of the digits, and their
+-- check digits computed straight from the characters' positions in the raw text.
+-- Everything else goes through document_parse().
+DO $do$
+DECLARE
+    -- Sum of weight × character code over the given 1-based positions of p_raw.
+    v_sum constant text := $q$(SELECT string_agg(pg_catalog.format('get_byte(decode(p_raw, ''escape''), %s) * %s', p - 1, w), ' + ')
+                                 FROM unnest($1::int[], $2::int[]) AS u(p, w))$q$;
+    v_cpf_bare   text;
+    v_cpf_mask   text;
+    v_cnpj_bare  text;
+    v_cnpj_mask  text;
+    v_s1 text;
+    v_s2 text;
+BEGIN
+    -- CPF: d1 = (Σ c·(10..2) − 48·54)·10 mod 11 mod 10, d2 = (Σ c·(11..2) − 48·65)·10 mod 11 mod 10.
+    EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,4,5,6,7,8,9], ARRAY[10,9,8,7,6,5,4,3,2];
+    EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,4,5,6,7,8,9,10], ARRAY[11,10,9,8,7,6,5,4,3,2];
+    v_cpf_bare := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 9) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 10) - 48)', v_s1, v_s2);
+    EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,5,6,7,9,10,11], ARRAY[10,9,8,7,6,5,4,3,2];
+    EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,5,6,7,9,10,11,13], ARRAY[11,10,9,8,7,6,5,4,3,2];
+    v_cpf_mask := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 12) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 13) - 48)', v_s1, v_s2);
+    -- CNPJ: r = (Σ c·w − 48·Σw) mod 11 (Σw = 58, then 64), digit = 0 when r < 2 else
+    -- 11 − r, that is (11 − r) mod 11 mod 10.
+    EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,4,5,6,7,8,9,10,11,12], ARRAY[5,4,3,2,9,8,7,6,5,4,3,2];
+    EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,4,5,6,7,8,9,10,11,12,13], ARRAY[6,5,4,3,2,9,8,7,6,5,4,3,2];
+    v_cnpj_bare := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 12) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 13) - 48)', v_s1, v_s2);
+    EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,4,5,6,8,9,10,12,13,14,15], ARRAY[5,4,3,2,9,8,7,6,5,4,3,2];
+    EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,4,5,6,8,9,10,12,13,14,15,17], ARRAY[6,5,4,3,2,9,8,7,6,5,4,3,2];
+    v_cnpj_mask := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 16) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 17) - 48)', v_s1, v_s2);
+    EXECUTE pg_catalog.format($sql$
 CREATE OR REPLACE FUNCTION omni_identity.normalize_document(p_raw text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+SELECT CASE translate(p_raw, '0123456789', '9999999999')
+    WHEN '99999999999' THEN CASE WHEN ltrim(p_raw, left(p_raw, 1)) <> '' AND %1$s THEN p_raw END
+    WHEN '999.999.999-99' THEN CASE WHEN ltrim(p_raw, left(p_raw, 1) || '.-') <> '' AND %2$s
+                                    THEN translate(p_raw, '.-', '') END
+    WHEN '99999999999999' THEN CASE WHEN ltrim(p_raw, left(p_raw, 1)) <> '' AND %3$s THEN p_raw END
+    WHEN '99.999.999/9999-99' THEN CASE WHEN ltrim(p_raw, left(p_raw, 1) || './-') <> '' AND %4$s
+                                        THEN translate(p_raw, './-', '') END
+    ELSE omni_identity.document_parse(p_raw)
+END
+$fn$
+$sql$, v_cpf_bare, v_cpf_mask, v_cnpj_bare, v_cnpj_mask);
+END
+$do$;
+COMMENT ON FUNCTION omni_identity.normalize_document(text)
+    IS 'Normalized CPF/CNPJ (formatting removed, uppercase, numeric or alphanumeric CNPJ) when the check digits hold, else NULL.';
+
+-- document_parse(p_raw): normalize_document for any input. One translate() drops '.',
+-- '-', '/' and white space and uppercases ASCII letters, then length, alphabet, repeated
+-- characters and check digits are tested.
+CREATE OR REPLACE FUNCTION omni_identity.document_parse(p_raw text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
@@ -65,5 +119,5 @@ BEGIN
     RETURN NULL;
 END;
 $fn$;
-COMMENT ON FUNCTION omni_identity.normalize_document(text)
-    IS 'Normalized CPF/CNPJ (formatting removed, uppercase, numeric or alphanumeric CNPJ) when the check digits hold, else NULL.';
+COMMENT ON FUNCTION omni_identity.document_parse(text)
+    IS 'normalize_document for any input (formatting removed, uppercase, check digits).';

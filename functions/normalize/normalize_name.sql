@@ -3,8 +3,9 @@
 -- not alphanumeric (Python str.isalnum) → one space, trimmed; empty → NULL. The classes
 -- are generated from unicodedata (unicode_classes.sql) so they do not depend on the
 -- locale; lower() uses ICU's root locale or pg_unicode_fast (picked at apply time).
--- ASCII input takes a shorter road to the same result (NFD changes nothing, there are no
--- marks, lowercase and alphanumerics are ASCII).
+-- Two shorter roads to the same result: ASCII input (NFD changes nothing, there are no
+-- marks, lowercase and alphanumerics are ASCII), and ASCII plus accented Latin-1 letters
+-- (NFD then dropping the marks leaves their ASCII letter: one translate()).
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -20,9 +21,14 @@ CREATE OR REPLACE FUNCTION omni_identity.normalize_name(p_raw text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN octet_length(p_raw) = length(p_raw)  -- ASCII
+SELECT CASE
+        WHEN octet_length(p_raw) = length(p_raw)  -- ASCII
             THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^0-9A-Za-z]+', ' ', 'g'), ' '), '') COLLATE "default"
-            ELSE nullif(btrim(regexp_replace(
+        WHEN p_raw ~ ('^[\u0001-\u007f' || omni_identity.unicode_latin1_accented() || ']*$')
+            THEN nullif(btrim(regexp_replace(lower(translate(p_raw, omni_identity.unicode_latin1_accented(),
+                                                                    omni_identity.unicode_latin1_unaccented()) COLLATE "C"),
+                                             '[^0-9A-Za-z]+', ' ', 'g'), ' '), '') COLLATE "default"
+        ELSE nullif(btrim(regexp_replace(
                      lower(regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')
                            COLLATE %1$I),
                      '[^' || omni_identity.unicode_alnum_class() || ']+', ' ', 'g'), ' '), '') COLLATE "default"

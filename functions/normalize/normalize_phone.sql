@@ -4,23 +4,32 @@
 -- invalid or of another type (toll free, premium rate, shared cost). Other country
 -- codes (after '+' or 00 + carrier): '+' and 8–15 digits. Other default regions: only
 -- numbers written with '+'.
--- Two fast paths answer the common writings with one regular expression each: digits and
--- the separators space ( ) . - forming a linkable national number, optionally after 55
--- or +55 (patterns generated from the library, phone_rules.sql; equivalence with the
--- full parser is argued in harness/generate_phone_rules.py and tested). Everything else,
--- and every NULL, goes through phone_parse(), the parser restated step by step. Plain
+-- Fast paths answer the usual writings — digits and the separators space ( ) . - only —
+-- with one regular expression each (generated from the library, phone_rules.sql): a
+-- linkable national number; the same after 55 or +55; plain national digits that are
+-- not linkable (NULL); a linkable number after trunk 0, 0xx or 0 + carrier code. For
+-- such text the library's parser can take no other road (no letters, extension,
+-- second number or international prefix), which the property tests check against it.
+-- Everything else goes through phone_parse(), the parser restated step by step. Plain
 -- SQL without SET so the planner inlines it into the caller's query.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE
-    WHEN upper(p_default_region) = 'BR' AND length(p_raw) <= 250
-         AND p_raw ~ omni_identity.phone_br_fast_national_re()
+    WHEN p_raw IS NULL THEN NULL
+    WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
+        THEN omni_identity.phone_parse(p_raw, p_default_region)
+    WHEN p_raw ~ omni_identity.phone_br_fast_national_re()
         THEN '+55' || translate(p_raw, ' ().-', '')
-    WHEN upper(p_default_region) = 'BR' AND length(p_raw) <= 250
-         AND p_raw ~ omni_identity.phone_br_fast_international_re()
+    WHEN p_raw ~ omni_identity.phone_br_fast_international_re()
         THEN '+' || translate(p_raw, ' ().+-', '')
+    WHEN p_raw ~ omni_identity.phone_br_plain_re()
+        THEN NULL
+    WHEN p_raw ~ omni_identity.phone_br_fast_trunk_re()
+        -- 0 + 10/11 digits, or 0 + carrier code + 10/11 digits: the digit count tells.
+        THEN '+55' || substr(translate(p_raw, ' ().-xX', ''),
+                             CASE WHEN length(translate(p_raw, ' ().-xX', '')) <= 12 THEN 2 ELSE 4 END)
     ELSE omni_identity.phone_parse(p_raw, p_default_region)
 END
 $fn$;

@@ -52,3 +52,18 @@ BEGIN
     END LOOP;
 END;
 $grants$;
+
+-- New routines of the schema lose PUBLIC's EXECUTE as they are created, whoever creates
+-- them (see functions/tenancy/revoke_public_execute.sql). Event triggers need a
+-- superuser; under another migrating role this statement and the trigger are skipped
+-- and the REVOKE at the top of this file, run by every migrate, is the guard.
+DO $trigger$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'omni_identity_revoke_public_execute')
+       AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        CREATE EVENT TRIGGER omni_identity_revoke_public_execute ON ddl_command_end
+            WHEN TAG IN ('CREATE FUNCTION', 'CREATE PROCEDURE', 'CREATE AGGREGATE')
+            EXECUTE FUNCTION omni_identity.revoke_public_execute();
+    END IF;
+END;
+$trigger$;

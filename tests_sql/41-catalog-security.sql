@@ -1,6 +1,6 @@
 -- 41-catalog-security.sql: the catalog rules of tenancy and Citus readiness: RLS on every tenant table, privileges, definer hygiene, tenant_id in every key, bigint sequences.
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 -- The tenant tables: every table of the package schema, and public.omni_sales.
 CREATE TEMP VIEW tenant_tables AS
@@ -143,6 +143,15 @@ SELECT is_empty($$ SELECT f.fn, t.tbl FROM package_functions f
                       ON f.prosrc ~ (replace(t.qualname, '.', '\.') || '\M')
                     WHERE f.prosrc !~ '\mtenant_id\M' $$,
                 'every function that reads or writes a tenant table names tenant_id (no cross-tenant key lookups)');
+
+-- Routines created later in the schema, outside migrate: not executable by PUBLIC, usable by the admin.
+CREATE FUNCTION omni_identity.catalog_test_probe() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+SELECT ok(NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p,
+                             aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                       WHERE p.oid = 'omni_identity.catalog_test_probe()'::regprocedure AND a.grantee = 0),
+          'a routine created later in the schema is not executable by PUBLIC');
+SELECT ok(pg_catalog.has_function_privilege('omni_identity_admin', 'omni_identity.catalog_test_probe()', 'EXECUTE'),
+          'a routine created later in the schema is executable by the admin role');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -41,7 +41,10 @@ test-sql: testdb
 test-py: deps-test venv
 	$(VENV)/bin/pytest tests_py -p no:cacheprovider $(PYTEST_ARGS)
 
-test: lint test-sql test-py
+# Both suites run even when the first fails; the target fails if either did.
+test: lint
+	rc=0; $(MAKE) --no-print-directory test-sql || rc=1; \
+	$(MAKE) --no-print-directory test-py || rc=1; exit $$rc
 
 # The same suites on the system PostgreSQL and on the wheel's PostgreSQL 18.
 test-matrix: deps-test venv

@@ -151,3 +151,9 @@ def test_validate_docbr_generated_documents(cdb):
             expected = doc.replace(".", "").replace("-", "").replace("/", "")
             assert sql_document(cdb, doc) == expected, doc
             assert sql_document(cdb, doc.lower() if rng.random() < 0.5 else f" {doc} ") == expected, doc
+
+
+def test_long_input_is_not_a_document(cdb):
+    for raw in ("529.982.247-25" + "." * 250, " " * 300 + "52998224725", "1" * (1 << 20)):
+        assert sql_document(cdb, raw) is None and ref.document(raw) is None
+    assert sql_document(cdb, "529.982.247-25" + "." * 200) == ref.document("529.982.247-25" + "." * 200) == "52998224725"

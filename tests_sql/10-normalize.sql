@@ -1,6 +1,6 @@
 -- 10-normalize.sql: normalizer vectors (SPEC §3), valid and invalid, for every rule; properties vs the Python reference live in tests_py/test_normalize_*.py.
 BEGIN;
-SELECT plan(132);
+SELECT plan(133);
 
 -- normalize_email: trimming, NFC, Unicode lowercase, grammar, canonical form.
 SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || description)
@@ -121,6 +121,7 @@ SELECT is(omni_identity.normalize_document(raw), expected, 'document: ' || descr
     ('12.345.678/0001-9', NULL, '13 characters'),
     ('１２３.４５６.７８９-０９', NULL, 'fullwidth digits are not a document'),
     ('529.982.247_25', NULL, 'underscore is not a separator'),
+    ('529.982.247-25' || repeat('.', 250), NULL, 'longer than 256 characters'),
     ('', NULL, 'empty'),
     (NULL, NULL, 'NULL')
   ) AS v(raw, expected, description);

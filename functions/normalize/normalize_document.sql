@@ -67,12 +67,12 @@ DECLARE
     v_d1    int;
     v_d2    int;
 BEGIN
-    IF p_raw ~ '^[0-9./-]+$' THEN
-        -- The usual writings (bare or masked digits): a short translate().
-        v_doc := translate(p_raw, './-', '');
-    ELSIF length(p_raw) > 256 THEN
+    IF length(p_raw) > 256 THEN
         -- Longer than any formatted document: not one (and 1 MB inputs stay cheap).
         RETURN NULL;
+    ELSIF p_raw ~ '^[0-9./-]+$' THEN
+        -- Digits and masks only: a short translate().
+        v_doc := translate(p_raw, './-', '');
     ELSE
         v_doc := translate(p_raw, 'abcdefghijklmnopqrstuvwxyz./-' || omni_identity.unicode_space_chars(),
                                   'ABCDEFGHIJKLMNOPQRSTUVWXYZ');

@@ -20,7 +20,6 @@ import unicodedata
 
 import phonenumbers
 from phonenumbers import phonenumberutil as _pnu
-from validate_docbr import CNPJ as _CNPJ  # noqa: F401  (the document oracle, used by tests)
 
 # --- shared character classes ---------------------------------------------------------
 

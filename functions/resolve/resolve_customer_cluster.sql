@@ -243,13 +243,16 @@ BEGIN
                AND (g.e OR g.p OR g.d OR g.n);
             RETURN v_survivor;
         EXCEPTION
-            WHEN SQLSTATE 'OI029' OR deadlock_detected THEN
-                v_retries := v_retries + 1;   -- locks of the attempt are released; go again
-            WHEN unique_violation THEN
-                -- Only a writer that bypassed L1/L2 can cause this; retry a few times.
+            WHEN SQLSTATE 'OI029' OR deadlock_detected OR unique_violation THEN
+                -- The attempt's locks are released; go again. Each retry means another
+                -- transaction committed a merge (or, for unique_violation, a writer that
+                -- bypassed L1/L2 created a key), so a handful is the most ever needed;
+                -- a long run of them means the stored state breaks an invariant.
                 v_retries := v_retries + 1;
-                IF v_retries > 10 THEN
-                    RAISE;
+                IF v_retries >= 100 THEN
+                    RAISE EXCEPTION 'resolve_customer_cluster gave up after % attempts (last: %)', v_retries, SQLERRM
+                        USING ERRCODE = 'OI021',
+                              HINT = 'Keys of this tenant point at merged-away clusters, or a writer bypasses the tenant lock; check the invariants of customer_cluster_keys.';
                 END IF;
         END;
     END LOOP;

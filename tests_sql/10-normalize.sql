@@ -1,6 +1,6 @@
 -- 10-normalize.sql: normalizer vectors (SPEC §3), valid and invalid, for every rule; properties vs the Python reference live in tests_py/test_normalize_*.py.
 BEGIN;
-SELECT plan(133);
+SELECT plan(134);
 
 -- normalize_email: trimming, NFC, Unicode lowercase, grammar, canonical form.
 SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || description)
@@ -180,6 +180,17 @@ SELECT is(p.provolatile::text || p.proparallel::text, 'is', p.proname || ' is IM
   FROM pg_proc p
  WHERE p.pronamespace = 'omni_identity'::regnamespace
    AND p.proname IN ('normalize_email', 'normalize_phone', 'normalize_document', 'normalize_name', 'identifier_sha256');
+
+-- The application role reaches every helper the normalizers call (slow paths included).
+SELECT tests.act_as('omni_identity_app', 'tenant-a');
+SELECT lives_ok($$ SELECT omni_identity.normalize_phone('Tel 0 21 (11) 98765-4321 x1'),
+                          omni_identity.normalize_phone('+1 212 555 1234', 'US'),
+                          omni_identity.normalize_email(' É@b.com', true),
+                          omni_identity.normalize_document('12.ABC.345/01DE-35'),
+                          omni_identity.normalize_document('529.982.247-25'),
+                          omni_identity.normalize_name('Ærø'),
+                          omni_identity.identifier_sha256('name', 'Zoë') $$,
+                'omni_identity_app may call the normalizers and their helpers');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- 20-resolve.sql: resolve_customer_cluster — new/attach/merge, chains, oldest survivor, blocklist, golden record, fast path, errors
 BEGIN;
-SELECT plan(65);
+SELECT plan(70);
 
 -- Helpers for this file only (rolled back with it).
 CREATE FUNCTION pg_temp.r(p_tenant text, p_email text, p_phone text, p_document text, p_name text, p_at text)
@@ -169,6 +169,17 @@ SELECT throws_ok($$ SELECT omni_identity.resolve_customer_cluster('', 'a@b.co') 
 SELECT throws_ok($$ SELECT omni_identity.current_cluster('', gen_random_uuid()) $$, 'OI001', NULL, 'current_cluster: empty tenant → OI001');
 SELECT lives_ok($$ SELECT omni_identity.resolve_customer_cluster('t7', repeat('a', 5000) || '@' || repeat('b', 5000) || '.com',
                     repeat('9', 3000), repeat('1', 3000), repeat('x', 10000), NULL) $$, 'oversized junk does not raise');
+
+-- As the application role under RLS: create, attach and merge work for the session tenant.
+SELECT tests.act_as('omni_identity_app', 't8');
+SELECT isnt(omni_identity.resolve_customer_cluster('t8', 'app1@x.com'), NULL, 'app role: new cluster');
+SELECT isnt(omni_identity.resolve_customer_cluster('t8', NULL, '(11) 97777-8888'), NULL, 'app role: another cluster');
+SELECT is(omni_identity.resolve_customer_cluster('t8', 'app1@x.com', '(11) 97777-8888', NULL, 'App', now()),
+          omni_identity.resolve_customer_cluster('t8', 'app1@x.com'), 'app role: merge');
+SELECT is((SELECT count(*) FROM omni_identity.customer_cluster_merges), 1::bigint, 'app role: sees its one merge row only');
+SELECT throws_ok($$ SELECT omni_identity.resolve_customer_cluster('t9', 'a@b.co') $$, 'OI002', NULL,
+                 'app role: another tenant → OI002');
+RESET ROLE;
 
 -- Invariants over everything above.
 SELECT is_empty($$ SELECT 1 FROM omni_identity.customer_cluster_keys k JOIN omni_identity.customer_cluster c USING (tenant_id, cluster_id)

@@ -1,6 +1,6 @@
 -- 20-resolve.sql: resolve_customer_cluster — new/attach/merge, chains, oldest survivor, blocklist, golden record, fast path, errors
 BEGIN;
-SELECT plan(70);
+SELECT plan(75);
 
 -- Helpers for this file only (rolled back with it).
 CREATE FUNCTION pg_temp.r(p_tenant text, p_email text, p_phone text, p_document text, p_name text, p_at text)
@@ -169,6 +169,48 @@ SELECT throws_ok($$ SELECT omni_identity.resolve_customer_cluster('', 'a@b.co') 
 SELECT throws_ok($$ SELECT omni_identity.current_cluster('', gen_random_uuid()) $$, 'OI001', NULL, 'current_cluster: empty tenant → OI001');
 SELECT lives_ok($$ SELECT omni_identity.resolve_customer_cluster('t7', repeat('a', 5000) || '@' || repeat('b', 5000) || '.com',
                     repeat('9', 3000), repeat('1', 3000), repeat('x', 10000), NULL) $$, 'oversized junk does not raise');
+
+-- merge_clusters directly, set-based: two groups in one call, and a chain repointed.
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, created_at)
+VALUES ('t10', '00000000-0000-0000-0000-00000000000a', 'a@a.com', '2024-01-05', '2020-01-01'),
+       ('t10', '00000000-0000-0000-0000-00000000000b', 'b@b.com', '2024-01-09', '2020-01-02'),
+       ('t10', '00000000-0000-0000-0000-00000000000c', 'c@c.com', '2024-01-01', '2020-01-03'),
+       ('t10', '00000000-0000-0000-0000-00000000000d', 'd@d.com', '2024-01-01', '2020-01-04'),
+       ('t10', '00000000-0000-0000-0000-00000000000e', 'e@e.com', '2024-01-07', '2020-01-05');
+INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, merged_into, created_at)
+VALUES ('t10', '00000000-0000-0000-0000-0000000000ff', '00000000-0000-0000-0000-00000000000e', '2020-01-06');
+INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)
+VALUES ('t10', '00000000-0000-0000-0000-0000000000ff', '00000000-0000-0000-0000-00000000000e');
+INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+SELECT 't10', 'email', v, ('00000000-0000-0000-0000-00000000000' || left(v, 1))::uuid
+  FROM unnest(ARRAY['a@a.com', 'b@b.com', 'c@c.com', 'd@d.com', 'e@e.com']) AS v;
+SELECT is(omni_identity.merge_clusters('t10',
+            ARRAY['00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000e',
+                  '00000000-0000-0000-0000-00000000000d']::uuid[],
+            ARRAY['00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-00000000000a',
+                  '00000000-0000-0000-0000-00000000000c']::uuid[]), 3, 'merge_clusters: three merges in one call');
+SELECT results_eq(
+    $$ SELECT cluster_id::text, merged_into::text FROM omni_identity.customer_cluster WHERE tenant_id = 't10' ORDER BY 1 $$,
+    $$ VALUES ('00000000-0000-0000-0000-00000000000a', NULL),
+              ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000a'),
+              ('00000000-0000-0000-0000-00000000000c', NULL),
+              ('00000000-0000-0000-0000-00000000000d', '00000000-0000-0000-0000-00000000000c'),
+              ('00000000-0000-0000-0000-00000000000e', '00000000-0000-0000-0000-00000000000a'),
+              ('00000000-0000-0000-0000-0000000000ff', '00000000-0000-0000-0000-00000000000a') $$,
+    'merge_clusters: losers point at their survivor, the cluster that pointed at a loser is repointed');
+SELECT results_eq(
+    $$ SELECT key_value, cluster_id::text FROM omni_identity.customer_cluster_keys WHERE tenant_id = 't10' ORDER BY 1 $$,
+    $$ VALUES ('a@a.com', '00000000-0000-0000-0000-00000000000a'), ('b@b.com', '00000000-0000-0000-0000-00000000000a'),
+              ('c@c.com', '00000000-0000-0000-0000-00000000000c'), ('d@d.com', '00000000-0000-0000-0000-00000000000c'),
+              ('e@e.com', '00000000-0000-0000-0000-00000000000a') $$,
+    'merge_clusters: keys moved to each survivor');
+SELECT results_eq(
+    $$ SELECT last_buyer_email, last_buyer_email_at FROM omni_identity.customer_cluster
+        WHERE tenant_id = 't10' AND merged_into IS NULL ORDER BY cluster_id $$,
+    $$ VALUES ('b@b.com', '2024-01-09'::timestamptz), ('d@d.com', '2024-01-01'::timestamptz) $$,
+    'merge_clusters: golden records per group (greatest seen_at; ties by value)');
+SELECT throws_ok($$ SELECT omni_identity.merge_clusters('t10', ARRAY[gen_random_uuid()], ARRAY[]::uuid[]) $$, 'OI020', NULL,
+                 'merge_clusters: arrays of different lengths → OI020');
 
 -- As the application role under RLS: create, attach and merge work for the session tenant.
 SELECT tests.act_as('omni_identity_app', 't8');

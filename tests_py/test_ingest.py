@@ -1,0 +1,182 @@
+"""ingest_sales: upsert and idempotency, reject accounting row by row, automatic mode,
+errors, set-based locking and index probes on a never-analyzed database."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+T = "ing"
+
+
+def ingest(db, rows, tenant=T):
+    return db.rows("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", tenant, json.dumps(rows))[0]
+
+
+def sale(i, **kw):
+    row = {"shop_id": "s1", "external_id": f"x{i}", "created_at": f"2024-03-{1 + i % 28:02d}T10:00:00-03:00"}
+    row.update(kw)
+    return row
+
+
+def test_resend_changes_nothing_and_updates_recluster(db):
+    rows = [sale(1, buyer_email="ana@x.com", amount=10), sale(2, buyer_phone="(11) 98765-4321"),
+            sale(3, buyer_email="Ana@X.com", buyer_phone="11 98765 4321")]
+    assert ingest(db, rows) == (3, 0, 0, 3, 0)
+    state = db.rows("SELECT external_id, customer_hash, amount FROM public.omni_sales ORDER BY 1")
+    assert len({r[1] for r in state}) == 1
+    assert ingest(db, rows) == (0, 0, 0, 0, 0)
+    assert db.rows("SELECT external_id, customer_hash, amount FROM public.omni_sales ORDER BY 1") == state
+    # A changed status is an update that keeps the cluster.
+    assert ingest(db, [dict(rows[0], status="refunded")])[:3] == (0, 1, 0)
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'") == state[0][1]
+    # A changed buyer moves the sale to the cluster of its new keys.
+    assert ingest(db, [dict(rows[0], buyer_email="bia@y.com", status="refunded")])[:4] == (0, 1, 0, 1)
+    new_hash = db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'")
+    assert new_hash is not None and new_hash != state[0][1]
+    # Keyless and invalid identifiers are kept, not rejected.
+    assert ingest(db, [sale(4, buyer_email="not an email", buyer_phone="123")]) == (1, 0, 0, 0, 0)
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x4'") is None
+    metrics = db.rows("SELECT job, rows_in, rows_written, rows_rejected FROM omni_identity.batch_metrics"
+                      " WHERE tenant_id = %s ORDER BY batch_id", T)
+    assert metrics == [("ingest", 3, 3, 0), ("ingest", 3, 0, 0), ("ingest", 1, 1, 0),
+                       ("ingest", 1, 1, 0), ("ingest", 1, 1, 0)]
+
+
+def test_rejects_row_by_row(db):
+    rows = [
+        sale(1, buyer_email="ok@x.com"),                         # 1 good
+        {"external_id": "a", "created_at": "2024-01-01"},       # 2 no shop_id
+        {"shop_id": "s1", "created_at": "2024-01-01"},          # 3 no external_id
+        {"shop_id": "s1", "external_id": "b"},                   # 4 no created_at
+        sale(5, created_at="2024-02-30"),                        # 5 impossible date
+        sale(6, created_at="now"),                               # 6 not a date
+        sale(7, amount="doze reais"),                            # 7 amount
+        sale(8, amount="1e20"),                                  # 8 amount not plain
+        sale(9, amount=12345678901234),                          # 9 out of range
+        sale(10, currency="REAL"),                               # 10 currency
+        sale(11, shop_id={"x": 1}),                              # 11 wrong type
+        "not an object",                                         # 12
+        sale(13, colour="red"),                                  # 13 unknown column
+        sale(14, id=5),                                          # 14 forbidden column
+        sale(15, tenant_id="other"),                             # 15 other tenant
+        sale(16, tenant_id=T, amount="12,50", buyer_phone=None), # 16 good (own tenant, comma)
+        sale(17, buyer_email="dup@x.com"),                       # 17 superseded by 18
+        sale(17, buyer_email="dup2@x.com"),                      # 18 good
+        sale(19, gateway=True),                                  # 19 boolean
+    ]
+    assert ingest(db, rows)[:3] == (3, 0, 16)
+    rejects = dict(db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE tenant_id = %s", T))
+    assert sorted(rejects) == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 19]
+    assert rejects[2].startswith("shop_id is missing")
+    assert rejects[3].startswith("external_id is missing")
+    assert rejects[4].startswith("created_at is missing")
+    assert rejects[5].startswith("created_at is not a valid date-time")
+    assert rejects[6].startswith("created_at is not a valid date-time")
+    assert rejects[7].startswith("amount") and rejects[8].startswith("amount") and rejects[9].startswith("amount")
+    assert rejects[10].startswith("currency")
+    assert "shop_id must be a string or a number" in rejects[11]
+    assert rejects[12] == "row is not a JSON object"
+    assert "unknown column colour" in rejects[13]
+    assert "column id is not accepted" in rejects[14]
+    assert "column tenant_id is not accepted" in rejects[15]
+    assert rejects[17].startswith("superseded by row 18")
+    assert "gateway must be a string or a number" in rejects[19]
+    raw = db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE tenant_id = %s AND row_no = 7", T)
+    assert raw["amount"] == "doze reais"
+    assert db.scalar("SELECT amount FROM public.omni_sales WHERE external_id = 'x16'") == pytest.approx(12.5)
+    assert db.scalar("SELECT buyer_email FROM public.omni_sales WHERE external_id = 'x17'") == "dup2@x.com"
+    assert db.rows("SELECT rows_in, rows_written, rows_rejected FROM omni_identity.batch_metrics") == [(19, 3, 16)]
+
+
+@pytest.mark.parametrize("bad", [None, {"a": 1}, "x", 3])
+def test_p_rows_must_be_an_array(db, bad):
+    with pytest.raises(psycopg.Error) as exc:
+        db.scalar("SELECT inserted FROM omni_identity.ingest_sales(%s, %s::jsonb)", T,
+                  None if bad is None else json.dumps(bad))
+    assert exc.value.sqlstate == "OI030"
+
+
+def test_tenant_and_batch_size_errors(db):
+    for tenant in (None, ""):
+        with pytest.raises(psycopg.Error) as exc:
+            db.scalar("SELECT inserted FROM omni_identity.ingest_sales(%s, '[]')", tenant)
+        assert exc.value.sqlstate == "OI001"
+    for size in (0, 100_001):
+        with pytest.raises(psycopg.Error) as exc:
+            db.scalar("SELECT omni_identity.backfill_customer_hash(NULL, %s)", size)
+        assert exc.value.sqlstate == "OI032"
+    with db.connect(autocommit=False) as c:
+        c.execute("SET LOCAL ROLE omni_identity_app")
+        with pytest.raises(psycopg.Error) as exc:
+            c.execute("SELECT omni_identity.backfill_customer_hash(NULL)")
+        assert exc.value.sqlstate in ("OI034", "42501")   # not granted, or refused inside
+
+
+def test_automatic_mode_trigger(db):
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+              " VALUES (%s, 's', %s, now(), %s, %s)")
+    db.execute(insert, T, "off1", "ana@x.com", None)
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'off1'") is None
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    db.execute(insert, T, "on1", "ana@x.com", "(21) 99876-5432")
+    # One multi-row statement: clustered set-based, linked through the shared phone.
+    db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+               " VALUES (%s, 's', 'on2', now(), 'bia@y.com', '21998765432'),"
+               "        (%s, 's', 'on3', now(), NULL, NULL), ('other', 's', 'on4', now(), 'ana@x.com', NULL)", T, T)
+    h = dict(db.rows("SELECT external_id, customer_hash FROM public.omni_sales"))
+    assert h["on1"] is not None and h["on1"] == h["on2"]
+    assert h["on3"] is None          # no key
+    assert h["on4"] is None          # the other tenant's flag is off
+    assert h["off1"] is None         # written before the flag: the backfill's job
+    assert db.scalar("SELECT omni_identity.backfill_customer_hash(%s)", T) >= 1
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'off1'") == h["on1"]
+    # Rows written by ingest_sales are clustered by the batch, once.
+    assert ingest(db, [sale(1, buyer_email="ana@x.com")])[3] == 1
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'") == h["on1"]
+
+
+def test_batch_takes_few_locks(db):
+    """A backfill batch of 5,000 sales of 3 tenants holds one advisory lock per tenant and
+    a bounded number of relation locks: the lock table never fills with the batch size."""
+    db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+               " SELECT 't' || (g % 3), 's', 'k' || g, now(), 'u' || (g % 1700) || '@x.com',"
+               "        '(11) 9' || (87650000 + g % 900)"
+               "   FROM generate_series(1, 5000) g")
+    with db.connect(autocommit=False) as c:
+        assert c.execute("SELECT omni_identity.backfill_customer_hash(NULL, 5000)").fetchone()[0] == 5000
+        advisory, total = c.execute(
+            "SELECT count(*) FILTER (WHERE locktype = 'advisory'), count(*)"
+            "  FROM pg_locks WHERE pid = pg_backend_pid()").fetchone()
+        c.rollback()
+    assert advisory == 3
+    assert total < 300
+
+
+def test_key_lookups_are_index_probes_on_unanalyzed_tables(db):
+    """On a never-analyzed database the batch finds keys and sales by index probes, never
+    by scanning the tenant's keys or sales (auto_explain of every nested statement)."""
+    for table in ("public.omni_sales", "omni_identity.customer_cluster",
+                  "omni_identity.customer_cluster_keys"):
+        db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    rows = [sale(i, external_id=f"p{i}", buyer_email=f"p{i % 2500}@x.com",
+                 buyer_phone=f"(11) 9{87650000 + i}") for i in range(6000)]
+    ingest(db, rows[:5000])
+    assert db.scalar("SELECT count(*) FROM pg_stats WHERE tablename IN ('omni_sales', 'customer_cluster_keys')") == 0
+    plans: list[str] = []
+    with db.connect() as c:
+        c.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+        c.execute("LOAD 'auto_explain'")
+        c.execute("SET auto_explain.log_min_duration = 0")
+        c.execute("SET auto_explain.log_nested_statements = on")
+        c.execute("SET client_min_messages = log")
+        c.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (T, json.dumps(rows[5000:])))
+        c.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+                  " SELECT %s, 'raw', 'r' || g, now(), 'p' || g || '@x.com' FROM generate_series(1, 300) g", (T,))
+        c.execute("SELECT omni_identity.backfill_customer_hash(%s, 300)", (T,))
+    text = "\n".join(plans)
+    assert "customer_cluster_keys_pkey" in text
+    assert "Seq Scan on customer_cluster_keys" not in text
+    assert "Seq Scan on omni_sales" not in text
+    assert "Seq Scan on customer_cluster " not in text and "Seq Scan on customer_cluster\n" not in text

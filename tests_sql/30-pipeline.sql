@@ -1,0 +1,110 @@
+-- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
+BEGIN;
+SELECT plan(41);
+
+CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
+RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
+AS $$ SELECT * FROM omni_identity.ingest_sales(p_tenant, p_rows::jsonb) $$;
+CREATE FUNCTION pg_temp.hash_of(p_tenant text, p_ext text)
+RETURNS uuid LANGUAGE sql STABLE
+AS $$ SELECT customer_hash FROM public.omni_sales WHERE tenant_id = p_tenant AND external_id = p_ext $$;
+
+-- Signatures and documentation.
+SELECT has_function('omni_identity', 'ingest_sales', ARRAY['text', 'jsonb'], 'ingest_sales(text, jsonb) exists');
+SELECT has_function('omni_identity', 'backfill_customer_hash', ARRAY['text', 'integer'], 'backfill_customer_hash(text, integer) exists');
+SELECT has_function('omni_identity', 'reconcile_merges', ARRAY['integer'], 'reconcile_merges(integer) exists');
+SELECT has_trigger('public', 'omni_sales', 'omni_sales_auto_resolve', 'automatic-mode trigger on omni_sales');
+SELECT has_index('public', 'omni_sales', 'omni_sales_unhashed_idx', 'backfill queue index');
+SELECT isnt(obj_description('omni_identity.ingest_sales(text, jsonb)'::regprocedure, 'pg_proc'), NULL, 'ingest_sales is documented');
+
+-- The application role ingests its own tenant only and cannot run the cross-tenant backfill
+-- (First: the session's pipeline work tables then belong to the application role.)
+SELECT tests.act_as('omni_identity_app', 'p5');
+SELECT results_eq($$ SELECT inserted FROM pg_temp.ing('p5', '[{"shop_id": "s", "external_id": "z", "created_at": "2024-01-01", "buyer_email": "eva@v.com"}]') $$,
+    $$ VALUES (1) $$, 'the app role ingests for its session tenant');
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales('p1', '[]') $$, 'OI002', NULL, 'another tenant is refused');
+SELECT throws_ok($$ SELECT omni_identity.backfill_customer_hash(NULL) $$, '42501', NULL, 'the cross-tenant backfill is not granted to the app role');
+RESET ROLE;
+SELECT set_config('app.current_tenant_id', '', true);
+
+
+-- Ingest: insert, cluster, link through normalized keys.
+SELECT results_eq($$ SELECT * FROM pg_temp.ing('p1', '[
+    {"shop_id": "s1", "external_id": "1", "created_at": "2024-01-01T10:00:00Z", "buyer_email": "Ana@X.com"},
+    {"shop_id": "s1", "external_id": "2", "created_at": "2024-01-02T10:00:00Z", "buyer_email": " ana@x.com", "buyer_phone": "(11) 98765-4321"},
+    {"shop_id": "s1", "external_id": "3", "created_at": "2024-01-03T10:00:00Z", "buyer_phone": "+55 11 98765-4321", "buyer_name": "  Ana   Souza "},
+    {"shop_id": "s1", "external_id": "4", "created_at": "2024-01-03T10:00:00Z", "buyer_email": "teste@teste.com"},
+    {"shop_id": "s1", "external_id": "5", "created_at": "2024-01-04T10:00:00Z", "buyer_email": "bia@y.com"}]') $$,
+    $$ VALUES (5, 0, 0, 4, 0) $$, 'five inserted, four clustered (a blocked e-mail is no key)');
+SELECT is(pg_temp.hash_of('p1', '1'), pg_temp.hash_of('p1', '3'), 'e-mail and phone forms link sales 1-3');
+SELECT is(pg_temp.hash_of('p1', '4'), NULL, 'blocked placeholder e-mail: customer_hash NULL');
+SELECT isnt(pg_temp.hash_of('p1', '5'), pg_temp.hash_of('p1', '1'), 'another buyer, another cluster');
+SELECT results_eq($$ SELECT last_buyer_email, last_buyer_phone, last_buyer_name FROM omni_identity.customer_cluster
+                     WHERE tenant_id = 'p1' AND cluster_id = pg_temp.hash_of('p1', '1') $$,
+    $$ VALUES ('ana@x.com'::text, '+5511987654321'::text, 'Ana Souza'::text) $$, 'golden record of the batch');
+SELECT is((SELECT count(*)::int FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'p1'), 3, 'three keys stored');
+
+-- Resend: nothing changes.
+SELECT results_eq($$ SELECT * FROM pg_temp.ing('p1', '[{"shop_id": "s1", "external_id": "1", "created_at": "2024-01-01T10:00:00Z", "buyer_email": "Ana@X.com"}]') $$,
+    $$ VALUES (0, 0, 0, 0, 0) $$, 'a resend reports nothing inserted or updated');
+
+-- A later batch joins two clusters: one merge, lineage, survivor = oldest.
+SELECT results_eq($$ SELECT inserted, merges FROM pg_temp.ing('p1', '[{"shop_id": "s2", "external_id": "9", "created_at": "2024-02-01T00:00:00Z", "buyer_email": "bia@y.com", "buyer_document": "529.982.247-25"},
+                                                                       {"shop_id": "s2", "external_id": "10", "created_at": "2024-02-02T00:00:00Z", "buyer_phone": "11987654321", "buyer_document": "52998224725"}]') $$,
+    $$ VALUES (2, 1) $$, 'a batch linking two clusters merges them once');
+SELECT is(pg_temp.hash_of('p1', '9'), pg_temp.hash_of('p1', '10'), 'both new sales share the survivor');
+SELECT is((SELECT count(*)::int FROM omni_identity.customer_cluster_merges WHERE tenant_id = 'p1' AND reconciled_at IS NULL), 1, 'one pending merge');
+SELECT is((SELECT count(*)::int FROM public.omni_sales s JOIN omni_identity.customer_cluster c
+             ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
+          WHERE s.tenant_id = 'p1' AND c.merged_into IS NOT NULL) > 0, true, 'old sales still carry the merged-away cluster');
+
+-- Reconcile.
+SELECT is(omni_identity.reconcile_merges(100) >= 1, true, 'reconcile_merges reconciles the pending merge');
+SELECT is((SELECT count(*)::int FROM public.omni_sales s JOIN omni_identity.customer_cluster c
+             ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
+          WHERE s.tenant_id = 'p1' AND c.merged_into IS NOT NULL), 0, 'no sale carries a merged-away cluster');
+SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p1'), 1, 'all keyed sales of p1 are one customer now');
+SELECT is(omni_identity.reconcile_merges(100), 0, 'nothing left to reconcile');
+
+-- Rejects with row numbers; the good rows are kept.
+SELECT results_eq($$ SELECT inserted, rejected FROM pg_temp.ing('p2', '[{"shop_id": "s", "external_id": "a", "created_at": "2024-01-01"},
+                                                                       {"shop_id": "s", "created_at": "2024-01-01"},
+                                                                       {"shop_id": "s", "external_id": "c", "created_at": "yesterday"},
+                                                                       {"shop_id": "s", "external_id": "d", "created_at": "2024-01-01", "amount": "x"}]') $$,
+    $$ VALUES (1, 3) $$, 'one row kept, three rejected');
+SELECT results_eq($$ SELECT row_no FROM omni_identity.sales_rejects WHERE tenant_id = 'p2' ORDER BY row_no $$,
+    $$ VALUES (2), (3), (4) $$, 'rejects carry their row numbers');
+SELECT results_eq($$ SELECT job, rows_in, rows_written, rows_rejected FROM omni_identity.batch_metrics WHERE tenant_id = 'p2' $$,
+    $$ VALUES ('ingest'::text, 4, 1, 3) $$, 'one batch_metrics row for the batch');
+
+-- Errors.
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales('p2', '{"shop_id": "s"}') $$, 'OI030', NULL, 'p_rows must be an array');
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales('p2', NULL) $$, 'OI030', NULL, 'p_rows must not be NULL');
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales(NULL, '[]') $$, 'OI001', NULL, 'tenant required');
+SELECT throws_ok($$ SELECT omni_identity.backfill_customer_hash('p2', 0) $$, 'OI032', NULL, 'backfill batch size checked');
+SELECT throws_ok($$ SELECT omni_identity.reconcile_merges(0) $$, 'OI032', NULL, 'reconcile batch size checked');
+
+-- Backfill: raw rows, resumable, keyless sales recorded once.
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_document)
+VALUES ('p3', 's', 'h1', '2023-01-01', 'carla@z.com', NULL),
+       ('p3', 's', 'h2', '2023-01-02', NULL, '390.533.447-05'),
+       ('p3', 's', 'h3', '2023-01-03', 'CARLA@z.com', '39053344705'),
+       ('p3', 's', 'h4', '2023-01-04', 'nada', NULL);
+SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'first backfill batch: two sales');
+SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'second batch: the other two');
+SELECT is(omni_identity.backfill_customer_hash('p3', 2), 0, '0 = done');
+SELECT is(omni_identity.reconcile_merges() >= 1, true, 'the second batch merged the first batch''s clusters');
+SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p3' AND customer_hash IS NOT NULL), 1,
+          'backfill links across its batches');
+SELECT is(pg_temp.hash_of('p3', 'h4'), NULL, 'a sale without keys stays NULL');
+SELECT is((SELECT count(*)::int FROM omni_identity.backfill_keyless WHERE tenant_id = 'p3'), 1, '… and is recorded as processed');
+SELECT is((SELECT count(*)::int FROM omni_identity.batch_metrics WHERE tenant_id = 'p3' AND job = 'backfill'), 2, 'one metrics row per backfill batch');
+
+-- Automatic mode.
+INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('p4', 'auto_resolve', 'true');
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)
+VALUES ('p4', 's', 'a1', now(), 'dora@w.com'), ('p4', 's', 'a2', now(), 'Dora@W.com');
+SELECT isnt(pg_temp.hash_of('p4', 'a1'), NULL, 'auto_resolve: a direct insert gets its customer_hash');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -100,8 +100,9 @@ class Person:
 
 
 def sales(n: int, seed: int = 2024, start: datetime | None = None, days: int = 5 * 365,
-          bad_rows: int = 12) -> Iterator[dict]:
-    """n sales (plus `bad_rows` bad ones), in created_at order."""
+          bad_rows: int = 12, rates: tuple[float, float, float] = (0.8, 0.6, 0.5)) -> Iterator[dict]:
+    """n sales in created_at order, `bad_rows` of them bad. `rates`: how often a sale
+    gives an e-mail, a phone, and (when the person has one) a CPF."""
     rng = random.Random(seed)
     start = start or datetime(2020, 1, 1, tzinfo=timezone.utc)
     people: list[Person] = []
@@ -124,11 +125,11 @@ def sales(n: int, seed: int = 2024, start: datetime | None = None, days: int = 5
         when = start + timedelta(seconds=int(frac * days * 86400))
         email = phone = doc = None
         r = rng.random()
-        if r < 0.8:
+        if r < rates[0]:
             email = email_form(rng, rng.choice(p.emails))
-        if rng.random() < 0.6:
+        if rng.random() < rates[1]:
             phone = phone_form(rng, *rng.choice(p.phones))
-        if p.cpf and rng.random() < 0.5:
+        if p.cpf and rng.random() < rates[2]:
             doc = cpf_form(rng, p.cpf)
         if rng.random() < 0.04:
             email = rng.choice(JUNK_EMAILS)

@@ -115,9 +115,11 @@ def statements_of(conn, sql: str, *args) -> int:
     return conn.execute(STATEMENTS).fetchone()[0]
 
 
-# Counted: require_tenant, one blocklist check per valid key, the probes, L1, L2, the
-# insert/update, and one foreign-key check (RI trigger query) per row inserted.
-@pytest.mark.parametrize("kind, limit", [("returning", 4), ("new", 10), ("attach", 10), ("no key", 3)])
+# Counted (two keys each): a returning buyer runs the blocklist statement and the fast-path
+# probe; a new one adds the locking statement (L1 + L2), a probe, the insert and one
+# foreign-key check (RI trigger query) per key row; attaching a key adds the row lock and
+# the golden-record update. require_tenant and the normalizers are expressions.
+@pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 7), ("attach", 8), ("no key", 1)])
 def test_a_call_executes_few_statements(db, kind, limit):
     """Nested statements counted by pg_stat_statements (track = all). Plain-SQL helpers and
     normalizers are inlined into PL/pgSQL expressions and count nothing; a PL/pgSQL one
@@ -142,4 +144,4 @@ def test_a_call_executes_few_statements(db, kind, limit):
         for i in range(7):     # past the custom plans of the first 5 executions
             conn.execute(call, args(i))
         n = statements_of(conn, call, *args(7))
-    assert 1 <= n <= limit, f"{kind}: {n} statements"
+    assert n <= limit, f"{kind}: {n} statements"

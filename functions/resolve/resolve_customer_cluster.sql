@@ -24,28 +24,33 @@
 --       calls can never both create a cluster for the same new key, and once held, the set
 --       of the call's keys that exist cannot change (keys are never deleted).
 --   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
---       one statement. Protects those clusters' merged_into, golden record and key
---       ownership: keys only move away from a cluster when it is merged, which needs its
---       row lock. After locking, every row is re-validated (still live: FOR UPDATE under
---       READ COMMITTED returns the newest version). If a concurrent merge killed one
---       between the probe and the lock, the attempt — a BEGIN/EXCEPTION subtransaction —
---       is rolled back, which releases its row and advisory locks, and retried with a
---       fresh probe. Merged-away rows are never locked-and-held while waiting for others.
+--       one statement (one primary-key probe per id). Protects those clusters'
+--       merged_into, golden record and key ownership: keys only move away from a cluster
+--       when it is merged, which needs its row lock. After locking, every row is
+--       re-validated (still live: FOR UPDATE under READ COMMITTED returns the newest
+--       version). If a concurrent merge killed one between the probe and the lock, the
+--       attempt — a BEGIN/EXCEPTION subtransaction — is rolled back, which releases its row
+--       locks (L1 and L2 stay held: they are the same for every attempt), and retried with
+--       a fresh probe. A merged-away row is never kept locked while waiting for others.
+--       A new customer (no key known) locks no row and needs no subtransaction.
 -- Why it cannot deadlock: every call takes L1, then L2 in one global order, then L3 in one
 -- global order, and never takes a lock of an earlier level after one of a later level
--- (a retry first releases everything it took). Batches take only L1 exclusive before
--- any row lock. So waits-for edges always go from a lower to a higher lock in one total
--- order: no cycle. The guarantee is per call in its own transaction (autocommit or one
--- resolve per transaction); a caller mixing several resolves or its own locks in one
--- transaction can create a cycle outside this order — that deadlock is caught here
--- (deadlock_detected rolls back the attempt and retries), so it never reaches the caller
--- from inside this function either. Callers must use READ COMMITTED (the default): under
--- REPEATABLE READ the snapshot cannot see the concurrent commits a retry relies on.
+-- (a retry first releases its L3 locks). Batches take only L1 exclusive before any row
+-- lock. So waits-for edges always go from a lower to a higher lock in one total order: no
+-- cycle. The guarantee is per call in its own transaction (autocommit, or one resolve per
+-- transaction — what the bench and the tests run). A caller holding locks from earlier
+-- statements of its transaction can close a cycle outside this order: a deadlock found
+-- while taking L3 rolls the attempt back and retries (which resolves it when the cycle
+-- ran through this attempt's row locks); one found while taking L1/L2 reaches the caller,
+-- as any deadlock between application transactions does. Retries are bounded (100, then
+-- OI021): each one needs a concurrent merge to commit, so a long run of them means the
+-- stored state breaks an invariant. Callers must use READ COMMITTED (the default): under
+-- REPEATABLE READ a snapshot cannot see the concurrent commits a retry relies on.
 --
--- Statements per call (plain-SQL normalizers and helpers are inlined and count nothing):
--- require_tenant, one blocklist check per valid key, and the fast-path probe — that is all
--- for a returning buyer; a new buyer adds one locking statement (L1 + L2), a probe and one
--- insert (plus the foreign-key checks of its key rows).
+-- Statements per call (require_tenant, the plain-SQL normalizers and key_blocks are
+-- expressions or inlined): a returning buyer runs two — the blocklist check of its ≤ 3
+-- values and the fast-path probe; a new buyer adds the locking statement (L1 + L2), a
+-- probe and one insert (plus one foreign-key check per key row).
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -59,6 +64,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_seen_at  timestamptz := coalesce(p_seen_at, now());
+    v_tenant   text;
     v_email    text;
     v_phone    text;
     v_document text;
@@ -73,21 +79,23 @@ DECLARE
     v_survivor uuid;
     v_retries  integer := 0;
 BEGIN
-    PERFORM omni_identity.require_tenant(p_tenant_id);
+    v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
-    -- Step 1: normalize, drop blocked values.
+    -- Step 1: normalize (plain-SQL normalizers, inlined), drop blocked values: the three
+    -- blocklist checks in one statement (key_blocks is inlined).
     v_email := omni_identity.normalize_email(p_email);
-    IF v_email IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'email', v_email) THEN
-        v_email := NULL;
-    END IF;
     v_phone := omni_identity.normalize_phone(p_phone);
-    IF v_phone IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'phone', v_phone) THEN
-        v_phone := NULL;
-    END IF;
     v_document := omni_identity.normalize_document(p_document);
-    IF v_document IS NOT NULL AND omni_identity.key_is_blocked(p_tenant_id, 'document', v_document) THEN
-        v_document := NULL;
+    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+        RETURN NULL;
     END IF;
+    SELECT CASE WHEN be.blocked THEN NULL ELSE v_email END
+         , CASE WHEN bp.blocked THEN NULL ELSE v_phone END
+         , CASE WHEN bd.blocked THEN NULL ELSE v_document END
+      INTO v_email, v_phone, v_document
+      FROM omni_identity.key_blocks(p_tenant_id, 'email', v_email) AS be
+         , omni_identity.key_blocks(p_tenant_id, 'phone', v_phone) AS bp
+         , omni_identity.key_blocks(p_tenant_id, 'document', v_document) AS bd;
     IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
         RETURN NULL;
     END IF;
@@ -126,61 +134,64 @@ BEGIN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;
 
-    -- Write path: one attempt per iteration, each in its own subtransaction.
+    -- Write path. L1 (shared), then L2 in ascending order: one statement, the rows sorted
+    -- before any lock is taken (the subquery's Sort feeds the locking projection). Both are
+    -- held to the end of the transaction, retries included.
+    PERFORM CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
+                 ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
+       FROM (SELECT u.level, u.h
+               FROM unnest(ARRAY[1, 2, 2, 2],
+                           ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
+                               , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
+                               , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
+                               , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
+              WHERE u.h IS NOT NULL
+              ORDER BY u.level, u.h
+             OFFSET 0) s;
+
     LOOP
+        -- Probe again (a fresh snapshot), now that no other call can create these keys.
+        SELECT k.ce, k.cp, k.cd
+             , ARRAY(SELECT DISTINCT u.id FROM unnest(ARRAY[k.ce, k.cp, k.cd]) AS u(id)
+                      WHERE u.id IS NOT NULL ORDER BY u.id)
+          INTO v_ce, v_cp, v_cd, v_ids
+          FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                OFFSET 0) k;
+
+        IF cardinality(v_ids) = 0 THEN
+            -- No key known: a new cluster with its keys, in one statement. No row of
+            -- anyone else is locked, so no subtransaction is needed.
+            WITH c AS (
+                INSERT INTO omni_identity.customer_cluster
+                    (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+                     last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+                     created_at, updated_at)
+                VALUES (p_tenant_id
+                      , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+                      , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+                      , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+                      , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+                      , clock_timestamp(), clock_timestamp())
+                RETURNING cluster_id
+            ), k AS (
+                INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+                SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
+                  FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
+                              AS v(key_type, key_value)
+                 WHERE v.key_value IS NOT NULL
+            )
+            SELECT c.cluster_id INTO v_survivor FROM c;
+            RETURN v_survivor;
+        END IF;
+
+        -- Existing clusters: one attempt in a subtransaction, so a retry first releases
+        -- the attempt's row locks.
         BEGIN
-            -- L1 (shared), then L2 in ascending order: one statement, the rows sorted
-            -- before any lock is taken (the subquery's Sort feeds the locking projection).
-            PERFORM CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
-                         ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
-               FROM (SELECT u.level, u.h
-                       FROM unnest(ARRAY[1, 2, 2, 2],
-                                   ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
-                                       , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
-                                       , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
-                                       , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
-                      WHERE u.h IS NOT NULL
-                      ORDER BY u.level, u.h
-                     OFFSET 0) s;
-
-            -- Probe again, now that no other call can create these keys.
-            SELECT k.ce, k.cp, k.cd
-                 , ARRAY(SELECT DISTINCT u.id FROM unnest(ARRAY[k.ce, k.cp, k.cd]) AS u(id)
-                          WHERE u.id IS NOT NULL ORDER BY u.id)
-              INTO v_ce, v_cp, v_cd, v_ids
-              FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
-                         , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
-                         , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                             WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
-                    OFFSET 0) k;
-
-            IF cardinality(v_ids) = 0 THEN
-                -- No key known: a new cluster with its keys, in one statement.
-                WITH c AS (
-                    INSERT INTO omni_identity.customer_cluster
-                        (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
-                         last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
-                         created_at, updated_at)
-                    VALUES (p_tenant_id
-                          , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
-                          , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
-                          , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
-                          , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
-                          , clock_timestamp(), clock_timestamp())
-                    RETURNING cluster_id
-                ), k AS (
-                    INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
-                    SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
-                      FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
-                                  AS v(key_type, key_value)
-                     WHERE v.key_value IS NOT NULL
-                )
-                SELECT c.cluster_id INTO v_survivor FROM c;
-                RETURN v_survivor;
-            END IF;
-
             -- L3: lock the named clusters in cluster_id order; re-validate.
             SELECT array_agg(l.cluster_id ORDER BY l.created_at, l.cluster_id)
                  , count(*) FILTER (WHERE l.merged_into IS NULL)

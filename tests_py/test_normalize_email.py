@@ -49,31 +49,44 @@ DOMAINS = ["gmail.com", "GMail.com", "googlemail.com", "hotmail.com", "uol.com.b
            "ex.a1-", "ex.12-3", "GMAIL.COM", "gmail.com.br"]
 
 
+# Strategies built once: building them inside a composite costs more than drawing.
+_KIND = st.sampled_from(["word", "dotted", "tagged", "wild", "long", "unicode"])
+_WORD = st.text(ATEXT.replace("+", ""), min_size=1, max_size=12)
+_WORDS = st.lists(_WORD, min_size=2, max_size=4)
+_TAG = st.text(ATEXT, max_size=8)
+_LONG = st.integers(60, 70)
+_UNICODE_LOCAL = st.sampled_from(["jos\u00e9", "JOS\u00c9", "jose\u0301", "\u0130stanbul", "\u03a3\u03a3", "stra\u00dfe",
+                                  "\u00f1o\u00f1o", "\u4e2d\u6587", "\U0001f600"])
+_WILD = st.text(LOCAL_EXTRA, min_size=0, max_size=15)
+_DOMAIN = st.sampled_from(DOMAINS) | st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z0-9-]{1,8}){1,3}", fullmatch=True)
+_AT = st.sampled_from(["@", "@", "@", "@@", "", "\uff20"])
+_WS = st.sampled_from(WS)
+_CASE = st.sampled_from(["keep", "upper", "title"])
+
+
 @st.composite
 def local_part(draw) -> str:
-    kind = draw(st.sampled_from(["word", "dotted", "tagged", "wild", "long", "unicode"]))
-    word = st.text(ATEXT.replace("+", ""), min_size=1, max_size=12)
+    kind = draw(_KIND)
     if kind == "word":
-        return draw(word)
+        return draw(_WORD)
     if kind == "dotted":
-        return ".".join(draw(st.lists(word, min_size=2, max_size=4)))
+        return ".".join(draw(_WORDS))
     if kind == "tagged":
-        return draw(word) + "+" + draw(st.text(ATEXT, max_size=8))
+        return draw(_WORD) + "+" + draw(_TAG)
     if kind == "long":
-        return "a" * draw(st.integers(60, 70))
+        return "a" * draw(_LONG)
     if kind == "unicode":
-        return draw(st.sampled_from(["jos\u00e9", "JOS\u00c9", "jose\u0301", "\u0130stanbul", "\u03a3\u03a3", "stra\u00dfe",
-                                     "\u00f1o\u00f1o", "\u4e2d\u6587", "\U0001f600"]))
-    return draw(st.text(LOCAL_EXTRA, min_size=0, max_size=15))
+        return draw(_UNICODE_LOCAL)
+    return draw(_WILD)
+
+
+_LOCAL = local_part()
 
 
 @st.composite
 def email_surface(draw) -> str:
-    local = draw(local_part())
-    domain = draw(st.sampled_from(DOMAINS) | st.from_regex(r"[a-z0-9-]{1,8}(\.[a-z0-9-]{1,8}){1,3}", fullmatch=True))
-    at = draw(st.sampled_from(["@", "@", "@", "@@", "", "\uff20"]))
-    text = draw(st.sampled_from(WS)) + local + at + domain + draw(st.sampled_from(WS))
-    case = draw(st.sampled_from(["keep", "upper", "title"]))
+    text = draw(_WS) + draw(_LOCAL) + draw(_AT) + draw(_DOMAIN) + draw(_WS)
+    case = draw(_CASE)
     return text.upper() if case == "upper" else text.title() if case == "title" else text
 
 

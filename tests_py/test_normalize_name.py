@@ -3,6 +3,7 @@ is C; and every normalizer against hostile input (1 MB, controls, every Unicode 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 
 import psycopg
@@ -47,21 +48,36 @@ SEPARATORS = [" ", "  ", "-", ".", ", ", "\t", "\u00a0", " & ", "/", "_", "\u200
 CHARS = st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00")
 
 
+# Letters buyers type, beyond FIRST: accented Latin, Greek, Cyrillic, combining marks,
+# digits of other scripts, ligatures, fullwidth forms (cheaper to draw than CHARS).
+NAME_POOL = [chr(c) for c in [*range(0x41, 0x5B), *range(0xC0, 0x180), *range(0x300, 0x370, 7), *range(0x391, 0x3CA, 3),
+                              *range(0x410, 0x450, 5), 0x1E9E, 0x130, 0x131, 0x17F, 0x212A, 0xFB01, 0x2160, 0x660, 0xFF21,
+                              0x1D400, 0x2019, 0xB4, 0x2D, 0x2E, 0x20, 0xA0, 0x3000]]
+
+
+# Strategies built once: building them inside the composite costs more than drawing.
+_PARTS = st.lists(st.sampled_from(FIRST) | st.text(st.sampled_from(NAME_POOL), min_size=1, max_size=8),
+                  min_size=1, max_size=4)
+_SEPARATOR = st.sampled_from(SEPARATORS)
+_LEAD = st.sampled_from(["", " ", "\u3000", "*"])
+_FORM = st.sampled_from(["keep", "upper", "lower", "nfd"])
+_TAIL = st.sampled_from(["", " ", "!", "\u00a0"])
+
+
 @st.composite
 def name_surface(draw) -> str:
-    parts = draw(st.lists(st.sampled_from(FIRST) | st.text(CHARS, min_size=1, max_size=8), min_size=1, max_size=4))
-    out = draw(st.sampled_from(["", " ", "\u3000", "*"]))
+    parts = draw(_PARTS)
+    out = draw(_LEAD)
     for i, part in enumerate(parts):
-        out += (draw(st.sampled_from(SEPARATORS)) if i else "") + part
-    form = draw(st.sampled_from(["keep", "upper", "lower", "nfd"]))
+        out += (draw(_SEPARATOR) if i else "") + part
+    form = draw(_FORM)
     if form == "upper":
         out = out.upper()
     elif form == "lower":
         out = out.lower()
     elif form == "nfd":
-        import unicodedata
         out = unicodedata.normalize("NFD", out)
-    return out + draw(st.sampled_from(["", " ", "!", "\u00a0"]))
+    return out + draw(_TAIL)
 
 
 any_text = st.text(alphabet=CHARS, max_size=40)

@@ -11,7 +11,8 @@
 -- such text the library's parser can take no other road (no letters, extension,
 -- second number or international prefix), which the property tests check against it.
 -- Everything else goes through phone_parse(), the parser restated step by step. Plain
--- SQL without SET so the planner inlines it into the caller's query.
+-- SQL without SET so the planner inlines it into the caller's query (replace() chains:
+-- several times cheaper than one translate()).
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -21,9 +22,9 @@ SELECT CASE
     WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
         THEN omni_identity.phone_parse(p_raw, p_default_region)
     WHEN p_raw ~ omni_identity.phone_br_fast_national_re()
-        THEN '+55' || translate(p_raw, ' ().-', '')
+        THEN '+55' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
     WHEN p_raw ~ omni_identity.phone_br_fast_international_re()
-        THEN '+' || translate(p_raw, ' ().+-', '')
+        THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
     WHEN p_raw ~ omni_identity.phone_br_plain_re()
         THEN NULL
     WHEN p_raw ~ omni_identity.phone_br_fast_trunk_re()

@@ -126,9 +126,13 @@ BEGIN
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
       LEFT JOIN LATERAL (
             -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
-            -- the planner could run as a scan of the tenant's clusters).
+            -- the planner could run as a scan of the tenant's clusters). CASE, not
+            -- coalesce: under RLS only leakproof quals may become index conditions, and
+            -- the planner treats coalesce as leaky, CASE as safe.
             SELECT x.* FROM omni_identity.customer_cluster x
-             WHERE x.tenant_id = p_tenant_id AND x.cluster_id = coalesce(k.ce, k.cp, k.cd)
+             WHERE x.tenant_id = p_tenant_id
+               AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
+                                       WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
             OFFSET 0) c ON true;
     IF v_fast THEN
         RETURN coalesce(v_ce, v_cp, v_cd);

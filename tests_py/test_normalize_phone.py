@@ -120,11 +120,28 @@ def foreign_phone(draw) -> str:
     return prefix + cc + sep + rest
 
 
+_FAST_PREFIX = st.sampled_from(["", "", "0", "55", "+55", "+", "0xx", "0XX", "021", "0 15", "90", "00", "0055", "550", "9"])
+_FAST_DIGITS = st.one_of(
+    st.text("0123456789", min_size=6, max_size=13),
+    st.builds(lambda a, b, c: a + b + c, st.sampled_from(REAL_AREA_CODES), st.sampled_from(["9", "2", "3", "7", "8", "6"]),
+              st.text("0123456789", min_size=7, max_size=8)),
+)
+_FAST_SEPARATORS = st.lists(st.sampled_from(["", "", "", " ", "-", ".", "(", ")", "  ", "+", "x"]), min_size=20, max_size=20)
+
+
+@st.composite
+def separated_digits(draw) -> str:
+    """Digits with separators anywhere: the text the fast paths of normalize_phone read."""
+    text = draw(_FAST_PREFIX) + draw(_FAST_DIGITS)
+    seps = draw(_FAST_SEPARATORS)
+    return "".join(c + seps[i % len(seps)] for i, c in enumerate(text))
+
+
 PHONE_ALPHABET = "0123456789+()-. /xX#;,:=extramlsinoEXTRAMLSINO\u00a0\t\n０１２９＋" + "\u2010\u2212\u30fc\uff0e~*_'\"a"
 phone_text = st.text(alphabet=PHONE_ALPHABET, max_size=40)
 # PostgreSQL text cannot hold NUL; surrogates cannot be encoded; Cn: see the reference.
 any_text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cn"), exclude_characters="\x00"), max_size=40)
-surface = st.one_of(br_phone(), special_numbers(), foreign_phone())
+surface = st.one_of(br_phone(), special_numbers(), foreign_phone(), separated_digits())
 
 
 # --- properties ------------------------------------------------------------------------

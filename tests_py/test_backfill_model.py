@@ -181,3 +181,67 @@ def test_ingest_backfill_reconcile_match_model(module_db, data, sales, resolves)
     drain(db.conn, "SELECT omni_identity.backfill_customer_hash(%s, %s)", tenant, bf_size)
     drain(db.conn, "SELECT omni_identity.reconcile_merges(%s)", data.draw(st.integers(1, 10), label="reconcile batch"))
     check_against_model(db, tenant, index, model)
+
+
+def test_concurrent_ingest_backfill_and_resolve(db):
+    """Ingest batches, two backfills (one tenant, and every tenant) and resolve calls run
+    at once from four connections; the end state still equals the model."""
+    import random
+
+    rng = random.Random(11)
+    tenant = "conc"
+    model = Model()
+    index: dict[str, tuple[int, dict]] = {}
+    rows = []
+    for i in range(400):
+        s = {"buyer_email": rng.choice((None,) + EMAILS), "buyer_phone": rng.choice((None,) + PHONES),
+             "buyer_document": rng.choice((None,) + DOCS), "buyer_name": rng.choice(NAMES),
+             "minute": rng.randrange(6)}
+        rows.append(sale_row(i, s))
+        index[f"e{i}"] = (model.add(email=s["buyer_email"], phone=s["buyer_phone"], document=s["buyer_document"],
+                                    name=s["buyer_name"], seen_at=T0 + timedelta(minutes=s["minute"])), s)
+    resolves = []
+    for _ in range(60):
+        s = {"buyer_email": rng.choice((None,) + EMAILS), "buyer_phone": rng.choice((None,) + PHONES),
+             "buyer_document": None, "buyer_name": None, "minute": rng.randrange(6)}
+        resolves.append(s)
+        model.add(email=s["buyer_email"], phone=s["buyer_phone"], seen_at=T0 + timedelta(minutes=s["minute"]))
+    history, fresh = rows[::2], rows[1::2]
+    insert_history(db.conn, tenant, history)
+    errors: list[BaseException] = []
+
+    def run(fn):
+        def wrapped():
+            try:
+                with db.connect() as c:
+                    fn(c)
+            except BaseException as exc:
+                errors.append(exc)
+        return threading.Thread(target=wrapped)
+
+    def ingest(c):
+        for k in range(0, len(fresh), 17):
+            c.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (tenant, json.dumps(fresh[k:k + 17])))
+
+    def backfill_tenant(c):
+        while c.execute("SELECT omni_identity.backfill_customer_hash(%s, 13)", (tenant,)).fetchone()[0]:
+            pass
+
+    def backfill_all(c):
+        while c.execute("SELECT omni_identity.backfill_customer_hash(NULL, 29)").fetchone()[0]:
+            pass
+
+    def resolve(c):
+        for s in resolves:
+            c.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, NULL, %s)",
+                      (tenant, s["buyer_email"], s["buyer_phone"], T0 + timedelta(minutes=s["minute"])))
+
+    threads = [run(f) for f in (ingest, backfill_tenant, backfill_all, resolve)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    drain(db.conn, "SELECT omni_identity.backfill_customer_hash(NULL, %s)", 50)
+    drain(db.conn, "SELECT omni_identity.reconcile_merges(%s)", 7)
+    check_against_model(db, tenant, index, model)

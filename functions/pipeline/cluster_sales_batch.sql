@@ -328,7 +328,7 @@ BEGIN
                    FOR UPDATE) x
          WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
            AND x.customer_hash IS DISTINCT FROM s.survivor;
-        PERFORM omni_identity.pipeline_set_customer_hash(v_ctids, v_hashes);
+        PERFORM omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes);
         SELECT count(*) INTO v_n FROM pg_temp.oi_cl_sale s
          WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL;
         clustered := clustered + v_n;

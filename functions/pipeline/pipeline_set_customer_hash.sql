@@ -1,4 +1,4 @@
--- Set customer_hash of the sales at p_ctids[i] to p_hashes[i]: the last step of the
+-- Set customer_hash of the sales of tenant p_tenant_id at p_ctids[i] to p_hashes[i]: the last step of the
 -- batch core and of reconcile_merges, which found and locked those rows first (FOR
 -- UPDATE, so the ctids stay valid until their transaction ends). Returns the rows updated.
 --
@@ -7,7 +7,11 @@
 -- is measured the other way round here by an order of magnitude (a batch of 10,000 sales
 -- of a 1M-row table: ~30 ms by TID against ~3 s for the scan), and the scan grows with
 -- the table while the batch does not.
-CREATE OR REPLACE FUNCTION omni_identity.pipeline_set_customer_hash(p_ctids tid[], p_hashes uuid[])
+CREATE OR REPLACE FUNCTION omni_identity.pipeline_set_customer_hash(
+      p_tenant_id text
+    , p_ctids     tid[]
+    , p_hashes    uuid[]
+)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -23,10 +27,11 @@ BEGIN
        SET customer_hash = u.hash
       FROM unnest(p_ctids, p_hashes) AS u(row_ctid, hash)
      WHERE o.ctid = ANY (p_ctids)
-       AND o.ctid = u.row_ctid;
+       AND o.ctid = u.row_ctid
+       AND o.tenant_id = p_tenant_id;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     RETURN v_n;
 END;
 $fn$;
-COMMENT ON FUNCTION omni_identity.pipeline_set_customer_hash(tid[], uuid[])
+COMMENT ON FUNCTION omni_identity.pipeline_set_customer_hash(text, tid[], uuid[])
     IS 'Set customer_hash of the (locked) sales at the given ctids, by TID scan; returns rows updated.';

@@ -92,7 +92,7 @@ BEGIN
                  OFFSET 0
                    FOR UPDATE) x
          WHERE c.tenant_id = v_tenant;
-        v_n := omni_identity.pipeline_set_customer_hash(v_ctids, v_live);
+        v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
         v_sales := v_sales + v_n;
 
         SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;

@@ -61,6 +61,10 @@ CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
 ) RETURNS uuid
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Generic plans from the first call: every statement here is a probe by construction, and
+-- custom plans (which fold the NULL keys away) would be cheaper to run than the generic
+-- one, so the plan cache would keep re-planning them on every call.
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE
     v_seen_at  timestamptz := coalesce(p_seen_at, now());

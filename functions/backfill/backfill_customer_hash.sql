@@ -112,7 +112,7 @@ BEGIN
     END LOOP;
 
     -- Read again under the locks: one primary-key probe per picked sale (LATERAL, an
-    -- optimization fence), locking it, still without a customer_hash.
+    -- optimization fence), still without a customer_hash.
     TRUNCATE pg_temp.oi_cluster_in;
     INSERT INTO pg_temp.oi_cluster_in
            (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
@@ -124,8 +124,7 @@ BEGIN
                    o.buyer_document, o.buyer_name, o.customer_hash
               FROM public.omni_sales o
              WHERE o.tenant_id = p.tenant_id AND o.id = p.id
-             OFFSET 0
-               FOR UPDATE) s
+             OFFSET 0) s
      WHERE s.customer_hash IS NULL;
     ANALYZE pg_temp.oi_cluster_in;
 

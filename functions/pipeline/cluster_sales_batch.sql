@@ -23,8 +23,8 @@
 --      merge_clusters call per tenant (lineage, keys, golden records); new keys are
 --      attached to the survivor; the survivor's golden record takes, per field, the
 --      greatest (seen_at, value) of itself and the batch (values COLLATE "C").
---   5. customer_hash of every keyed sale := its survivor (primary-key probes that lock
---      the rows, then one UPDATE by TID).
+--   5. customer_hash of every keyed sale := its survivor (primary-key probes, then one
+--      UPDATE by TID, repeated for any sale updated concurrently in between).
 -- Sales without any key are left as they are (customer_hash NULL); pg_temp.oi_cl_sale
 -- keeps each sale's survivor (NULL = no key) for the caller.
 -- Returns (sales clustered, clusters created, clusters merged away).
@@ -315,20 +315,24 @@ BEGIN
          ORDER BY k.key_type, k.key_value;
 
         -- 5. The sales carry their survivor. Each sale is found by one primary-key probe
-        -- (LATERAL, an optimization fence: never a scan of the tenant's sales) and locked,
-        -- so its ctid is stable until the UPDATE, which then reads rows by TID only.
-        SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}')
-          INTO v_ctids, v_hashes
-          FROM pg_temp.oi_cl_sale s
-          CROSS JOIN LATERAL (
-                SELECT o.ctid AS row_ctid, o.customer_hash
-                  FROM public.omni_sales o
-                 WHERE o.tenant_id = s.tenant_id AND o.id = s.sale_id
-                 OFFSET 0
-                   FOR UPDATE) x
-         WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
-           AND x.customer_hash IS DISTINCT FROM s.survivor;
-        PERFORM omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes);
+        -- (LATERAL, an optimization fence: never a scan of the tenant's sales), then one
+        -- UPDATE by TID. No row locks first: a sale another transaction updated in between
+        -- is skipped by the TID update (its new version has another ctid), and the loop
+        -- probes again until every sale found was written.
+        LOOP
+            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}')
+              INTO v_ctids, v_hashes
+              FROM pg_temp.oi_cl_sale s
+              CROSS JOIN LATERAL (
+                    SELECT o.ctid AS row_ctid, o.customer_hash
+                      FROM public.omni_sales o
+                     WHERE o.tenant_id = s.tenant_id AND o.id = s.sale_id
+                     OFFSET 0) x
+             WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
+               AND x.customer_hash IS DISTINCT FROM s.survivor;
+            EXIT WHEN omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes)
+                      = cardinality(v_ctids);
+        END LOOP;
         SELECT count(*) INTO v_n FROM pg_temp.oi_cl_sale s
          WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL;
         clustered := clustered + v_n;

@@ -1,6 +1,9 @@
 -- Set customer_hash of the sales of tenant p_tenant_id at p_ctids[i] to p_hashes[i]: the last step of the
--- batch core and of reconcile_merges, which found and locked those rows first (FOR
--- UPDATE, so the ctids stay valid until their transaction ends). Returns the rows updated.
+-- batch core and of reconcile_merges, which found those rows by index probes just before
+-- (in the same transaction, whose snapshot keeps those tuple versions from being
+-- vacuumed). A row updated by another transaction since is skipped (its new version has
+-- another ctid); the callers compare the count returned and probe again.
+-- Returns the rows updated.
 --
 -- enable_seqscan is off for this one statement (the SET clause is local to the call):
 -- the cost model prices ten thousand TID fetches above one scan of the whole table, which

@@ -81,19 +81,24 @@ BEGIN
            AND cc.cluster_id = c.into_cluster;
 
         -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
-        -- per merge (LATERAL, an optimization fence), locked, then one UPDATE by TID.
-        SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
-          INTO v_ctids, v_live
-          FROM pg_temp.oi_rc_claim c
-          CROSS JOIN LATERAL (
-                SELECT s.ctid AS row_ctid
-                  FROM public.omni_sales s
-                 WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
-                 OFFSET 0
-                   FOR UPDATE) x
-         WHERE c.tenant_id = v_tenant;
-        v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
-        v_sales := v_sales + v_n;
+        -- per merge (LATERAL, an optimization fence), then one UPDATE by TID. No row
+        -- locks first: a sale updated by someone else in between is skipped by the TID
+        -- update (its new version has another ctid), and the loop probes again until
+        -- every found sale was repointed.
+        LOOP
+            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
+              INTO v_ctids, v_live
+              FROM pg_temp.oi_rc_claim c
+              CROSS JOIN LATERAL (
+                    SELECT s.ctid AS row_ctid
+                      FROM public.omni_sales s
+                     WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
+                     OFFSET 0) x
+             WHERE c.tenant_id = v_tenant;
+            v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
+            v_sales := v_sales + v_n;
+            EXIT WHEN v_n = cardinality(v_ctids);
+        END LOOP;
 
         SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
         UPDATE omni_identity.customer_cluster_merges m

@@ -5,6 +5,7 @@ final state equals the reference model (partition, golden records, keys, invaria
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 
 import pytest
@@ -86,3 +87,34 @@ def test_twenty_thousand_calls_over_four_connections(db):
     merges = db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE tenant_id = %s", tenant)
     assert merges > 100, "the workload must exercise the merge cascade"
     check_against_model(db, tenant, inputs, ids)
+
+
+def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
+    """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
+    tenant wait (and only that tenant's), while a returning buyer's read-only call does
+    not wait at all."""
+    tenant = "locked"
+    known = db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2024-01-01')",
+                      tenant)
+    with db.connect(autocommit=False) as batch, db.connect() as caller, db.connect() as other:
+        batch.execute("SELECT pg_advisory_xact_lock(omni_identity.tenant_lock_key(%s))", (tenant,))
+        # Another tenant and the fast path go through at once.
+        assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
+        assert caller.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2023-01-01')",
+                              (tenant,)).fetchone()[0] == known
+        caller_pid = caller.execute("SELECT pg_backend_pid()").fetchone()[0]
+        result: list = []
+        writer = threading.Thread(target=lambda: result.append(caller.execute(
+            "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0]))
+        writer.start()
+        # Wait until the writing call is blocked on the advisory lock (observed, not slept on).
+        waiting = False
+        for _ in range(10_000):
+            waiting = other.execute(
+                "SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s", (caller_pid,)).fetchone()[0]
+            if waiting or not writer.is_alive():
+                break
+        assert waiting and not result, "a writing resolve must wait for the batch's exclusive tenant lock"
+        batch.commit()
+        writer.join()
+    assert result and result[0] is not None and result[0] != known

@@ -8,10 +8,11 @@
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
 -- normalize_name accepts it. A NULL p_seen_at counts as now().
 --
--- Read-only fast path: one statement probes the ≤ 3 keys and reads their cluster; when
--- every key is already on that one live cluster and no golden field would change, the
--- call returns it having written and locked nothing (under READ COMMITTED that is the
--- state of one snapshot, so the call sits in the serial order at that point).
+-- Read-only fast path: one statement drops blocked values, probes the ≤ 3 keys and reads
+-- their cluster; when every key is already on that one live cluster and no golden field
+-- would change, the call returns it having written and locked nothing (under READ
+-- COMMITTED that is the state of one snapshot, so the call sits in the serial order at
+-- that point).
 --
 -- Locking design (the write path), outermost first:
 --   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
@@ -48,9 +49,9 @@
 -- REPEATABLE READ a snapshot cannot see the concurrent commits a retry relies on.
 --
 -- Statements per call (require_tenant, the plain-SQL normalizers and key_blocks are
--- expressions or inlined): a returning buyer runs two — the blocklist check of its ≤ 3
--- values and the fast-path probe; a new buyer adds the locking statement (L1 + L2), a
--- probe and one insert (plus one foreign-key check per key row).
+-- expressions or inlined): a returning buyer runs one — the blocklist check of its ≤ 3
+-- values, the key probes and the cluster read; a new buyer adds the locking statement
+-- (L1 + L2), a probe and one insert (plus one foreign-key check per key row).
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -85,48 +86,46 @@ DECLARE
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
-    -- Step 1: normalize (plain-SQL normalizers, inlined), drop blocked values: the three
-    -- blocklist checks in one statement (key_blocks is inlined).
+    -- Step 1: normalize (plain-SQL normalizers, inlined); blocked values are dropped below.
     v_email := omni_identity.normalize_email(p_email);
     v_phone := omni_identity.normalize_phone(p_phone);
     v_document := omni_identity.normalize_document(p_document);
     IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
         RETURN NULL;
     END IF;
-    SELECT CASE WHEN be.blocked THEN NULL ELSE v_email END
-         , CASE WHEN bp.blocked THEN NULL ELSE v_phone END
-         , CASE WHEN bd.blocked THEN NULL ELSE v_document END
-      INTO v_email, v_phone, v_document
-      FROM omni_identity.key_blocks(p_tenant_id, 'email', v_email) AS be
-         , omni_identity.key_blocks(p_tenant_id, 'phone', v_phone) AS bp
-         , omni_identity.key_blocks(p_tenant_id, 'document', v_document) AS bd;
-    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-        RETURN NULL;
-    END IF;
     v_name := omni_identity.golden_name(p_name);
 
-    -- Fast path: one primary-key probe per key (scalar subqueries: an index probe by
-    -- construction, whatever the statistics), and the owning cluster by primary key.
-    SELECT k.ce, k.cp, k.cd
+    -- One statement: drop blocked values (key_blocks, inlined), probe the surviving keys by
+    -- primary key (scalar subqueries: an index probe by construction, whatever the
+    -- statistics) and read their cluster by primary key — the whole read-only fast path.
+    SELECT f.e, f.p, f.d, k.ce, k.cp, k.cd
          , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-           AND (v_email IS NULL OR k.ce = c.cluster_id)
-           AND (v_phone IS NULL OR k.cp = c.cluster_id)
-           AND (v_document IS NULL OR k.cd = c.cluster_id)
-           AND (v_email IS NULL
-                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, v_email))
-           AND (v_phone IS NULL
-                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, v_phone))
-           AND (v_document IS NULL
-                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, v_document))
+           AND (f.e IS NULL OR k.ce = c.cluster_id)
+           AND (f.p IS NULL OR k.cp = c.cluster_id)
+           AND (f.d IS NULL OR k.cd = c.cluster_id)
+           AND (f.e IS NULL
+                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, f.e))
+           AND (f.p IS NULL
+                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, f.p))
+           AND (f.d IS NULL
+                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, f.d))
            AND (v_name IS NULL
                 OR (c.last_buyer_name_at, c.last_buyer_name COLLATE "C") >= (v_seen_at, v_name))
-      INTO v_ce, v_cp, v_cd, v_fast
-      FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+      INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
+      FROM (SELECT CASE WHEN be.blocked THEN NULL ELSE v_email END AS e
+                 , CASE WHEN bp.blocked THEN NULL ELSE v_phone END AS p
+                 , CASE WHEN bd.blocked THEN NULL ELSE v_document END AS d
+              FROM omni_identity.key_blocks(p_tenant_id, 'email', v_email) AS be
+                 , omni_identity.key_blocks(p_tenant_id, 'phone', v_phone) AS bp
+                 , omni_identity.key_blocks(p_tenant_id, 'document', v_document) AS bd
+            OFFSET 0) f
+     CROSS JOIN LATERAL (
+            SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = f.e) AS ce
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = f.p) AS cp
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = f.d) AS cd
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
       LEFT JOIN LATERAL (
             -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
@@ -138,6 +137,9 @@ BEGIN
                AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                        WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
             OFFSET 0) c ON true;
+    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+        RETURN NULL;     -- every value was blocked
+    END IF;
     IF v_fast THEN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;

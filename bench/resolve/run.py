@@ -38,8 +38,8 @@ BENCH_DB = "omni_identity_bench_resolve"
 PGBENCH_CANDIDATES = ["/usr/lib/postgresql/15/bin/pgbench", shutil.which("pgbench") or ""]
 
 PHONE = "'+55119' || (80000000 + :{v})"
-NEW_EMAIL = "'n' || :r || '@new.com'"
-NEW_PHONE = "'+55219' || (80000000 + :r % 10000000)"
+NEW_EMAIL = "'n' || CAST(:r AS bigint) || '@new.com'"
+NEW_PHONE = "'+55219' || (80000000 + CAST(:r AS bigint) % 10000000)"
 
 SCRIPTS = {
     "floor": f"""\\set r random(1, 1000000000000)

@@ -1,6 +1,6 @@
 -- 10-normalize.sql: normalizer vectors (SPEC §3), valid and invalid, for every rule; properties vs the Python reference live in tests_py/test_normalize_*.py.
 BEGIN;
-SELECT plan(134);
+SELECT plan(136);
 
 -- normalize_email: trimming, NFC, Unicode lowercase, grammar, canonical form.
 SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || description)
@@ -60,6 +60,8 @@ SELECT is(omni_identity.normalize_phone(raw), expected, 'phone: ' || description
     ('(0xx11) 3456-7890', '+551134567890', '(0xx11)'),
     ('011 98765-4321', '+5511987654321', 'trunk 0'),
     ('00 21 55 11 98765-4321', '+5511987654321', 'international prefix 00 + carrier, then 55'),
+    ('0055 11 98765-4321', '+5511987654321', '00 then 55: Brazil (the library would read carrier 55)'),
+    ('00 55 (21) 3456-7890', '+552134567890', '00 55 and a landline'),
     ('+55 0 11 98765-4321', '+5511987654321', 'trunk 0 after +55'),
     ('(11) 98765-4321 ext. 99', '+5511987654321', 'extension dropped'),
     ('(11) 98765-4321 x12', '+5511987654321', 'extension x dropped'),

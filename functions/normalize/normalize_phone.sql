@@ -31,6 +31,14 @@ SELECT CASE
         -- 0 + 10/11 digits, or 0 + carrier code + 10/11 digits: the digit count tells.
         THEN '+55' || substr(translate(p_raw, ' ().-xX', ''),
                              CASE WHEN length(translate(p_raw, ' ().-xX', '')) <= 12 THEN 2 ELSE 4 END)
+    WHEN left(ltrim(p_raw), 2) = '00' AND p_raw ~ '^[0-9 ().-]+$'
+         AND replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '') ~ '^0055[0-9]{10,11}$'
+         AND omni_identity.phone_br_is_linkable(
+                 substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5))
+        -- 00 55 + a linkable Brazilian number: 00 read as a bare international prefix,
+        -- the way SPEC §3 writes it. The library reads 00 + carrier code 55 instead and
+        -- finds the rest (+1 1…, +2…) invalid; a Brazilian typing 0055 means Brazil.
+        THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5)
     ELSE omni_identity.phone_parse(p_raw, p_default_region)
 END
 $fn$;

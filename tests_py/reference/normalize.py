@@ -101,6 +101,7 @@ def email(raw: str | None, canonical: bool = False) -> str | None:
 # --- phone ----------------------------------------------------------------------------
 
 _BR = phonenumbers.PhoneMetadata.metadata_for_region("BR")
+_BARE_0055 = re.compile(r"[0-9 ().\-]+")  # digits and the plain separators only
 _LINKABLE_TYPES = (
     phonenumbers.PhoneNumberType.FIXED_LINE,
     phonenumbers.PhoneNumberType.MOBILE,
@@ -154,6 +155,17 @@ def phone(raw: str | None, default_region: str | None = "BR") -> str | None:
     if ";phone-context=" in raw:
         return None
     region = (default_region or "").upper()
+    if region == "BR" and raw.lstrip(" ")[:2] == "00" and _BARE_0055.fullmatch(raw):
+        # Difference, by intent: "00 55" + a valid Brazilian fixed/mobile number is
+        # Brazil (SPEC §3 reads 00 as the international prefix). The library reads 00 +
+        # carrier code 55, then a country code 1 or 2x, and finds the number invalid.
+        digits = re.sub(r"[ ().\-]", "", raw)
+        rest = digits[4:]
+        if digits[:4] == "0055" and rest[:1] != "0" and 10 <= len(rest) <= 11:
+            n = phonenumbers.parse(rest, "BR")
+            if (phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in _LINKABLE_TYPES
+                    and phonenumbers.national_significant_number(n) == rest):
+                return "+55" + rest
     try:
         extracted = _pnu._build_national_number_for_parsing(raw)
         if any(c in CASE_FOLDED_LETTERS for c in extracted):

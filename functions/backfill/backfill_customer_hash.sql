@@ -30,6 +30,7 @@ CREATE OR REPLACE FUNCTION omni_identity.backfill_customer_hash(
 ) RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $fn$
 DECLARE
     c_max_tenants CONSTANT integer := 100;
@@ -66,34 +67,14 @@ BEGIN
 
     TRUNCATE pg_temp.oi_bf_pick;
 
-    -- Main pass: after the cursor, in (tenant_id, id) order.
-    IF p_tenant_id IS NOT NULL THEN
-        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
-        SELECT s.tenant_id, s.id FROM public.omni_sales s
-         WHERE s.tenant_id = p_tenant_id AND s.customer_hash IS NULL AND s.id > v_after_id
-         ORDER BY s.tenant_id, s.id
-         LIMIT p_batch_size;
-    ELSE
-        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
-        SELECT s.tenant_id, s.id FROM public.omni_sales s
-         WHERE s.customer_hash IS NULL AND (s.tenant_id, s.id) > (v_after_t, v_after_id)
-         ORDER BY s.tenant_id, s.id
-         LIMIT p_batch_size;
-    END IF;
-    GET DIAGNOSTICS v_picked = ROW_COUNT;
+    -- Main pass: after the cursor, in (tenant_id, id) order (backfill_pick: an ordered
+    -- walk of omni_sales_unhashed_idx whatever the table's statistics).
+    v_picked := omni_identity.backfill_pick(p_tenant_id, v_after_t, v_after_id, false, p_batch_size);
 
     -- Sweep: sales that committed behind the cursor.
     IF v_picked = 0 THEN
         v_sweep := true;
-        INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
-        SELECT s.tenant_id, s.id FROM public.omni_sales s
-         WHERE (p_tenant_id IS NULL OR s.tenant_id = p_tenant_id)
-           AND s.customer_hash IS NULL
-           AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
-                            WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
-         ORDER BY s.tenant_id, s.id
-         LIMIT p_batch_size;
-        GET DIAGNOSTICS v_picked = ROW_COUNT;
+        v_picked := omni_identity.backfill_pick(p_tenant_id, NULL, NULL, true, p_batch_size);
         IF v_picked = 0 THEN
             RETURN 0;
         END IF;

@@ -25,6 +25,7 @@ CREATE OR REPLACE FUNCTION omni_identity.reconcile_merges(p_batch_size integer D
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 SET client_min_messages = warning
 AS $fn$
 DECLARE

@@ -5,7 +5,10 @@
 -- removed, white space runs → one space, trimmed; 'document' the normalized CPF/CNPJ.
 -- Unknown key types and invalid values → NULL. The UTF-8 bytes are taken with
 -- decode(…, 'escape') after doubling backslashes (immutable, unlike convert_to()), so
--- the whole function inlines. ASCII names take a shorter road (NFC changes nothing).
+-- the whole function inlines. ASCII names, and ASCII plus accented Latin-1 letters, take
+-- shorter roads: NFC changes nothing there, their lowercase stays in ASCII and à–ÿ, so
+-- the classes can be ASCII and Latin-1 ones; white space is replaced only where it is not
+-- already one space (a usual name costs one pass of each pattern, not one per word).
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -30,7 +33,11 @@ SELECT encode(sha256(decode(replace(
             WHEN octet_length(p_value) = length(p_value)  -- ASCII
                 THEN nullif(btrim(regexp_replace(
                          regexp_replace(lower(p_value COLLATE "C"), '[^0-9a-z\t-\r\u001c-\u001f ]+', '', 'g'),
-                         '[\t-\r\u001c-\u001f ]+', ' ', 'g'), ' '), '') COLLATE "default"
+                         '[\t-\r\u001c-\u001f ][\t-\r\u001c-\u001f ]+|[\t-\r\u001c-\u001f]', ' ', 'g'), ' '), '') COLLATE "default"
+            WHEN p_value ~ ('^[\u0001-\u007f' || omni_identity.unicode_latin1_accented() || ']*$')
+                THEN nullif(btrim(regexp_replace(
+                         regexp_replace(lower(p_value COLLATE %1$I), '[^0-9a-z\t-\r\u001c-\u001f \u00e0-\u00ff]+', '', 'g'),
+                         '[\t-\r\u001c-\u001f ][\t-\r\u001c-\u001f ]+|[\t-\r\u001c-\u001f]', ' ', 'g'), ' '), '') COLLATE "default"
             ELSE nullif(btrim(regexp_replace(regexp_replace(
                      lower(normalize(p_value, NFC) COLLATE %1$I),
                      '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),

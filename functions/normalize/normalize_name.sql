@@ -5,7 +5,10 @@
 -- locale; lower() uses ICU's root locale or pg_unicode_fast (picked at apply time).
 -- Two shorter roads to the same result: ASCII input (NFD changes nothing, there are no
 -- marks, lowercase and alphanumerics are ASCII), and ASCII plus accented Latin-1 letters
--- (NFD then dropping the marks leaves their ASCII letter: one translate()).
+-- (NFD leaves their ASCII letter and one of seven marks, dropped with replace(): several
+-- times cheaper than translate() over the 53 letters). Both replace only the runs that
+-- are not already one space (two or more non-alphanumerics, or one that is not a space),
+-- so a usual name costs one pass of the pattern instead of one per word.
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -23,11 +26,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE
         WHEN octet_length(p_raw) = length(p_raw)  -- ASCII
-            THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^0-9A-Za-z]+', ' ', 'g'), ' '), '') COLLATE "default"
+            THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^0-9a-z][^0-9a-z]+|[^ 0-9a-z]', ' ', 'g'), ' '), '') COLLATE "default"
         WHEN p_raw ~ ('^[\u0001-\u007f' || omni_identity.unicode_latin1_accented() || ']*$')
-            THEN nullif(btrim(regexp_replace(lower(translate(p_raw, omni_identity.unicode_latin1_accented(),
-                                                                    omni_identity.unicode_latin1_unaccented()) COLLATE "C"),
-                                             '[^0-9A-Za-z]+', ' ', 'g'), ' '), '') COLLATE "default"
+            THEN nullif(btrim(regexp_replace(lower(
+                     replace(replace(replace(replace(replace(replace(replace(normalize(p_raw, NFD),
+                         E'\u0300', ''), E'\u0301', ''), E'\u0302', ''), E'\u0303', ''), E'\u0308', ''), E'\u030a', ''), E'\u0327', '')
+                     COLLATE "C"), '[^0-9a-z][^0-9a-z]+|[^ 0-9a-z]', ' ', 'g'), ' '), '') COLLATE "default"
         ELSE nullif(btrim(regexp_replace(
                      lower(regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')
                            COLLATE %1$I),

@@ -21,24 +21,34 @@ SELECT CASE
     WHEN p_raw IS NULL THEN NULL
     WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
         THEN omni_identity.phone_parse(p_raw, p_default_region)
+    -- The writings are told apart by their first digit (or '+'), a cheap test, so that
+    -- each row meets at most two of the patterns.
+    WHEN left(ltrim(p_raw, ' ().-+'), 2) = '55' AND p_raw ~ omni_identity.phone_br_fast_international_re()
+        THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
+    WHEN left(ltrim(p_raw, ' ().-'), 1) = '0'
+        THEN CASE
+            WHEN p_raw ~ omni_identity.phone_br_fast_trunk_re()
+                -- 0 + 10/11 digits, or 0 + carrier code + 10/11 digits: the digit count tells.
+                THEN '+55' || substr(translate(p_raw, ' ().-xX', ''),
+                                     CASE WHEN length(translate(p_raw, ' ().-xX', '')) <= 12 THEN 2 ELSE 4 END)
+            WHEN p_raw ~ '^[ ().-]*0[ ().-]*[1-9][0-9 ().-]*$'
+                -- Trunk 0 then digits not read by the pattern above: the library strips the
+                -- 0 (and a carrier code) and finds no linkable number (0800 …).
+                THEN NULL
+            WHEN left(ltrim(p_raw), 2) = '00' AND p_raw ~ '^[0-9 ().-]+$'
+                 AND replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '') ~ '^0055[0-9]{10,11}$'
+                 AND omni_identity.phone_br_is_linkable(
+                         substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5))
+                -- 00 55 + a linkable Brazilian number: 00 read as a bare international prefix,
+                -- the way SPEC §3 writes it. The library reads 00 + carrier code 55 instead and
+                -- finds the rest (+1 1…, +2…) invalid; a Brazilian typing 0055 means Brazil.
+                THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5)
+            ELSE omni_identity.phone_parse(p_raw, p_default_region)
+            END
     WHEN p_raw ~ omni_identity.phone_br_fast_national_re()
         THEN '+55' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
-    WHEN p_raw ~ omni_identity.phone_br_fast_international_re()
-        THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
     WHEN p_raw ~ omni_identity.phone_br_plain_re()
         THEN NULL
-    WHEN p_raw ~ omni_identity.phone_br_fast_trunk_re()
-        -- 0 + 10/11 digits, or 0 + carrier code + 10/11 digits: the digit count tells.
-        THEN '+55' || substr(translate(p_raw, ' ().-xX', ''),
-                             CASE WHEN length(translate(p_raw, ' ().-xX', '')) <= 12 THEN 2 ELSE 4 END)
-    WHEN left(ltrim(p_raw), 2) = '00' AND p_raw ~ '^[0-9 ().-]+$'
-         AND replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '') ~ '^0055[0-9]{10,11}$'
-         AND omni_identity.phone_br_is_linkable(
-                 substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5))
-        -- 00 55 + a linkable Brazilian number: 00 read as a bare international prefix,
-        -- the way SPEC §3 writes it. The library reads 00 + carrier code 55 instead and
-        -- finds the rest (+1 1…, +2…) invalid; a Brazilian typing 0055 means Brazil.
-        THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5)
     ELSE omni_identity.phone_parse(p_raw, p_default_region)
 END
 $fn$;
@@ -67,28 +77,41 @@ DECLARE
     v_national text;
     v_stripped text;
     v_fallback boolean := false;
+    -- ASCII text (the usual case) is read with the ASCII forms of the patterns.
+    v_ascii    boolean := octet_length(p_raw) = length(p_raw);
+    v_viable   text := CASE WHEN v_ascii THEN omni_identity.phone_viable_ascii_re()
+                            ELSE omni_identity.phone_viable_re() END;
 BEGIN
     IF p_raw IS NULL OR length(p_raw) > 250 OR strpos(p_raw, ';phone-context=') > 0 THEN
         RETURN NULL;
     END IF;
     -- _extract_possible_number: from the first plus sign or digit; trailing characters
     -- that are neither alphanumeric nor '#' dropped; a second number ("/ x...") cut off.
-    v_number := substring(p_raw FROM '[+\uff0b' || omni_identity.unicode_digit_class() || '].*$');
+    v_number := substring(p_raw FROM CASE WHEN v_ascii THEN '[+0-9].*$'
+                                          ELSE '[+\uff0b' || omni_identity.unicode_digit_class() || '].*$' END);
     IF v_number IS NULL THEN
         RETURN NULL;
     END IF;
-    v_number := regexp_replace(v_number, '[^#' || omni_identity.unicode_alnum_class() || ']+$', '');
+    v_number := regexp_replace(v_number, CASE WHEN v_ascii THEN '[^#0-9A-Za-z]+$'
+                                              ELSE '[^#' || omni_identity.unicode_alnum_class() || ']+$' END, '');
     v_number := regexp_replace(v_number, '[\\/] *x.*$', '');
     IF strpos(v_number, ';isub=') > 1 THEN
         v_number := left(v_number, strpos(v_number, ';isub=') - 1);
     END IF;
-    IF length(v_number) < 2 OR v_number !~ omni_identity.phone_viable_re()
+    -- Viable at once when, ASCII, it is three digits among punctuation and then
+    -- punctuation, letters and digits (the full pattern without its optional extension).
+    IF length(v_number) < 2
+       OR NOT ((v_ascii AND v_number ~ '^[+]*[-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*A-Za-z0-9]*$')
+               OR v_number ~ v_viable)
        OR translate(v_number, E'\u017f\u0131\u0130\u212a', '') <> v_number THEN
         RETURN NULL;
     END IF;
     -- _maybe_strip_extension: the leftmost extension reaching the end, when what precedes it is viable.
-    v_match := regexp_match(v_number, '^(.*?)(?:' || omni_identity.phone_extension_re() || ')$');
-    IF v_match IS NOT NULL AND length(v_match[1]) >= 2 AND v_match[1] ~ omni_identity.phone_viable_re() THEN
+    -- An ASCII extension needs one of ; x X # ~ , i I (ext, x, #, ~, int, anexo, ',', ';').
+    v_match := CASE WHEN v_ascii AND v_number !~ '[;xX#~,iI]' THEN NULL
+                    WHEN v_ascii THEN regexp_match(v_number, '^(.*?)(?:' || omni_identity.phone_extension_ascii_re() || ')$')
+                    ELSE regexp_match(v_number, '^(.*?)(?:' || omni_identity.phone_extension_re() || ')$') END;
+    IF v_match IS NOT NULL AND length(v_match[1]) >= 2 AND v_match[1] ~ v_viable THEN
         v_number := v_match[1];
     END IF;
     -- _maybe_extract_country_code

@@ -7,10 +7,9 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE
-    WHEN length(p_number) - length(translate(p_number, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '')) >= 3
-        THEN translate(regexp_replace(p_number, '[^0-9A-Za-z]+', '', 'g'),
-                       'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
-                       '2223334445556667777888999922233344455566677778889999')
+    WHEN p_number ~ '[A-Za-z][^A-Za-z]*[A-Za-z][^A-Za-z]*[A-Za-z]'  -- three ASCII letters
+        THEN translate(upper(regexp_replace(p_number, '[^0-9A-Za-z]+', '', 'g') COLLATE "C"),
+                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '22233344455566677778889999')
     WHEN octet_length(p_number) <> length(p_number)  -- not ASCII
         THEN regexp_replace(translate(p_number, omni_identity.unicode_digit_from(),
                                       omni_identity.unicode_digit_to()), '[^0-9]+', '', 'g')

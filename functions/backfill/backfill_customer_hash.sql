@@ -107,7 +107,7 @@ BEGIN
              WHERE o.tenant_id = p.tenant_id AND o.id = p.id
              OFFSET 0) s
      WHERE s.customer_hash IS NULL;
-    ANALYZE pg_temp.oi_cluster_in;
+    -- No ANALYZE: cluster_sales_batch reads oi_cluster_in once, by a single scan.
 
     SELECT * INTO v_result FROM omni_identity.cluster_sales_batch();
 

@@ -32,7 +32,6 @@ DECLARE
     v_started  timestamptz := clock_timestamp();
     v_tenant   text;
     v_claimed  integer;
-    v_from     uuid[];
     v_ids      bigint[];
     v_ctids    tid[];
     v_live     uuid[];
@@ -71,15 +70,15 @@ BEGIN
     END LOOP;
 
     FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-        -- The live target of every claimed merge, read now (one primary-key probe each).
-        SELECT array_agg(c.into_cluster) INTO v_from FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
+        -- The live target of every claimed merge, read now: one primary-key probe each
+        -- (a correlated subquery; a join on cluster_id = ANY (...) was planned as a scan
+        -- of the whole customer_cluster table, once per tenant and batch).
         UPDATE pg_temp.oi_rc_claim c
-           SET live = coalesce(cc.merged_into, cc.cluster_id)
-          FROM omni_identity.customer_cluster cc
-         WHERE c.tenant_id = v_tenant
-           AND cc.tenant_id = v_tenant
-           AND cc.cluster_id = ANY (v_from)
-           AND cc.cluster_id = c.into_cluster;
+           SET live = (SELECT coalesce(cc.merged_into, cc.cluster_id)
+                         FROM omni_identity.customer_cluster cc
+                        WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
+                        LIMIT 1)
+         WHERE c.tenant_id = v_tenant;
 
         -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
         -- per merge (LATERAL, an optimization fence), then one UPDATE by TID. No row

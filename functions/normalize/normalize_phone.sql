@@ -6,13 +6,16 @@
 -- numbers written with '+'.
 -- Fast paths answer the usual writings — digits and the separators space ( ) . - only —
 -- with one regular expression each (generated from the library, phone_rules.sql): a
--- linkable national number; the same after 55 or +55; plain national digits that are
--- not linkable (NULL); a linkable number after trunk 0, 0xx or 0 + carrier code. For
--- such text the library's parser can take no other road (no letters, extension,
--- second number or international prefix), which the property tests check against it.
--- Everything else goes through phone_parse(), the parser restated step by step. Plain
--- SQL without SET so the planner inlines it into the caller's query (replace() chains:
--- several times cheaper than one translate()).
+-- linkable number after 55 or +55; a linkable number after trunk 0, 0xx or 0 + carrier
+-- code, and other digits after trunk 0 (NULL: the library strips the 0 and finds
+-- nothing linkable); a linkable national number; plain national digits that are not
+-- linkable (NULL). The first digit (or '+') after the separators picks the candidates,
+-- so a row meets at most two patterns (each costs several times the floor of a string
+-- function). For such text the library's parser can take no other road (no letters,
+-- extension, second number or international prefix), which the property tests check
+-- against it. Everything else goes through phone_parse(), the parser restated step by
+-- step. Plain SQL without SET so the planner inlines it into the caller's query
+-- (replace() chains: several times cheaper than one translate()).
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -62,7 +65,9 @@ COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
 -- the way the library does, strip trunk 0 and carrier codes, then accept only what the
 -- library's metadata calls FIXED_LINE or MOBILE (phone_rules.sql, generated). Inputs
 -- over 250 characters (the library's limit) and RFC 3966 ';phone-context=' are not read.
--- Never raises: every step is a pattern match or a string function.
+-- ASCII text is read with ASCII forms of the big patterns (phone_patterns.sql), after
+-- cheap sufficient tests (three digits among punctuation: viable; none of ; x X # ~ , i
+-- I: no extension). Never raises: every step is a pattern match or a string function.
 CREATE OR REPLACE FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE

@@ -83,3 +83,21 @@ def empty_db(pg_server: str):
     yield d
     d.close()
     _drop(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def cdb(pg_server: str):
+    """A migrated database created with LC_COLLATE/LC_CTYPE 'C' (libc maps only ASCII
+    case there): the normalizers must be Unicode-aware whatever the locale."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"oi_c_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
+    d = Db(dsn_for(pg_server, name), name)
+    migrate.migrate(d.dsn)
+    yield d
+    d.close()
+    _drop(pg_server, name)

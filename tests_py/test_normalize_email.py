@@ -2,35 +2,14 @@
 addresses, against email-validator — in a database whose locale is C."""
 from __future__ import annotations
 
-import uuid
-
 import email_validator
-import psycopg
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from psycopg import sql
 
-from harness import migrate
-from harness.testdb import dsn_for
-from tests_py.conftest import _drop, examples
+from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
 from tests_py.support import Db
-
-
-@pytest.fixture(scope="module")
-def cdb(pg_server: str):
-    """A migrated database created with LC_COLLATE/LC_CTYPE 'C' (ASCII-only libc case mapping)."""
-    name = f"oi_nc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
-    dsn = dsn_for(pg_server, name)
-    migrate.migrate(dsn)
-    d = Db(dsn, name)
-    yield d
-    d.close()
-    _drop(pg_server, name)
 
 
 def sql_email(db: Db, raw: str, canonical: bool = False) -> str | None:

@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-import uuid
 
 import psycopg
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from psycopg import sql
 
-from harness import migrate
-from harness.testdb import dsn_for
-from tests_py.conftest import _drop, examples
+from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
 from tests_py.support import Db
 from tests_py.test_normalize_document import document_surface
 from tests_py.test_normalize_email import email_surface
 from tests_py.test_normalize_phone import br_phone
-
-
-@pytest.fixture(scope="module")
-def cdb(pg_server: str):
-    """A migrated database created with LC_COLLATE/LC_CTYPE 'C'."""
-    name = f"oi_nc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
-    dsn = dsn_for(pg_server, name)
-    migrate.migrate(dsn)
-    d = Db(dsn, name)
-    yield d
-    d.close()
-    _drop(pg_server, name)
 
 
 FIRST = ["Jos\u00e9", "JO\u00c3O", "Maria", "Ana-Clara", "\u00c9rica", "Conce\u0327a\u0303o", "M\u00fcller", "\u0130lker",

@@ -2,37 +2,17 @@
 Brazilians write phone numbers and on arbitrary text, in a database whose locale is C."""
 from __future__ import annotations
 
-import uuid
-
 import phonenumbers
-import psycopg
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from psycopg import sql
 
-from harness import generate_phone_rules, migrate
-from harness.testdb import dsn_for
-from tests_py.conftest import _drop, examples
+from harness import generate_phone_rules
+from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
 from tests_py.support import Db
 
 BR = phonenumbers.PhoneMetadata.metadata_for_region("BR")
-
-
-@pytest.fixture(scope="module")
-def cdb(pg_server: str):
-    """A migrated database created with LC_COLLATE/LC_CTYPE 'C' (ASCII-only libc case mapping)."""
-    name = f"oi_nc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
-    dsn = dsn_for(pg_server, name)
-    migrate.migrate(dsn)
-    d = Db(dsn, name)
-    yield d
-    d.close()
-    _drop(pg_server, name)
 
 
 def sql_phone(db: Db, raw: str, region: str | None = "BR") -> str | None:

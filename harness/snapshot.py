@@ -79,7 +79,8 @@ def normalize(text: str) -> str:
             continue
         if line.strip() == "" and (not out or out[-1] == ""):
             continue
-        out.append(line.rstrip())
+        # pg_dump versions differ in inner spacing (e.g. "FUNCTIONS  TO" in 15, one space in 18).
+        out.append(re.sub(r"(?<=\S)  +", " ", line.rstrip()))
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"

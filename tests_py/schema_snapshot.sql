@@ -664,11 +664,11 @@ CREATE FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], 
 
     -- 5. Golden records: per survivor and field, the greatest (at, value) of its group.
     UPDATE omni_identity.customer_cluster c
-       SET last_buyer_email       = g.email,    last_buyer_email_at    = g.email_at
-         , last_buyer_phone       = g.phone,    last_buyer_phone_at    = g.phone_at
-         , last_buyer_document    = g.document, last_buyer_document_at = g.document_at
-         , last_buyer_name        = g.name,     last_buyer_name_at     = g.name_at
-         , updated_at             = now()
+       SET last_buyer_email = g.email, last_buyer_email_at = g.email_at
+         , last_buyer_phone = g.phone, last_buyer_phone_at = g.phone_at
+         , last_buyer_document = g.document, last_buyer_document_at = g.document_at
+         , last_buyer_name = g.name, last_buyer_name_at = g.name_at
+         , updated_at = now()
       FROM (
         SELECT m.survivor
              , (array_agg(x.last_buyer_email ORDER BY x.last_buyer_email_at DESC, x.last_buyer_email COLLATE "C" DESC)
@@ -1866,11 +1866,11 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.sales_rejects TO omni_i
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.settings TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.settings TO omni_identity_admin;
 
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT ALL ON SEQUENCES  TO omni_identity_admin;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT ALL ON SEQUENCES TO omni_identity_admin;
 
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT ALL ON FUNCTIONS  TO omni_identity_admin;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT ALL ON FUNCTIONS TO omni_identity_admin;
 
-ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT SELECT,INSERT,DELETE,UPDATE ON TABLES  TO omni_identity_admin;
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA omni_identity GRANT SELECT,INSERT,DELETE,UPDATE ON TABLES TO omni_identity_admin;
 
 CREATE TABLE public.omni_sales (
     tenant_id text NOT NULL,

@@ -2,16 +2,21 @@
 -- valid mod-11 check digits and not all characters equal, formatting removed and
 -- uppercase (SPEC §3); else NULL. Check digits are weighted sums of the character codes
 -- (value = ASCII − 48, so the alphanumeric CNPJ of 2026 needs no special case).
--- Fast path, inlined into the caller: the four usual writings of numeric documents
--- (bare or masked CPF and CNPJ) are recognized by their length and one regular
--- expression, and their check digits computed straight from the characters' positions
--- in the raw text (no cleaning pass; replace() is much cheaper than translate()).
+-- Fast path, inlined into the caller: the usual writings (bare or masked CPF, masked
+-- numeric CNPJ, bare numeric or alphanumeric uppercase CNPJ) are recognized by their
+-- length and one regular expression (a masked CPF by its '.' at position 4 first), and
+-- their check digits computed straight from the characters' positions in the raw text
+-- (no cleaning pass; replace() is much cheaper than translate()). Character codes are
+-- read as get_byte(p_raw::bytea, i): safe there, since the pattern has admitted only
+-- [0-9A-Z./-] (no backslash), and cheaper than decode(…, 'escape') or ascii(substr()).
+-- A bare 14-character body of [0-9A-Z] whose last two are not digits fails the check-
+-- digit comparison (a letter's value is ≥ 17), as document_parse would reject it.
 -- Everything else goes through document_parse(). Pass a column or a variable: an
 -- expression argument would be evaluated at every one of those positions.
 DO $do$
 DECLARE
     -- Sum of weight × character code over the given 1-based positions of p_raw.
-    v_sum constant text := $q$(SELECT string_agg(pg_catalog.format('get_byte(decode(p_raw, ''escape''), %s) * %s', p - 1, w), ' + ')
+    v_sum constant text := $q$(SELECT string_agg(pg_catalog.format('get_byte(p_raw::bytea, %s) * %s', p - 1, w), ' + ')
                                  FROM unnest($1::int[], $2::int[]) AS u(p, w))$q$;
     v_cpf_bare   text;
     v_cpf_mask   text;
@@ -23,18 +28,18 @@ BEGIN
     -- CPF: d1 = (Σ c·(10..2) − 48·54)·10 mod 11 mod 10, d2 = (Σ c·(11..2) − 48·65)·10 mod 11 mod 10.
     EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,4,5,6,7,8,9], ARRAY[10,9,8,7,6,5,4,3,2];
     EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,4,5,6,7,8,9,10], ARRAY[11,10,9,8,7,6,5,4,3,2];
-    v_cpf_bare := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 9) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 10) - 48)', v_s1, v_s2);
+    v_cpf_bare := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(p_raw::bytea, 9) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(p_raw::bytea, 10) - 48)', v_s1, v_s2);
     EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,5,6,7,9,10,11], ARRAY[10,9,8,7,6,5,4,3,2];
     EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,5,6,7,9,10,11,13], ARRAY[11,10,9,8,7,6,5,4,3,2];
-    v_cpf_mask := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 12) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 13) - 48)', v_s1, v_s2);
+    v_cpf_mask := pg_catalog.format('((%s - 2592) * 10 %% 11 %% 10 = get_byte(p_raw::bytea, 12) - 48 AND (%s - 3120) * 10 %% 11 %% 10 = get_byte(p_raw::bytea, 13) - 48)', v_s1, v_s2);
     -- CNPJ: r = (Σ c·w − 48·Σw) mod 11 (Σw = 58, then 64), digit = 0 when r < 2 else
     -- 11 − r, that is (11 − r) mod 11 mod 10.
     EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,3,4,5,6,7,8,9,10,11,12], ARRAY[5,4,3,2,9,8,7,6,5,4,3,2];
     EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,3,4,5,6,7,8,9,10,11,12,13], ARRAY[6,5,4,3,2,9,8,7,6,5,4,3,2];
-    v_cnpj_bare := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 12) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 13) - 48)', v_s1, v_s2);
+    v_cnpj_bare := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(p_raw::bytea, 12) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(p_raw::bytea, 13) - 48)', v_s1, v_s2);
     EXECUTE 'SELECT ' || v_sum INTO v_s1 USING ARRAY[1,2,4,5,6,8,9,10,12,13,14,15], ARRAY[5,4,3,2,9,8,7,6,5,4,3,2];
     EXECUTE 'SELECT ' || v_sum INTO v_s2 USING ARRAY[1,2,4,5,6,8,9,10,12,13,14,15,17], ARRAY[6,5,4,3,2,9,8,7,6,5,4,3,2];
-    v_cnpj_mask := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 16) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(decode(p_raw, ''escape''), 17) - 48)', v_s1, v_s2);
+    v_cnpj_mask := pg_catalog.format('((11 - (%s - 2784) %% 11) %% 11 %% 10 = get_byte(p_raw::bytea, 16) - 48 AND (11 - (%s - 3072) %% 11) %% 11 %% 10 = get_byte(p_raw::bytea, 17) - 48)', v_s1, v_s2);
     EXECUTE pg_catalog.format($sql$
 CREATE OR REPLACE FUNCTION omni_identity.normalize_document(p_raw text)
 RETURNS text
@@ -44,11 +49,13 @@ SELECT CASE length(p_raw)
     WHEN 11 THEN CASE WHEN p_raw ~ '^[0-9]+$'
                       THEN CASE WHEN ltrim(p_raw, left(p_raw, 1)) <> '' AND %1$s THEN p_raw END
                       ELSE omni_identity.document_parse(p_raw) END
-    WHEN 14 THEN CASE WHEN p_raw ~ '^[0-9]+$'
+    WHEN 14 THEN CASE WHEN substr(p_raw, 4, 1) = '.'
+                      THEN CASE WHEN p_raw ~ '^[0-9][0-9][0-9][.][0-9][0-9][0-9][.][0-9][0-9][0-9]-[0-9][0-9]$'
+                                THEN CASE WHEN ltrim(p_raw, left(p_raw, 1) || '.-') <> '' AND %2$s
+                                          THEN replace(replace(p_raw, '.', ''), '-', '') END
+                                ELSE omni_identity.document_parse(p_raw) END
+                      WHEN p_raw ~ '^[0-9A-Z]+$'
                       THEN CASE WHEN ltrim(p_raw, left(p_raw, 1)) <> '' AND %3$s THEN p_raw END
-                      WHEN p_raw ~ '^[0-9][0-9][0-9][.][0-9][0-9][0-9][.][0-9][0-9][0-9]-[0-9][0-9]$'
-                      THEN CASE WHEN ltrim(p_raw, left(p_raw, 1) || '.-') <> '' AND %2$s
-                                THEN replace(replace(p_raw, '.', ''), '-', '') END
                       ELSE omni_identity.document_parse(p_raw) END
     WHEN 18 THEN CASE WHEN p_raw ~ '^[0-9][0-9][.][0-9][0-9][0-9][.][0-9][0-9][0-9]/[0-9][0-9][0-9][0-9]-[0-9][0-9]$'
                       THEN CASE WHEN ltrim(p_raw, left(p_raw, 1) || './-') <> '' AND %4$s

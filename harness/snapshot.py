@@ -63,19 +63,27 @@ def dump(dsn: str) -> str:
 
 def normalize(text: str) -> str:
     out: list[str] = []
-    in_body = False
+    closer: str | None = None  # while skipping a body: the text that ends it
     for line in text.splitlines():
-        if in_body:
-            if re.search(r"\$[A-Za-z_]*\$;\s*$", line) or line.rstrip().endswith("';"):
-                in_body = False
+        if closer is not None:
+            if line.rstrip().endswith(closer):
+                closer = None
             continue
         if line.startswith("--") or line.startswith("\\") or line.startswith("SET ") \
                 or line.startswith("SELECT pg_catalog.set_config"):
             continue
-        if re.match(r"\s+AS \$[A-Za-z_]*\$", line) or re.match(r"\s+AS '", line):
+        opening = re.match(r"\s+AS (\$[A-Za-z_]*\$|')", line)
+        if opening:
             out.append("    AS <body>;")
-            in_body = not (re.search(r"\$[A-Za-z_]*\$;\s*$", line[line.index("AS") + 4:]) or
-                           (line.strip().startswith("AS '") and line.rstrip().endswith("';")))
+            delimiter = opening.group(1)
+            rest = line[opening.end():]
+            closer = delimiter + ";"
+            if rest.rstrip().endswith(closer):
+                closer = None
+            continue
+        if line.startswith("    RETURN "):  # a SQL-standard body (several lines when a literal has newlines)
+            out.append("    RETURN <body>;")
+            closer = None if line.rstrip().endswith(";") else ";"
             continue
         if line.strip() == "" and (not out or out[-1] == ""):
             continue

@@ -25,7 +25,7 @@ DECLARE
         'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2',
         'customer_report', 'customer_report_v1', 'customer_report_v2',
         'compare_customer_reports',
-        'set_flag', 'get_flag', 'flag_enabled'];
+        'set_flag', 'flag_enabled'];
     v_granted  oid[] := '{}';
     v_frontier oid[];
     v_fn       regprocedure;

@@ -1,10 +1,10 @@
-"""Commands: db start|stop|status|url, migrate, rollback, demo."""
+"""Commands: db start|stop|status|url, migrate, rollback."""
 from __future__ import annotations
 
 import argparse
 
 from harness import migrate as mig
-from harness.dsn import connect, resolve_dsn
+from harness.dsn import resolve_dsn
 from harness.embedded import Cluster
 from harness.errors import HarnessError
 
@@ -57,21 +57,3 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     print(f"{n} migration(s) rolled back")
     return 0
 
-
-def schema_summary(dsn: str) -> list[tuple[str, str, int]]:
-    """(kind, name, rows or columns) for every table and the function count."""
-    with connect(dsn) as conn:
-        return conn.execute(
-            """
-            SELECT 'table', format('%I.%I', n.nspname, c.relname),
-                   (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::int
-              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'p')
-               AND (n.nspname = 'omni_identity' OR (n.nspname = 'public' AND c.relname = 'omni_sales'))
-            UNION ALL
-            SELECT 'functions', 'omni_identity.*', count(*)::int
-              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = 'omni_identity'
-             ORDER BY 1 DESC, 2
-            """
-        ).fetchall()

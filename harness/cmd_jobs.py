@@ -105,7 +105,8 @@ class _Reporter:
 def _session(dsn: str, tenant: str | None) -> psycopg.Connection:
     conn = connect(dsn, autocommit=True)
     if tenant is not None:
-        # An application login must name its tenant; for an admin it only narrows RLS.
+        # An application login must name its tenant (RLS and require_tenant); for the admin,
+        # whose policy sees every tenant, it only feeds require_tenant's check.
         conn.execute("SELECT set_config('app.current_tenant_id', %s, false)", (tenant,))
     return conn
 

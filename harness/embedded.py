@@ -15,7 +15,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -325,7 +324,3 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
         return True
-
-
-if __name__ == "__main__":  # pragma: no cover - debugging aid
-    print(Cluster().start(), file=sys.stdout)

@@ -93,16 +93,18 @@ BEGIN
     END LOOP;
 
     -- Read again under the locks: one primary-key probe per picked sale (LATERAL, an
-    -- optimization fence), still without a customer_hash.
+    -- optimization fence), still without a customer_hash. The ctid of the version read
+    -- lets cluster_sales_batch write customer_hash without probing again.
     TRUNCATE pg_temp.oi_cluster_in;
     INSERT INTO pg_temp.oi_cluster_in
-           (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+           (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
+            row_ctid)
     SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
-           s.buyer_name
+           s.buyer_name, s.row_ctid
       FROM pg_temp.oi_bf_pick p
       CROSS JOIN LATERAL (
             SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
-                   o.buyer_document, o.buyer_name, o.customer_hash
+                   o.buyer_document, o.buyer_name, o.customer_hash, o.ctid AS row_ctid
               FROM public.omni_sales o
              WHERE o.tenant_id = p.tenant_id AND o.id = p.id
              OFFSET 0) s

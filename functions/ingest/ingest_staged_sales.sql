@@ -117,16 +117,17 @@ BEGIN
                 EXCLUDED.buyer_document, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount,
                 EXCLUDED.currency, EXCLUDED.created_at)
         RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
-                  o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert
+                  o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
     ), counted AS (
         SELECT count(*) FILTER (WHERE w.is_insert) AS n_ins,
                count(*) FILTER (WHERE NOT w.is_insert) AS n_upd
           FROM written w
     ), staged AS (
         INSERT INTO pg_temp.oi_cluster_in
-               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
+                row_ctid)
         SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
-               w.buyer_name
+               w.buyer_name, w.row_ctid
           FROM written w
          WHERE w.customer_hash IS NULL
     )

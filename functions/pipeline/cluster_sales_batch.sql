@@ -23,8 +23,9 @@
 --      merge_clusters call per tenant (lineage, keys, golden records); new keys are
 --      attached to the survivor; the survivor's golden record takes, per field, the
 --      greatest (seen_at, value) of itself and the batch (values COLLATE "C").
---   5. customer_hash of every keyed sale := its survivor (primary-key probes, then one
---      UPDATE by TID, repeated for any sale updated concurrently in between).
+--   5. customer_hash of every keyed sale := its survivor (one UPDATE by TID at the ctids
+--      the caller read, else primary-key probes first; repeated for any sale updated
+--      concurrently in between).
 -- Sales without any key are left as they are (customer_hash NULL); pg_temp.oi_cl_sale
 -- keeps each sale's survivor (NULL = no key) for the caller.
 -- Returns (sales clustered, clusters created, clusters merged away).
@@ -60,13 +61,15 @@ BEGIN
              pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2, pg_temp.oi_cl_comp, pg_temp.oi_cl_root;
 
     -- 2. Normalize the batch in one statement.
-    INSERT INTO pg_temp.oi_cl_sale (node, tenant_id, sale_id, seen_at, email, phone, document, name)
+    INSERT INTO pg_temp.oi_cl_sale
+           (node, tenant_id, sale_id, seen_at, email, phone, document, name, row_ctid)
     SELECT row_number() OVER (ORDER BY i.tenant_id, i.sale_id)::integer,
            i.tenant_id, i.sale_id, i.seen_at,
            omni_identity.normalize_email(i.buyer_email),
            omni_identity.normalize_phone(i.buyer_phone),
            omni_identity.normalize_document(i.buyer_document),
-           omni_identity.golden_name(i.buyer_name)
+           omni_identity.golden_name(i.buyer_name),
+           i.row_ctid
       FROM pg_temp.oi_cluster_in i;
     GET DIAGNOSTICS v_nodes = ROW_COUNT;
     IF v_nodes = 0 THEN
@@ -78,41 +81,37 @@ BEGIN
     -- well on the defaults).
     ANALYZE pg_temp.oi_cl_sale (node, tenant_id, sale_id, seen_at);
 
-    -- Distinct keys of the batch.
-    INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node)
-    SELECT o.tenant_id, o.key_type, o.key_value, min(o.node)
-      FROM (SELECT s.tenant_id, 'email'::text AS key_type, s.email AS key_value, s.node
-              FROM pg_temp.oi_cl_sale s WHERE s.email IS NOT NULL
-            UNION ALL
-            SELECT s.tenant_id, 'phone', s.phone, s.node
-              FROM pg_temp.oi_cl_sale s WHERE s.phone IS NOT NULL
-            UNION ALL
-            SELECT s.tenant_id, 'document', s.document, s.node
-              FROM pg_temp.oi_cl_sale s WHERE s.document IS NOT NULL) o
-     GROUP BY o.tenant_id, o.key_type, o.key_value;
-    ANALYZE pg_temp.oi_cl_key;
-
-    -- Blocked values never link (the rule of key_is_blocked, applied to the whole set):
-    -- exact rows by an equality join, then the (few) regex rows by a join on key_type.
-    -- Joins, not a correlated EXISTS per key: two index probes per key cost ~10 µs each.
-    DELETE FROM pg_temp.oi_cl_key k
-     USING omni_identity.key_blocklist b
-     WHERE NOT b.is_regex AND b.key_type = k.key_type AND b.value_pattern = k.key_value
-       AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id);
-    DELETE FROM pg_temp.oi_cl_key k
-     USING omni_identity.key_blocklist b
-     WHERE b.is_regex AND b.key_type = k.key_type
-       AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id)
-       AND k.key_value ~ b.value_pattern;
-
-    -- The cluster of every known key: one primary-key probe per key (a correlated
-    -- subquery, never a join the planner could turn into a scan of the tenant's keys).
-    UPDATE pg_temp.oi_cl_key k
-       SET cluster_id = (SELECT ck.cluster_id
-                           FROM omni_identity.customer_cluster_keys ck
-                          WHERE ck.tenant_id = k.tenant_id AND ck.key_type = k.key_type
-                            AND ck.key_value = k.key_value
-                          LIMIT 1);
+    -- Distinct keys of the batch, in one statement: blocked values dropped (the rule of
+    -- key_is_blocked over the whole set: exact rows by an anti-join on the value, the few
+    -- regex rows by an anti-join on key_type; never two correlated probes per key, ~10 µs
+    -- each), and the cluster of every known key found by one primary-key probe per key (a
+    -- correlated subquery, never a join the planner could turn into a scan of the
+    -- tenant's keys).
+    INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node, cluster_id)
+    SELECT g.tenant_id, g.key_type, g.key_value, g.min_node,
+           (SELECT ck.cluster_id
+              FROM omni_identity.customer_cluster_keys ck
+             WHERE ck.tenant_id = g.tenant_id AND ck.key_type = g.key_type
+               AND ck.key_value = g.key_value
+             LIMIT 1)
+      FROM (SELECT o.tenant_id, o.key_type, o.key_value, min(o.node) AS min_node
+              FROM (SELECT s.tenant_id, 'email'::text AS key_type, s.email AS key_value, s.node
+                      FROM pg_temp.oi_cl_sale s WHERE s.email IS NOT NULL
+                    UNION ALL
+                    SELECT s.tenant_id, 'phone', s.phone, s.node
+                      FROM pg_temp.oi_cl_sale s WHERE s.phone IS NOT NULL
+                    UNION ALL
+                    SELECT s.tenant_id, 'document', s.document, s.node
+                      FROM pg_temp.oi_cl_sale s WHERE s.document IS NOT NULL) o
+             GROUP BY o.tenant_id, o.key_type, o.key_value) g
+     WHERE NOT EXISTS (SELECT 1 FROM omni_identity.key_blocklist b
+                        WHERE NOT b.is_regex AND b.key_type = g.key_type
+                          AND b.value_pattern = g.key_value
+                          AND (b.tenant_id IS NULL OR b.tenant_id = g.tenant_id))
+       AND NOT EXISTS (SELECT 1 FROM omni_identity.key_blocklist b
+                        WHERE b.is_regex AND b.key_type = g.key_type
+                          AND (b.tenant_id IS NULL OR b.tenant_id = g.tenant_id)
+                          AND g.key_value ~ b.value_pattern);
     ANALYZE pg_temp.oi_cl_key;
 
     -- Occurrences: (sale, key) pairs of surviving keys.
@@ -210,43 +209,53 @@ BEGIN
       LEFT JOIN pg_temp.oi_cl_edge e ON e.a = n.node;
     ANALYZE pg_temp.oi_cl_comp;
 
-    -- 4. Survivor per component, and the batch's golden values per field.
-    INSERT INTO pg_temp.oi_cl_root (root, tenant_id, survivor, is_new)
-    SELECT c.root, min(s.tenant_id),
-           (array_agg(x.cluster_id ORDER BY x.created_at, x.cluster_id)
-                FILTER (WHERE x.cluster_id IS NOT NULL))[1],
-           bool_and(x.cluster_id IS NULL)
-      FROM pg_temp.oi_cl_comp c
-      LEFT JOIN pg_temp.oi_cl_sale s ON s.node = c.node
-      LEFT JOIN pg_temp.oi_cl_exist x ON x.cnode = c.node
-     GROUP BY c.root;
-    UPDATE pg_temp.oi_cl_root r SET survivor = gen_random_uuid() WHERE r.survivor IS NULL;
-
-    UPDATE pg_temp.oi_cl_root r
-       SET email = g.email, email_at = g.email_at, phone = g.phone, phone_at = g.phone_at,
-           document = g.document, document_at = g.document_at, name = g.name, name_at = g.name_at
-      FROM (SELECT c.root
-                 , (array_agg(v.value ORDER BY s.seen_at DESC, v.value COLLATE "C" DESC)
-                        FILTER (WHERE v.field = 'email'))[1] AS email
-                 , max(s.seen_at) FILTER (WHERE v.field = 'email') AS email_at
-                 , (array_agg(v.value ORDER BY s.seen_at DESC, v.value COLLATE "C" DESC)
-                        FILTER (WHERE v.field = 'phone'))[1] AS phone
-                 , max(s.seen_at) FILTER (WHERE v.field = 'phone') AS phone_at
-                 , (array_agg(v.value ORDER BY s.seen_at DESC, v.value COLLATE "C" DESC)
-                        FILTER (WHERE v.field = 'document'))[1] AS document
-                 , max(s.seen_at) FILTER (WHERE v.field = 'document') AS document_at
-                 , (array_agg(v.value ORDER BY s.seen_at DESC, v.value COLLATE "C" DESC)
-                        FILTER (WHERE v.field = 'name'))[1] AS name
-                 , max(s.seen_at) FILTER (WHERE v.field = 'name') AS name_at
-              FROM (SELECT o.node, o.key_type AS field, o.key_value AS value FROM pg_temp.oi_cl_occ o
-                    UNION ALL
-                    SELECT s2.node, 'name', s2.name FROM pg_temp.oi_cl_sale s2
-                     WHERE s2.name IS NOT NULL
-                       AND EXISTS (SELECT 1 FROM pg_temp.oi_cl_occ o2 WHERE o2.node = s2.node)) v
-              JOIN pg_temp.oi_cl_sale s ON s.node = v.node
-              JOIN pg_temp.oi_cl_comp c ON c.node = v.node
-             GROUP BY c.root) g
-     WHERE r.root = g.root;
+    -- 4. Per component, in one statement: the survivor (the oldest (created_at,
+    -- cluster_id) of its existing clusters, else a new cluster id) and the batch's golden
+    -- value per field (the greatest (seen_at, value COLLATE "C") among its keyed sales'
+    -- surviving keys and names). Each is one DISTINCT ON, i.e. one sort of the whole set,
+    -- not a sorted aggregate per component and field.
+    WITH surv AS (
+        SELECT DISTINCT ON (c.root) c.root, x.cluster_id
+          FROM pg_temp.oi_cl_comp c
+          JOIN pg_temp.oi_cl_exist x ON x.cnode = c.node
+         ORDER BY c.root, x.created_at, x.cluster_id
+    ), comp_tenant AS (
+        SELECT c.root, min(s.tenant_id) AS tenant_id
+          FROM pg_temp.oi_cl_comp c
+          JOIN pg_temp.oi_cl_sale s ON s.node = c.node
+         GROUP BY c.root
+    ), best AS (
+        -- Only keyed sales are nodes of oi_cl_comp, so names of sales without a key drop
+        -- out in the join.
+        SELECT DISTINCT ON (c.root, v.field) c.root, v.field, v.value, s.seen_at
+          FROM (SELECT o.node, o.key_type AS field, o.key_value AS value FROM pg_temp.oi_cl_occ o
+                UNION ALL
+                SELECT s2.node, 'name', s2.name FROM pg_temp.oi_cl_sale s2
+                 WHERE s2.name IS NOT NULL) v
+          JOIN pg_temp.oi_cl_comp c ON c.node = v.node
+          JOIN pg_temp.oi_cl_sale s ON s.node = v.node
+         ORDER BY c.root, v.field, s.seen_at DESC, v.value COLLATE "C" DESC
+    ), golden AS (
+        SELECT b.root
+             , max(b.value) FILTER (WHERE b.field = 'email') AS email
+             , max(b.seen_at) FILTER (WHERE b.field = 'email') AS email_at
+             , max(b.value) FILTER (WHERE b.field = 'phone') AS phone
+             , max(b.seen_at) FILTER (WHERE b.field = 'phone') AS phone_at
+             , max(b.value) FILTER (WHERE b.field = 'document') AS document
+             , max(b.seen_at) FILTER (WHERE b.field = 'document') AS document_at
+             , max(b.value) FILTER (WHERE b.field = 'name') AS name
+             , max(b.seen_at) FILTER (WHERE b.field = 'name') AS name_at
+          FROM best b
+         GROUP BY b.root
+    )
+    INSERT INTO pg_temp.oi_cl_root
+           (root, tenant_id, survivor, is_new, email, email_at, phone, phone_at,
+            document, document_at, name, name_at)
+    SELECT t.root, t.tenant_id, coalesce(v.cluster_id, gen_random_uuid()), v.cluster_id IS NULL,
+           g.email, g.email_at, g.phone, g.phone_at, g.document, g.document_at, g.name, g.name_at
+      FROM comp_tenant t
+      LEFT JOIN surv v ON v.root = t.root
+      LEFT JOIN golden g ON g.root = t.root;
     ANALYZE pg_temp.oi_cl_root;
 
     UPDATE pg_temp.oi_cl_sale s
@@ -323,25 +332,37 @@ BEGIN
          WHERE k.tenant_id = v_tenant AND k.cluster_id IS NULL
          ORDER BY k.key_type, k.key_value;
 
-        -- 5. The sales carry their survivor. Each sale is found by one primary-key probe
-        -- (LATERAL, an optimization fence: never a scan of the tenant's sales), then one
-        -- UPDATE by TID. No row locks first: a sale another transaction updated in between
-        -- is skipped by the TID update (its new version has another ctid), and the loop
-        -- probes again until every sale found was written.
-        LOOP
-            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}')
-              INTO v_ctids, v_hashes
-              FROM pg_temp.oi_cl_sale s
-              CROSS JOIN LATERAL (
-                    SELECT o.ctid AS row_ctid, o.customer_hash
-                      FROM public.omni_sales o
-                     WHERE o.tenant_id = s.tenant_id AND o.id = s.sale_id
-                     OFFSET 0) x
-             WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
-               AND x.customer_hash IS DISTINCT FROM s.survivor;
-            EXIT WHEN omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes)
-                      = cardinality(v_ctids);
-        END LOOP;
+        -- 5. The sales carry their survivor: one UPDATE by TID. When the caller gave the
+        -- ctid of every sale (the row version it read or wrote in this transaction, which
+        -- its snapshot keeps from being pruned), that is the whole step. Otherwise, or
+        -- when some sale was updated by another transaction in between (its new version
+        -- has another ctid, so the TID update skips it), each sale still off its survivor
+        -- is found by one primary-key probe (LATERAL, an optimization fence: never a scan
+        -- of the tenant's sales) and the TID update repeats until every sale found was
+        -- written. No row locks first.
+        SELECT coalesce(array_agg(s.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}'),
+               count(*) FILTER (WHERE s.row_ctid IS NULL)
+          INTO v_ctids, v_hashes, v_n
+          FROM pg_temp.oi_cl_sale s
+         WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL;
+        IF v_n > 0
+           OR omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes)
+              <> cardinality(v_ctids) THEN
+            LOOP
+                SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(s.survivor), '{}')
+                  INTO v_ctids, v_hashes
+                  FROM pg_temp.oi_cl_sale s
+                  CROSS JOIN LATERAL (
+                        SELECT o.ctid AS row_ctid, o.customer_hash
+                          FROM public.omni_sales o
+                         WHERE o.tenant_id = s.tenant_id AND o.id = s.sale_id
+                         OFFSET 0) x
+                 WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL
+                   AND x.customer_hash IS DISTINCT FROM s.survivor;
+                EXIT WHEN omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_hashes)
+                          = cardinality(v_ctids);
+            END LOOP;
+        END IF;
         SELECT count(*) INTO v_n FROM pg_temp.oi_cl_sale s
          WHERE s.tenant_id = v_tenant AND s.survivor IS NOT NULL;
         clustered := clustered + v_n;

@@ -2,7 +2,8 @@
 --   oi_ingest_stage  rows of one ingest/upload batch, as text, before validation;
 --   oi_ingest_checked the same rows validated (reason NULL = good);
 --   oi_bf_pick       the sales one backfill batch picked;
---   oi_cluster_in    the sales one cluster_sales_batch call clusters (raw buyer columns);
+--   oi_cluster_in    the sales one cluster_sales_batch call clusters (raw buyer columns,
+--                    and the ctid of the row version the caller read or wrote, if known);
 --   oi_cl_*          cluster_sales_batch's intermediate sets (sales, keys, edges, ...).
 -- Created once per session; the NOTICE of IF NOT EXISTS is silenced by the SET clause.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_temp_tables()
@@ -26,12 +27,20 @@ BEGIN
         ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cluster_in (
         tenant_id text NOT NULL, sale_id bigint NOT NULL, seen_at timestamptz NOT NULL,
-        buyer_email text, buyer_phone text, buyer_document text, buyer_name text)
-        ON COMMIT DELETE ROWS;
+        buyer_email text, buyer_phone text, buyer_document text, buyer_name text,
+        row_ctid tid) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_sale (
         node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint NOT NULL,
         seen_at timestamptz NOT NULL, email text, phone text, document text, name text,
-        survivor uuid) ON COMMIT DELETE ROWS;
+        survivor uuid, row_ctid tid) ON COMMIT DELETE ROWS;
+    -- A session that created these tables before row_ctid existed (functions are
+    -- re-applied by every migrate while pooled sessions live on) gets the column now.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = 'pg_temp.oi_cl_sale'::regclass
+                      AND a.attname = 'row_ctid' AND NOT a.attisdropped) THEN
+        ALTER TABLE pg_temp.oi_cluster_in ADD COLUMN IF NOT EXISTS row_ctid tid;
+        ALTER TABLE pg_temp.oi_cl_sale ADD COLUMN IF NOT EXISTS row_ctid tid;
+    END IF;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         min_node integer NOT NULL, cluster_id uuid) ON COMMIT DELETE ROWS;

@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(41);
+SELECT plan(56);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -105,6 +105,64 @@ INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('p4', 'auto_r
 INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)
 VALUES ('p4', 's', 'a1', now(), 'dora@w.com'), ('p4', 's', 'a2', now(), 'Dora@W.com');
 SELECT isnt(pg_temp.hash_of('p4', 'a1'), NULL, 'auto_resolve: a direct insert gets its customer_hash');
+
+-- The batch core writes customer_hash at the ctid its caller read; a sale updated since
+-- (its version moved) is found again by its primary key and still gets its cluster.
+SELECT omni_identity.pipeline_temp_tables();
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)
+VALUES ('p6', 's', 'c1', '2024-03-01', 'eli@v.com'), ('p6', 's', 'c2', '2024-03-02', 'ELI@v.com');
+TRUNCATE pg_temp.oi_cluster_in;
+INSERT INTO pg_temp.oi_cluster_in (tenant_id, sale_id, seen_at, buyer_email, row_ctid)
+SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.ctid FROM public.omni_sales o WHERE o.tenant_id = 'p6';
+UPDATE public.omni_sales SET status = 'paid' WHERE tenant_id = 'p6' AND external_id = 'c2';
+SELECT results_eq($$ SELECT clustered, clusters_created FROM omni_identity.cluster_sales_batch() $$,
+    $$ VALUES (2, 1) $$, 'stale ctid: both sales clustered into one new cluster');
+SELECT is((SELECT count(*)::int FROM public.omni_sales WHERE tenant_id = 'p6' AND customer_hash IS NOT NULL
+             AND customer_hash = pg_temp.hash_of('p6', 'c1')), 2,
+          'stale ctid: the moved sale carries the cluster too');
+SELECT is((SELECT status FROM public.omni_sales WHERE tenant_id = 'p6' AND external_id = 'c2'), 'paid',
+          'stale ctid: the concurrent change is kept');
+
+-- Reconcile repoints through one UPDATE per tenant, to the live end of a chain.
+SELECT results_eq($$ SELECT inserted, merges FROM pg_temp.ing('p7', '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "f1@v.com"},
+                                                                       {"shop_id": "s", "external_id": "2", "created_at": "2024-01-02", "buyer_email": "f2@v.com"},
+                                                                       {"shop_id": "s", "external_id": "3", "created_at": "2024-01-03", "buyer_email": "f3@v.com"}]') $$,
+    $$ VALUES (3, 0) $$, 'three customers');
+SELECT results_eq($$ SELECT merges FROM pg_temp.ing('p7', '[{"shop_id": "s", "external_id": "4", "created_at": "2024-01-04", "buyer_email": "f2@v.com", "buyer_phone": "11987650001"}]') $$,
+    $$ VALUES (0) $$, 'a new key for customer 2');
+SELECT results_eq($$ SELECT merges FROM pg_temp.ing('p7', '[{"shop_id": "s", "external_id": "5", "created_at": "2024-01-05", "buyer_email": "f3@v.com", "buyer_phone": "11987650001"}]') $$,
+    $$ VALUES (1) $$, 'customer 3 merged into customer 2');
+SELECT results_eq($$ SELECT merges FROM pg_temp.ing('p7', '[{"shop_id": "s", "external_id": "6", "created_at": "2024-01-06", "buyer_email": "f1@v.com", "buyer_phone": "11987650001"}]') $$,
+    $$ VALUES (1) $$, 'customer 2 merged into customer 1 (the chain is repointed)');
+CREATE TEMP TABLE p7_on_merged AS
+SELECT count(*)::int AS n FROM public.omni_sales s
+  JOIN omni_identity.customer_cluster c ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
+ WHERE s.tenant_id = 'p7' AND c.merged_into IS NOT NULL;
+SELECT is(omni_identity.reconcile_merges(1), 1, 'one merge per batch: the first');
+SELECT is(omni_identity.reconcile_merges(1), 1, 'the second');
+SELECT is(omni_identity.reconcile_merges(1), 0, 'then none');
+SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p7'), 1,
+          'every sale of the chain is on one cluster');
+SELECT is((SELECT bool_and(c.merged_into IS NULL) FROM public.omni_sales s
+             JOIN omni_identity.customer_cluster c ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
+            WHERE s.tenant_id = 'p7'), true, '… a live one');
+SELECT is((SELECT sum(m.rows_written)::int FROM (SELECT rows_written FROM omni_identity.batch_metrics
+                                                    WHERE tenant_id = '*' AND job = 'reconcile'
+                                                    ORDER BY batch_id DESC LIMIT 2) m),
+          (SELECT n FROM p7_on_merged), 'the two batches repointed every sale once');
+
+-- A session whose work tables predate row_ctid gets the column on its next batch.
+DROP TABLE pg_temp.oi_cluster_in, pg_temp.oi_cl_sale;
+CREATE TEMP TABLE oi_cluster_in (
+    tenant_id text NOT NULL, sale_id bigint NOT NULL, seen_at timestamptz NOT NULL,
+    buyer_email text, buyer_phone text, buyer_document text, buyer_name text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE oi_cl_sale (
+    node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint NOT NULL,
+    seen_at timestamptz NOT NULL, email text, phone text, document text, name text,
+    survivor uuid) ON COMMIT DELETE ROWS;
+SELECT results_eq($$ SELECT inserted, clustered FROM pg_temp.ing('p8', '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "gil@v.com"}]') $$,
+    $$ VALUES (1, 1) $$, 'old work tables: the batch runs');
+SELECT isnt(pg_temp.hash_of('p8', '1'), NULL, 'old work tables: the sale is clustered');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -33,9 +33,6 @@ DECLARE
     v_tenant   text;
     v_claimed  integer;
     v_ids      bigint[];
-    v_ctids    tid[];
-    v_live     uuid[];
-    v_n        integer;
     v_sales    integer := 0;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
@@ -61,7 +58,6 @@ BEGIN
     IF v_claimed = 0 THEN
         RETURN 0;
     END IF;
-    ANALYZE pg_temp.oi_rc_claim;
 
     FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
         -- Serializes the reconcilers of this tenant (see header).
@@ -69,36 +65,19 @@ BEGIN
                                                  pg_catalog.hashtext(v_tenant));
     END LOOP;
 
-    FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-        -- The live target of every claimed merge, read now: one primary-key probe each
-        -- (a correlated subquery; a join on cluster_id = ANY (...) was planned as a scan
-        -- of the whole customer_cluster table, once per tenant and batch).
-        UPDATE pg_temp.oi_rc_claim c
-           SET live = (SELECT coalesce(cc.merged_into, cc.cluster_id)
-                         FROM omni_identity.customer_cluster cc
-                        WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
-                        LIMIT 1)
-         WHERE c.tenant_id = v_tenant;
+    -- The live target of every claimed merge, read now (under the locks): one primary-key
+    -- probe each (a correlated subquery; a join on cluster_id = ANY (...) was planned as
+    -- a scan of the whole customer_cluster table).
+    UPDATE pg_temp.oi_rc_claim c
+       SET live = (SELECT coalesce(cc.merged_into, cc.cluster_id)
+                     FROM omni_identity.customer_cluster cc
+                    WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
+                    LIMIT 1);
 
-        -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
-        -- per merge (LATERAL, an optimization fence), then one UPDATE by TID. No row
-        -- locks first: a sale updated by someone else in between is skipped by the TID
-        -- update (its new version has another ctid), and the loop probes again until
-        -- every found sale was repointed.
-        LOOP
-            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
-              INTO v_ctids, v_live
-              FROM pg_temp.oi_rc_claim c
-              CROSS JOIN LATERAL (
-                    SELECT s.ctid AS row_ctid
-                      FROM public.omni_sales s
-                     WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
-                     OFFSET 0) x
-             WHERE c.tenant_id = v_tenant;
-            v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
-            v_sales := v_sales + v_n;
-            EXIT WHEN v_n = cardinality(v_ctids);
-        END LOOP;
+    FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
+        -- The sales of the claimed from_clusters, in one UPDATE ... FROM (one index probe
+        -- per claim; see reconcile_repoint).
+        v_sales := v_sales + omni_identity.reconcile_repoint(v_tenant);
 
         SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
         UPDATE omni_identity.customer_cluster_merges m

@@ -179,7 +179,6 @@ BEGIN
         TRUNCATE pg_temp.oi_cl_edge;
         INSERT INTO pg_temp.oi_cl_edge SELECT * FROM pg_temp.oi_cl_edge2;
         TRUNCATE pg_temp.oi_cl_edge2;
-        ANALYZE pg_temp.oi_cl_edge;
 
         -- Small-star: every node and its smaller neighbours link to the smallest of them.
         INSERT INTO pg_temp.oi_cl_edge2 (a, b)
@@ -197,7 +196,6 @@ BEGIN
         TRUNCATE pg_temp.oi_cl_edge;
         INSERT INTO pg_temp.oi_cl_edge SELECT * FROM pg_temp.oi_cl_edge2;
         TRUNCATE pg_temp.oi_cl_edge2;
-        ANALYZE pg_temp.oi_cl_edge;
     END LOOP;
 
     -- Component of every keyed node (root = smallest node of the component).

@@ -118,3 +118,77 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
         batch.commit()
         writer.join()
     assert result and result[0] is not None and result[0] != known
+
+
+@pytest.mark.parametrize("second_phone", ["(11) 98888-0002", None], ids=["one key new", "no key new"])
+def test_key_created_between_probe_and_locks(db, second_phone):
+    """A new customer's keys are probed before its locks are taken. When another call
+    commits one of those keys in between, the insert skips it (ON CONFLICT), the call takes
+    back the cluster it has just inserted and attaches to the other call's cluster: one
+    cluster, no merge, no orphan row."""
+    tenant = f"race-{uuid.uuid4().hex[:8]}"
+    call = "SELECT omni_identity.resolve_customer_cluster(%s, 'race@x.com', %s, NULL, %s, %s)"
+    with db.connect(autocommit=False) as first, db.connect() as second, db.connect() as observer:
+        winner = first.execute(call, (tenant, "(11) 98888-0001", "Ana", "2024-01-01")).fetchone()[0]
+        second_pid = second.execute("SELECT pg_backend_pid()").fetchone()[0]
+        result: list = []
+        errors: list = []
+
+        def run():
+            try:
+                result.append(second.execute(call, (tenant, second_phone, "Bia", "2024-02-01")).fetchone()[0])
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        # The second call saw no key (the first is uncommitted) and now waits for the first
+        # call's key lock (observed, not slept on).
+        waiting = False
+        for _ in range(10_000):
+            waiting = observer.execute(
+                "SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s", (second_pid,)).fetchone()[0]
+            if waiting or not thread.is_alive():
+                break
+        assert waiting, "the second call must wait for the key lock of the first"
+        first.commit()
+        thread.join()
+    assert not errors, errors
+    assert result == [winner]
+    assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster WHERE tenant_id = %s", tenant) == 1
+    assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE tenant_id = %s", tenant) == 0
+    keys = db.rows("SELECT key_type, key_value, cluster_id FROM omni_identity.customer_cluster_keys"
+                   " WHERE tenant_id = %s ORDER BY 1, 2", tenant)
+    expected = [("email", "race@x.com", winner), ("phone", "+5511988880001", winner)]
+    if second_phone:
+        expected.append(("phone", "+5511988880002", winner))
+    assert keys == expected
+    golden = db.rows("SELECT last_buyer_name, last_buyer_phone FROM omni_identity.customer_cluster"
+                     " WHERE tenant_id = %s", tenant)
+    assert golden[0] == ("Bia", "+5511988880002" if second_phone else "+5511988880001")
+
+
+@pytest.mark.parametrize("kind", ["new", "attach", "merge", "golden", "returning"])
+def test_every_write_holds_the_tenant_and_key_locks(db, kind):
+    """L1 (shared) and one L2 per key are held to the end of the transaction by every call
+    that writes — checked in pg_locks, whatever path the call took — and by none that
+    only reads."""
+    tenant = f"locks-{uuid.uuid4().hex[:8]}"
+    db.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'a@x.com', NULL, NULL, 'Ana', '2024-01-01')", tenant)
+    db.execute("SELECT omni_identity.resolve_customer_cluster(%s, NULL, '(11) 98888-0001', NULL, 'Ana', '2024-01-01')",
+               tenant)
+    args = {
+        "new": ("b@x.com", "(11) 98888-0002", "2024-01-01"),
+        "attach": ("a@x.com", "(11) 98888-0003", "2024-01-01"),
+        "merge": ("a@x.com", "(11) 98888-0001", "2024-01-01"),
+        "golden": ("a@x.com", None, "2025-01-01"),
+        "returning": ("a@x.com", None, "2023-01-01"),
+    }[kind]
+    with db.connect(autocommit=False) as conn:
+        conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, 'Ana', %s)", (tenant, *args))
+        held = conn.execute("SELECT mode, count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
+                            " AND locktype = 'advisory' GROUP BY mode ORDER BY mode").fetchall()
+        conn.rollback()
+    keys = sum(1 for value in args[:2] if value)
+    expected = [] if kind == "returning" else [("ExclusiveLock", keys), ("ShareLock", 1)]
+    assert held == expected

@@ -23,7 +23,12 @@
 --       in ascending lock-key order. Protects the existence of a key row: a key row is
 --       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
 --       calls can never both create a cluster for the same new key, and once held, the set
---       of the call's keys that exist cannot change (keys are never deleted).
+--       of the call's keys that exist cannot change (committed keys are never deleted).
+--       L1 and L2 are taken by the statement that inserts a new customer, after that
+--       statement's snapshot: a key committed in between is invisible to the probe but
+--       caught by the insert's arbiter index (ON CONFLICT DO NOTHING); the call then
+--       deletes the cluster and keys it has just inserted — uncommitted, seen by no one,
+--       waited on by no one since their L2 locks are its own — and takes the write path.
 --   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
 --       one statement (one primary-key probe per id). Protects those clusters'
 --       merged_into, golden record and key ownership: keys only move away from a cluster
@@ -33,7 +38,8 @@
 --       attempt — a BEGIN/EXCEPTION subtransaction — is rolled back, which releases its row
 --       locks (L1 and L2 stay held: they are the same for every attempt), and retried with
 --       a fresh probe. A merged-away row is never kept locked while waiting for others.
---       A new customer (no key known) locks no row and needs no subtransaction.
+--       A new customer (no key known) locks no row of anyone's and needs no
+--       subtransaction.
 -- Why it cannot deadlock: every call takes L1, then L2 in one global order, then L3 in one
 -- global order, and never takes a lock of an earlier level after one of a later level
 -- (a retry first releases its L3 locks). Batches take only L1 exclusive before any row
@@ -48,10 +54,14 @@
 -- stored state breaks an invariant. Callers must use READ COMMITTED (the default): under
 -- REPEATABLE READ a snapshot cannot see the concurrent commits a retry relies on.
 --
--- Statements per call (require_tenant, the plain-SQL normalizers and key_blocks are
--- expressions or inlined): a returning buyer runs one — the blocklist check of its ≤ 3
--- values, the key probes and the cluster read; a new buyer adds the locking statement
--- (L1 + L2), a probe and one insert (plus one foreign-key check per key row).
+-- Cost. What a call costs is mostly setting up the plans of its statements and the
+-- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
+-- than running them; so statements are few and small, and a normalizer only runs for an
+-- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
+-- and blocked_keys are expressions or inlined): a returning buyer runs one — the
+-- blocklist check of its ≤ 3 values (two index scans), the key probes and the cluster
+-- read; a new buyer adds one — the locks and the insert (plus one foreign-key check per
+-- key row).
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -66,6 +76,11 @@ SET search_path = pg_catalog, pg_temp
 -- custom plans (which fold the NULL keys away) would be cheaper to run than the generic
 -- one, so the plan cache would keep re-planning them on every call.
 SET plan_cache_mode = force_generic_plan
+-- Every read here is an index probe by design; these make it one whatever the statistics
+-- say (a blocklist loaded since the last ANALYZE looks like the few rows shipped, and the
+-- planner would read all of it).
+SET enable_seqscan = off
+SET enable_bitmapscan = off
 AS $fn$
 DECLARE
     v_seen_at  timestamptz := coalesce(p_seen_at, now());
@@ -83,49 +98,61 @@ DECLARE
     v_live     bigint;
     v_survivor uuid;
     v_retries  integer := 0;
+    v_new      boolean;  -- no key known at the probe: a new customer
+    v_added    bigint;   -- key rows the insert wrote (a new customer)
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
     -- Step 1: normalize (plain-SQL normalizers, inlined); blocked values are dropped below.
-    v_email := omni_identity.normalize_email(p_email);
-    v_phone := omni_identity.normalize_phone(p_phone);
-    v_document := omni_identity.normalize_document(p_document);
+    -- Each under its own IF: PL/pgSQL initializes an expression the first time it runs in
+    -- a transaction, and an inlined normalizer is a large expression (tens of µs to set up,
+    -- for a NULL too), so an absent argument costs nothing.
+    IF p_email IS NOT NULL THEN
+        v_email := omni_identity.normalize_email(p_email);
+    END IF;
+    IF p_phone IS NOT NULL THEN
+        v_phone := omni_identity.normalize_phone(p_phone);
+    END IF;
+    IF p_document IS NOT NULL THEN
+        v_document := omni_identity.normalize_document(p_document);
+    END IF;
     IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
         RETURN NULL;
     END IF;
-    v_name := omni_identity.golden_name(p_name);
+    IF p_name IS NOT NULL THEN
+        v_name := omni_identity.golden_name(p_name);
+    END IF;
 
-    -- One statement: drop blocked values (key_blocks, inlined), probe the surviving keys by
-    -- primary key (scalar subqueries: an index probe by construction, whatever the
-    -- statistics) and read their cluster by primary key — the whole read-only fast path.
-    SELECT f.e, f.p, f.d, k.ce, k.cp, k.cd
+    -- One read-only statement: drop blocked values (blocked_keys, inlined: two index
+    -- scans), probe the surviving keys by primary key (scalar subqueries: an index probe by
+    -- construction, whatever the statistics) and read their cluster by primary key — the
+    -- whole read-only fast path.
+    SELECT k.e, k.p, k.d, k.ce, k.cp, k.cd
          , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-           AND (f.e IS NULL OR k.ce = c.cluster_id)
-           AND (f.p IS NULL OR k.cp = c.cluster_id)
-           AND (f.d IS NULL OR k.cd = c.cluster_id)
-           AND (f.e IS NULL
-                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, f.e))
-           AND (f.p IS NULL
-                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, f.p))
-           AND (f.d IS NULL
-                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, f.d))
+           AND (k.e IS NULL OR k.ce = c.cluster_id)
+           AND (k.p IS NULL OR k.cp = c.cluster_id)
+           AND (k.d IS NULL OR k.cd = c.cluster_id)
+           AND (k.e IS NULL
+                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, k.e))
+           AND (k.p IS NULL
+                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, k.p))
+           AND (k.d IS NULL
+                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, k.d))
            AND (v_name IS NULL
                 OR (c.last_buyer_name_at, c.last_buyer_name COLLATE "C") >= (v_seen_at, v_name))
       INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
-      FROM (SELECT CASE WHEN be.blocked THEN NULL ELSE v_email END AS e
-                 , CASE WHEN bp.blocked THEN NULL ELSE v_phone END AS p
-                 , CASE WHEN bd.blocked THEN NULL ELSE v_document END AS d
-              FROM omni_identity.key_blocks(p_tenant_id, 'email', v_email) AS be
-                 , omni_identity.key_blocks(p_tenant_id, 'phone', v_phone) AS bp
-                 , omni_identity.key_blocks(p_tenant_id, 'document', v_document) AS bd
-            OFFSET 0) f
-     CROSS JOIN LATERAL (
-            SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+      FROM (SELECT f.e, f.p, f.d
+                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                      WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = f.e) AS ce
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                      WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = f.p) AS cp
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                      WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = f.d) AS cd
+              FROM (SELECT CASE WHEN b.email THEN NULL ELSE v_email END AS e
+                         , CASE WHEN b.phone THEN NULL ELSE v_phone END AS p
+                         , CASE WHEN b.document THEN NULL ELSE v_document END AS d
+                      FROM omni_identity.blocked_keys(p_tenant_id, v_email, v_phone, v_document) AS b
+                    OFFSET 0) f
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
       LEFT JOIN LATERAL (
             -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
@@ -144,20 +171,66 @@ BEGIN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;
 
-    -- Write path. L1 (shared), then L2 in ascending order: one statement, the rows sorted
-    -- before any lock is taken (the subquery's Sort feeds the locking projection). Both are
-    -- held to the end of the transaction, retries included.
-    PERFORM CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
-                 ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
-       FROM (SELECT u.level, u.h
-               FROM unnest(ARRAY[1, 2, 2, 2],
-                           ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
-                               , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
-                               , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
-                               , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
-              WHERE u.h IS NOT NULL
-              ORDER BY u.level, u.h
-             OFFSET 0) s;
+    -- Every write starts here, in one statement: L1 (shared), then L2 for the keys in
+    -- ascending order (the subquery's Sort feeds the locking projection); both are held
+    -- to the end of the transaction. The statement's one row is the count of the locks,
+    -- an aggregate over all of them, so every lock is taken before that row is projected —
+    -- and only then do its two InitPlans run the inserts of a new customer (no key known):
+    -- the cluster and its keys, ON CONFLICT DO NOTHING. The probe above ran before the
+    -- locks, so a key committed since (by the L2 holder this call waited for, or by a
+    -- batch under L1) is invisible to it but not to the insert's arbiter index — it is
+    -- skipped, never duplicated, and v_added falls short. (The locks must not sit in a
+    -- condition of the insert: the planner may test v_new first and skip them.)
+    v_new := v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL;
+    WITH locks AS MATERIALIZED (
+        SELECT CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
+                    ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
+          FROM (SELECT u.level, u.h
+                  FROM unnest(ARRAY[1, 2, 2, 2],
+                              ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
+                                  , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
+                                  , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
+                                  , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
+                 WHERE u.h IS NOT NULL
+                 ORDER BY u.level, u.h
+                OFFSET 0) s
+    ), c AS (
+        INSERT INTO omni_identity.customer_cluster
+            (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+             last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+             created_at, updated_at)
+        SELECT p_tenant_id
+             , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+             , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+             , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+             , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+             , clock_timestamp(), clock_timestamp()
+         WHERE v_new
+        RETURNING cluster_id
+    ), k AS (
+        INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+        SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
+          FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
+                      AS v(key_type, key_value)
+         WHERE v.key_value IS NOT NULL
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    SELECT (SELECT c.cluster_id FROM c), (SELECT count(*) FROM k)
+      INTO v_survivor, v_added
+      FROM (SELECT count(*) FROM locks) AS l;
+    IF v_new THEN
+        IF v_added = (v_email IS NOT NULL)::int + (v_phone IS NOT NULL)::int + (v_document IS NOT NULL)::int THEN
+            RETURN v_survivor;    -- a new customer
+        END IF;
+        -- A key was created between the probe and the locks: take the new cluster back (no
+        -- other transaction has seen it, and none waits on its key rows, which the L2
+        -- locks this call holds cover) and go the write path.
+        DELETE FROM omni_identity.customer_cluster_keys x
+         WHERE x.tenant_id = p_tenant_id AND x.cluster_id = v_survivor;
+        DELETE FROM omni_identity.customer_cluster x
+         WHERE x.tenant_id = p_tenant_id AND x.cluster_id = v_survivor;
+    END IF;
 
     LOOP
         -- Probe again (a fresh snapshot), now that no other call can create these keys.
@@ -174,29 +247,11 @@ BEGIN
                 OFFSET 0) k;
 
         IF cardinality(v_ids) = 0 THEN
-            -- No key known: a new cluster with its keys, in one statement. No row of
-            -- anyone else is locked, so no subtransaction is needed.
-            WITH c AS (
-                INSERT INTO omni_identity.customer_cluster
-                    (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
-                     last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
-                     created_at, updated_at)
-                VALUES (p_tenant_id
-                      , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
-                      , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
-                      , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
-                      , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
-                      , clock_timestamp(), clock_timestamp())
-                RETURNING cluster_id
-            ), k AS (
-                INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
-                SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
-                  FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
-                              AS v(key_type, key_value)
-                 WHERE v.key_value IS NOT NULL
-            )
-            SELECT c.cluster_id INTO v_survivor FROM c;
-            RETURN v_survivor;
+            -- Unreachable: the call came here because a key existed (at the probe, or at
+            -- the insert's arbiter check), and committed keys are never deleted.
+            RAISE EXCEPTION 'resolve_customer_cluster found none of the keys it saw a moment ago'
+                USING ERRCODE = 'OI021',
+                      HINT = 'Rows of customer_cluster_keys were deleted; keys must never be deleted.';
         END IF;
 
         -- Existing clusters: one attempt in a subtransaction, so a retry first releases

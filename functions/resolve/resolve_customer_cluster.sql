@@ -20,7 +20,9 @@
 --       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
 --       per-key locks (a batch of thousands of rows never fills the lock table).
 --   L2  pg_advisory_xact_lock(key_lock_key(tenant, type, value)) for the call's ≤ 3 keys,
---       in ascending lock-key order. Protects the existence of a key row: a key row is
+--       in the order e-mail, phone, document: ascending in the one total order (key type,
+--       lock key), since a call has at most one key of each type. Protects the existence
+--       of a key row: a key row is
 --       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
 --       calls can never both create a cluster for the same new key, and once held, the set
 --       of the call's keys that exist cannot change (committed keys are never deleted).
@@ -171,30 +173,18 @@ BEGIN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;
 
-    -- Every write starts here, in one statement: L1 (shared), then L2 for the keys in
-    -- ascending order (the subquery's Sort feeds the locking projection); both are held
-    -- to the end of the transaction. The statement's one row is the count of the locks,
-    -- an aggregate over all of them, so every lock is taken before that row is projected —
-    -- and only then do its two InitPlans run the inserts of a new customer (no key known):
-    -- the cluster and its keys, ON CONFLICT DO NOTHING. The probe above ran before the
-    -- locks, so a key committed since (by the L2 holder this call waited for, or by a
-    -- batch under L1) is invisible to it but not to the insert's arbiter index — it is
-    -- skipped, never duplicated, and v_added falls short. (The locks must not sit in a
-    -- condition of the insert: the planner may test v_new first and skip them.)
+    -- Every write starts here, in one statement: L1 (shared), then L2 for the keys in the
+    -- order e-mail, phone, document (see the locking design), taken by the subquery l —
+    -- its volatile outputs are never pruned, and it yields its row before the outer
+    -- projection runs the two InitPlans that insert. Both are held to the end of the
+    -- transaction. For a new customer (no key known) those inserts write the cluster and
+    -- its keys, ON CONFLICT DO NOTHING: the probe above ran before the locks, so a key
+    -- committed since (by the L2 holder this call waited for, or by a batch under L1) is
+    -- invisible to it but not to the insert's arbiter index — it is skipped, never
+    -- duplicated, and v_added falls short. (The locks must not sit in a condition of the
+    -- insert: the planner may test v_new first and skip them.)
     v_new := v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL;
-    WITH locks AS MATERIALIZED (
-        SELECT CASE WHEN s.level = 1 THEN pg_catalog.pg_advisory_xact_lock_shared(s.h)
-                    ELSE pg_catalog.pg_advisory_xact_lock(s.h) END
-          FROM (SELECT u.level, u.h
-                  FROM unnest(ARRAY[1, 2, 2, 2],
-                              ARRAY[omni_identity.tenant_lock_key(p_tenant_id)
-                                  , omni_identity.key_lock_key(p_tenant_id, 'email', v_email)
-                                  , omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)
-                                  , omni_identity.key_lock_key(p_tenant_id, 'document', v_document)]) AS u(level, h)
-                 WHERE u.h IS NOT NULL
-                 ORDER BY u.level, u.h
-                OFFSET 0) s
-    ), c AS (
+    WITH c AS (
         INSERT INTO omni_identity.customer_cluster
             (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
              last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
@@ -218,7 +208,11 @@ BEGIN
     )
     SELECT (SELECT c.cluster_id FROM c), (SELECT count(*) FROM k)
       INTO v_survivor, v_added
-      FROM (SELECT count(*) FROM locks) AS l;
+      FROM (SELECT pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id))
+                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email))
+                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone))
+                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document))
+            OFFSET 0) AS l;   -- a NULL key has a NULL lock key: the strict lock function skips it
     IF v_new THEN
         IF v_added = (v_email IS NOT NULL)::int + (v_phone IS NOT NULL)::int + (v_document IS NOT NULL)::int THEN
             RETURN v_survivor;    -- a new customer

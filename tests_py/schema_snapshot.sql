@@ -370,18 +370,6 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
 
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
 
-CREATE FUNCTION omni_identity.reconcile_repoint(p_tenant_id text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_seqscan TO 'off'
-    SET enable_bitmapscan TO 'off'
-    SET enable_hashjoin TO 'off'
-    SET enable_mergejoin TO 'off'
-    SET jit TO 'off'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.reconcile_repoint(p_tenant_id text) IS 'Repoint customer_hash of the tenant''s sales on the claimed merged-away clusters (pg_temp.oi_rc_claim) to their live targets; returns sales repointed.';
-
 CREATE FUNCTION omni_identity.require_tenant(p_tenant_id text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -992,9 +980,6 @@ GRANT ALL ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, O
 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.reconcile_repoint(p_tenant_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.reconcile_repoint(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_admin;

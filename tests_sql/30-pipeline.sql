@@ -123,7 +123,7 @@ SELECT is((SELECT count(*)::int FROM public.omni_sales WHERE tenant_id = 'p6' AN
 SELECT is((SELECT status FROM public.omni_sales WHERE tenant_id = 'p6' AND external_id = 'c2'), 'paid',
           'stale ctid: the concurrent change is kept');
 
--- Reconcile repoints through one UPDATE per tenant, to the live end of a chain.
+-- Reconcile of a chain of merges, one merge per batch, ends every sale on the live cluster.
 SELECT results_eq($$ SELECT inserted, merges FROM pg_temp.ing('p7', '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "f1@v.com"},
                                                                        {"shop_id": "s", "external_id": "2", "created_at": "2024-01-02", "buyer_email": "f2@v.com"},
                                                                        {"shop_id": "s", "external_id": "3", "created_at": "2024-01-03", "buyer_email": "f3@v.com"}]') $$,

@@ -1,15 +1,16 @@
--- Set customer_hash of the sales of tenant p_tenant_id at p_ctids[i] to p_hashes[i]: the last step of the
--- batch core and of reconcile_merges, which found those rows by index probes just before
--- (in the same transaction, whose snapshot keeps those tuple versions from being
--- vacuumed). A row updated by another transaction since is skipped (its new version has
--- another ctid); the callers compare the count returned and probe again.
+-- Set customer_hash of the sales of tenant p_tenant_id at p_ctids[i] to p_hashes[i]: the
+-- last step of the batch core, whose caller read or wrote those row versions earlier in
+-- the same call (whose snapshot keeps them from being pruned), or which found them by
+-- primary-key probes just before. A row updated by another transaction since is skipped
+-- (its new version has another ctid); the caller compares the count returned and probes
+-- again.
 -- Returns the rows updated.
 --
 -- The plan is one parameterized TID fetch per (ctid, hash) pair, in ctid order (the heap
 -- is visited in physical order). No `ctid = ANY (p_ctids)` beside the join: once the
 -- function's plan went generic (after five calls) that condition stayed as a filter
 -- evaluated by a linear search of the array for every row, 50 million TID comparisons
--- for a batch of 10,000 (a sixth of the backfill's CPU time, more for reconcile batches).
+-- for a batch of 10,000 (a sixth of the backfill's CPU time).
 -- Sequential, bitmap and index scans are off for this one statement (the SET clause is
 -- local to the call), which leaves the TID scan: the cost model prices ten thousand TID
 -- fetches above one scan of the whole table, or of the tenant's rows through any index

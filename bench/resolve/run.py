@@ -8,6 +8,11 @@ Workloads (all in tenant 'bench' of a scratch database created on the DSN's serv
   new        resolve of a never-seen buyer (e-mail + phone + name): a new cluster;
   returning  resolve of a known buyer whose golden record would not change (fast path);
   mix        80 % returning, 17 % new, 3 % calls whose keys join two existing clusters.
+Two references bound what any PL/pgSQL resolve can reach against the floor (they are not
+the package's code; the bench creates them in its scratch database):
+  floor_fn   the floor's own statement inside a PL/pgSQL function (with resolve's SET
+             clauses): the cost of the function boundary alone;
+  floor_norm the same after the three normalizers resolve needs (e-mail, phone, name).
 Before those, the returning workload runs at 4 clients on the freshly loaded tenant
 (1M keys, never analyzed, autovacuum off on the two tables) and again after ANALYZE.
 Prints throughput (tps), p50/p99 latency (from pgbench's per-transaction log) and ratios.
@@ -52,6 +57,12 @@ INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value,
 SELECT 'floor', v.t, v.k, c.cluster_id FROM c, (VALUES ('email', {NEW_EMAIL}), ('phone', {NEW_PHONE})) AS v(t, k)
 ON CONFLICT DO NOTHING;
 """,
+    "floor_fn": f"""\\set r random(1, 1000000000000)
+SELECT public.bench_floor_fn({NEW_EMAIL}, {NEW_PHONE}, 'New Buyer', false);
+""",
+    "floor_norm": f"""\\set r random(1, 1000000000000)
+SELECT public.bench_floor_fn({NEW_EMAIL}, {NEW_PHONE}, 'New Buyer', true);
+""",
     "new": f"""\\set r random(1, 1000000000000)
 SELECT omni_identity.resolve_customer_cluster('bench', {NEW_EMAIL}, {NEW_PHONE}, NULL, 'New Buyer', now());
 """,
@@ -72,6 +83,37 @@ SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com'
 """,
 }
 
+# The references: the floor's statement as a PL/pgSQL function, without and with the
+# normalizers (what resolve must do before anything else).
+REFERENCES = """
+CREATE FUNCTION public.bench_floor_fn(p_email text, p_phone text, p_name text, p_normalize boolean)
+RETURNS uuid LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan
+AS $fn$
+DECLARE
+    v_id uuid;
+BEGIN
+    IF p_normalize THEN
+        p_email := omni_identity.normalize_email(p_email);
+        p_phone := omni_identity.normalize_phone(p_phone);
+        p_name := omni_identity.golden_name(p_name);
+    END IF;
+    WITH c AS (
+        INSERT INTO omni_identity.customer_cluster (tenant_id, last_buyer_email, last_buyer_email_at,
+            last_buyer_phone, last_buyer_phone_at, last_buyer_name, last_buyer_name_at)
+        VALUES ('floor', p_email, now(), p_phone, now(), p_name, now())
+        RETURNING cluster_id
+    ), k AS (
+        INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+        SELECT 'floor', v.t, v.k, c.cluster_id FROM c, (VALUES ('email', p_email), ('phone', p_phone)) AS v(t, k)
+        ON CONFLICT DO NOTHING
+    )
+    SELECT c.cluster_id INTO v_id FROM c;
+    RETURN v_id;
+END;
+$fn$
+"""
+
 LOAD = """
 INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at,
     last_buyer_phone, last_buyer_phone_at, last_buyer_document, last_buyer_document_at,
@@ -89,6 +131,9 @@ SELECT 'bench', k.key_type,
        md5('b' || i)::uuid
   FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone', 'document']) AS k(key_type);
 """
+
+
+WORKLOADS = ("floor", "floor_fn", "floor_norm", "new", "returning", "mix")
 
 
 def pgbench_path() -> str:
@@ -115,6 +160,7 @@ def prepare(dsn: str, clusters: int) -> str:
             conn.execute(f"ALTER TABLE omni_identity.{table} SET (autovacuum_enabled = off)")
         for statement in LOAD.split(";;"):
             conn.execute(statement, {"n": clusters})
+        conn.execute(REFERENCES)
         conn.execute("CHECKPOINT")
     return target
 
@@ -162,16 +208,17 @@ def main() -> int:
               f"(p99 {fresh['p99']:.2f} ms), analyzed {analyzed['tps']:.0f} tps (p99 {analyzed['p99']:.2f} ms), "
               f"ratio {fresh['tps'] / analyzed['tps']:.2f}")
         for c in clients:
-            res = {w: run(target, w, c, args.seconds, args.clusters, work) for w in ("floor", "new", "returning", "mix")}
+            res = {w: run(target, w, c, args.seconds, args.clusters, work) for w in WORKLOADS}
             rows.append((c, res))
     print()
     print("| clients | workload | tps | p50 ms | p99 ms | ratio |")
     print("| ---: | --- | ---: | ---: | ---: | --- |")
     for c, res in rows:
         floor = res["floor"]["tps"]
-        for w in ("floor", "new", "returning", "mix"):
+        for w in WORKLOADS:
             r = res[w]
-            ratio = {"floor": "1.00 (floor)", "new": f"{r['tps'] / floor:.2f}× floor",
+            ratio = {"floor": "1.00 (floor)", "floor_fn": f"{r['tps'] / floor:.2f}× floor",
+                     "floor_norm": f"{r['tps'] / floor:.2f}× floor", "new": f"{r['tps'] / floor:.2f}× floor",
                      "returning": f"{r['tps'] / res['new']['tps']:.2f}× new",
                      "mix": f"{r['tps'] / floor:.2f}× floor"}[w]
             print(f"| {c} | {w} | {r['tps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio} |"

@@ -103,6 +103,65 @@ def _linkable_prefix_table() -> dict[tuple[str, ...], list[str]]:
     return table
 
 
+def _linkable_bits(table) -> list[int]:
+    """For every three first digits n: bit 1 when 10-digit numbers starting so are
+    linkable, bit 2 when 11-digit ones are."""
+    bits = [0] * 1000
+    for (third10, third11), areas in table.items():
+        for area in areas:
+            for third in third10:
+                bits[int(area + third)] |= 1
+            for third in third11:
+                bits[int(area + third)] |= 2
+    return bits
+
+
+def _linkable_map(table) -> str:
+    """phone_br_linkable_map() as a bytea literal: byte n for the numbers whose first three
+    digits are n (_linkable_bits)."""
+    return "\\x" + bytes(_linkable_bits(table)).hex()
+
+
+# The readings normalize_phone answers from the digits alone (phone_br_reading_*): the
+# class byte is what to keep of the digits D: 1 all (a national number: +55 D), 2 all
+# but the trunk 0 (+55 …), 3 all (55 and a national number: + D).
+_READINGS = (("", 1), ("0", 2), ("55", 3))
+
+
+def _reading_bounds(table) -> tuple[list[int], list[int]]:
+    """Sorted bounds for width_bucket() over n = the integer of '1' || D, and the class of
+    each bucket (index 0: below the first bound). '1' || D keeps D's length and leading
+    zeros in n, so the linkable numbers of each reading (prefix, then a national number of
+    m digits whose first three are linkable at that length) are disjoint intervals of n."""
+    bits = _linkable_bits(table)
+    intervals = []
+    for prefix, cls in _READINGS:
+        for m, bit in ((10, 1), (11, 2)):
+            base = 10 ** (len(prefix) + m) + int(prefix or "0") * 10 ** m
+            step = 10 ** (m - 3)
+            for p3 in range(1000):
+                if bits[p3] & bit:
+                    lo = base + p3 * step
+                    if intervals and intervals[-1][1] == lo and intervals[-1][2] == cls:
+                        intervals[-1][1] = lo + step
+                    else:
+                        intervals.append([lo, lo + step, cls])
+    intervals.sort()
+    bounds: list[int] = []
+    classes = [0]
+    for lo, hi, cls in intervals:
+        assert not bounds or bounds[-1] <= lo, "readings overlap"
+        if bounds and bounds[-1] == lo:
+            classes[-1] = cls
+        else:
+            bounds.append(lo)
+            classes.append(cls)
+        bounds.append(hi)
+        classes.append(0)
+    assert bounds[-1] < 10 ** 15  # '1' || D cut to 16 digits lands past every bound
+    return bounds, classes
+
+
 def _digits_with_separators(n: int, sep: str) -> str:
     return "".join("[0-9]" + sep for _ in range(n))
 
@@ -138,6 +197,7 @@ def phone_rules_sql() -> str:
     assert br.national_prefix_transform_rule == "\\2"
 
     table = _linkable_prefix_table()
+    bounds, classes = _reading_bounds(table)
     fast = _national_re(table, _SEP)
     # The fast paths read the trunk prefix and carrier codes themselves: the metadata
     # must still have the shape they were written for.
@@ -177,6 +237,30 @@ def phone_rules_sql() -> str:
                "Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no "
                "trunk prefix, country code or international prefix): the digits are the "
                "national number as they stand, so linkable exactly when phone_br_fast_national_re() matches."),
+        "CREATE OR REPLACE FUNCTION omni_identity.phone_br_linkable_map()\n"
+        "RETURNS bytea\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
+        f"RETURN {_sql_str(_linkable_map(table))}::bytea;\n"
+        "COMMENT ON FUNCTION omni_identity.phone_br_linkable_map() IS "
+        "'The linkable Brazilian numbers by their first three digits n (byte n): 1 when a 10-digit "
+        "number is a valid FIXED_LINE or MOBILE number for phonenumbers, plus 2 when an 11-digit one is.';\n",
+        "CREATE OR REPLACE FUNCTION omni_identity.phone_br_reading_bounds()\n"
+        "RETURNS bigint[]\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
+        f"RETURN {_sql_str('{' + ','.join(map(str, bounds)) + '}')}::bigint[];\n"
+        "COMMENT ON FUNCTION omni_identity.phone_br_reading_bounds() IS "
+        "'Sorted bounds, for width_bucket() over the integer of 1 followed by the digits D of a phone, "
+        "of the linkable numbers written as D = a national number, 0 and one, or 55 and one; "
+        "see phone_br_reading_classes().';\n",
+        "CREATE OR REPLACE FUNCTION omni_identity.phone_br_reading_classes()\n"
+        "RETURNS bytea\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
+        f"RETURN {_sql_str(chr(92) + 'x' + bytes(classes).hex())}::bytea;\n"
+        "COMMENT ON FUNCTION omni_identity.phone_br_reading_classes() IS "
+        "'Byte b: the reading of the numbers in bucket b of phone_br_reading_bounds(): 0 none "
+        "(not linkable that way), 1 a national number (+55 D), 2 trunk 0 and one (+55, D without the 0), "
+        "3 55 and one (+ D).';\n",
+        _const("phone_br_carrier_codes",
+               ",".join(f"{n:02d}" for n in range(100) if re.fullmatch(carriers, f"{n:02d}")),
+               "The carrier selection codes of the Brazilian national prefix (after trunk 0), "
+               "comma-separated; from phonenumbers."),
         "CREATE OR REPLACE FUNCTION omni_identity.phone_br_is_linkable(p_nsn text)\n"
         "RETURNS boolean\nLANGUAGE sql IMMUTABLE PARALLEL SAFE\n"
         f"RETURN p_nsn ~ {_sql_str('^' + _national_re(table, '') + '$')};\n"
@@ -237,6 +321,8 @@ def unicode_classes_sql() -> str:
                "Regex bracket contents: combining marks (general category M*)."),
         _const("unicode_latin1_accented", "".join(latin1),
                "Latin-1 letters whose NFD is one ASCII letter and combining marks.", chars=True),
+        _const("unicode_latin1_accented_lower", "".join(c for c in latin1 if c == c.lower()),
+               "The lowercase letters of unicode_latin1_accented().", chars=True),
         _const("unicode_latin1_unaccented", "".join(unicodedata.normalize("NFD", c)[0] for c in latin1),
                "The ASCII letter of each character of unicode_latin1_accented().", chars=True),
         _const("unicode_letter_mark_number_class",

@@ -190,7 +190,7 @@ CREATE FUNCTION omni_identity.normalize_document(p_raw text) RETURNS text
 COMMENT ON FUNCTION omni_identity.normalize_document(p_raw text) IS 'Normalized CPF/CNPJ (formatting removed, uppercase, numeric or alphanumeric CNPJ) when the check digits hold, else NULL.';
 
 CREATE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean) IS 'Normalized e-mail (trimmed, NFC, lowercase) when valid, else NULL; p_canonical drops +tags and Gmail dots.';
@@ -225,6 +225,12 @@ CREATE FUNCTION omni_identity.phone_br_fast_international_re() RETURNS text
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path: 55 (or +55) then a linkable Brazilian national number, digits and the separators space ( ) . - only; its digits are the E.164 number.';
+
+CREATE FUNCTION omni_identity.phone_br_carrier_codes() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_carrier_codes() IS 'The carrier selection codes of the Brazilian national prefix (after trunk 0), comma-separated; from phonenumbers.';
 
 CREATE FUNCTION omni_identity.phone_br_fast_national_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -262,17 +268,41 @@ CREATE FUNCTION omni_identity.phone_br_national_prefix_re() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.phone_br_national_prefix_re() IS 'Brazilian national prefix for parsing (trunk 0 or 90, optional carrier code and number as groups 1 and 2), anchored; from phonenumbers.';
 
+CREATE FUNCTION omni_identity.phone_br_linkable_map() RETURNS bytea
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_linkable_map() IS 'The linkable Brazilian numbers by their first three digits n (byte n): 1 when a 10-digit number is a valid FIXED_LINE or MOBILE number for phonenumbers, plus 2 when an 11-digit one is.';
+
 CREATE FUNCTION omni_identity.phone_br_plain_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_plain_re() IS 'Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no trunk prefix, country code or international prefix): the digits are the national number as they stand, so linkable exactly when phone_br_fast_national_re() matches.';
 
+CREATE FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) IS 'normalize_phone for Brazil of text of ASCII digits, space ( ) . - and +, given its digits.';
+
 CREATE FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) IS 'Brazilian national number without trunk prefix and carrier code, as phonenumbers strips them.';
+
+CREATE FUNCTION omni_identity.phone_br_reading_bounds() RETURNS bigint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_reading_bounds() IS 'Sorted bounds, for width_bucket() over the integer of 1 followed by the digits D of a phone, of the linkable numbers written as D = a national number, 0 and one, or 55 and one; see phone_br_reading_classes().';
+
+CREATE FUNCTION omni_identity.phone_br_reading_classes() RETURNS bytea
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_reading_classes() IS 'Byte b: the reading of the numbers in bucket b of phone_br_reading_bounds(): 0 none (not linkable that way), 1 a national number (+55 D), 2 trunk 0 and one (+55, D without the 0), 3 55 and one (+ D).';
 
 CREATE FUNCTION omni_identity.phone_country_code_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -443,6 +473,12 @@ COMMENT ON FUNCTION omni_identity.unicode_latin1_unaccented() IS 'The ASCII lett
 
 CREATE FUNCTION omni_identity.unicode_letter_mark_number_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION omni_identity.unicode_latin1_accented_lower() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.unicode_latin1_accented_lower() IS 'The lowercase letters of unicode_latin1_accented().';
+
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.unicode_letter_mark_number_class() IS 'Regex bracket contents: letters, marks and numbers (general categories L*, M*, N*).';
@@ -892,19 +928,20 @@ GRANT ALL ON FUNCTION omni_identity.parse_sale_timestamp(p_raw text) TO omni_ide
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_international_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_fast_international_re() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_international_re() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_national_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_fast_national_re() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_national_re() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_general_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.phone_br_carrier_codes() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_app;
+
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_international_prefix_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_international_prefix_re() TO omni_identity_admin;
@@ -920,7 +957,14 @@ GRANT ALL ON FUNCTION omni_identity.phone_br_national_prefix_re() TO omni_identi
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_plain_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_plain_re() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_plain_re() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.phone_br_reading_bounds() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_reading_bounds() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_reading_bounds() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.phone_br_reading_classes() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_reading_classes() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_reading_classes() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) TO omni_identity_admin;
@@ -929,10 +973,18 @@ GRANT ALL ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text
 REVOKE ALL ON FUNCTION omni_identity.phone_country_code_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_country_code_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_country_code_re() TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.phone_br_linkable_map() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_app;
+
 
 REVOKE ALL ON FUNCTION omni_identity.phone_digits(p_number text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_app;
+
 
 REVOKE ALL ON FUNCTION omni_identity.phone_extension_ascii_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_extension_ascii_re() TO omni_identity_admin;
@@ -1034,6 +1086,10 @@ GRANT ALL ON FUNCTION omni_identity.unicode_mark_class() TO omni_identity_app;
 REVOKE ALL ON FUNCTION omni_identity.unicode_space_chars() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_chars() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_chars() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.unicode_space_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_class() TO omni_identity_admin;

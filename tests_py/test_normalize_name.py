@@ -86,6 +86,9 @@ key_value = st.one_of(
 @given(kv=key_value)
 @example(kv=("name", "Zo\u00eb O'Brien-Smith"))
 @example(kv=("phone", "(11) 98765-4321"))
+@example(kv=("name", "JOS\u00c9 DA CONCEI\u00c7\u00c3O"))
+@example(kv=("name", "Jos\u00e9 da Concei\u00e7\u00e3o"))
+@example(kv=("name", "Maria Silva"))
 def test_identifier_sha256_matches_reference(cdb, kv):
     key_type, value = kv
     assert cdb.scalar("SELECT omni_identity.identifier_sha256(%s, %s)", key_type, value) == \

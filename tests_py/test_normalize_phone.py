@@ -134,6 +134,16 @@ surface = st.one_of(br_phone(), special_numbers(), foreign_phone(), separated_di
 @example(raw="+55 (11) 3456-7890 ramal 12")
 @example(raw="１１ ９８７６５-４３２１")
 @example(raw="0800 123 4567")
+@example(raw="(11) 2002-4314 ramal 12")
+@example(raw="(11) 98765-4321 ramal 1")
+@example(raw="(11) 2002-4314 abc")
+@example(raw="(11) 3CASA-123")
+@example(raw="5 11 98765-4321 ramal")
+@example(raw="55 11 98765-4321 ab c")
+@example(raw="55 11 98765-4321 ramal")
+@example(raw="011 98765-4321 ramal 12")
+@example(raw="+55 11 98765-4321 ramal 12")
+@example(raw="(11) 98765-4321 ramal 12 int 3")
 def test_brazilian_surface_forms_match_phonenumbers(cdb, raw):
     assert sql_phone(cdb, raw) == ref.phone(raw)
 
@@ -166,6 +176,32 @@ def test_ninth_digit_is_never_invented(cdb):
     # An 8-digit number starting 6-9 is an old mobile number: not completed, not linkable.
     assert sql_phone(cdb, "(11) 8765-4321") is None
     assert sql_phone(cdb, "(11) 98765-4321") == "+5511987654321"
+
+
+def test_digit_tables_agree_with_the_linkable_pattern(cdb):
+    """phone_br_linkable_map() and the reading bounds/classes say what phone_br_is_linkable()
+    (the generated pattern) says, for every three first digits, both lengths, the lowest
+    and highest number of each prefix, and each reading: national number (class 1), trunk
+    0 and one (2), 55 and one (3), and none for 00 and one."""
+    mismatches = cdb.scalar("""
+        SELECT count(*)
+          FROM generate_series(0, 999) AS p3,
+               (VALUES (10), (11)) AS l(len),
+               (VALUES ('0'), ('9')) AS f(fill),
+               (VALUES ('', 1), ('0', 2), ('55', 3), ('00', 0)) AS r(prefix, cls),
+               LATERAL (SELECT lpad(p3::text, 3, '0') || repeat(f.fill, l.len - 3) AS nsn) AS n
+         WHERE (get_byte(omni_identity.phone_br_linkable_map(), p3) & (l.len - 9) <> 0)
+               IS DISTINCT FROM omni_identity.phone_br_is_linkable(n.nsn)
+            OR get_byte(omni_identity.phone_br_reading_classes(),
+                        width_bucket(left('1' || r.prefix || n.nsn, 16)::bigint, omni_identity.phone_br_reading_bounds()))
+               <> CASE WHEN omni_identity.phone_br_is_linkable(n.nsn) THEN r.cls ELSE 0 END""")
+    assert mismatches == 0
+    # Shorter and longer digit strings are in no class (cut to 16 digits, past every bound).
+    for digits in ("", "1", "119876543", "551198765432100", "1" * 40, "9" * 40):
+        assert cdb.scalar("""SELECT get_byte(omni_identity.phone_br_reading_classes(),
+                                             width_bucket(left('1' || %s, 16)::bigint,
+                                                          omni_identity.phone_br_reading_bounds()))""",
+                          digits) == 0, digits
 
 
 def test_generated_rules_are_up_to_date():

@@ -1,6 +1,6 @@
 -- 10-normalize.sql: normalizer vectors (SPEC §3), valid and invalid, for every rule; properties vs the Python reference live in tests_py/test_normalize_*.py.
 BEGIN;
-SELECT plan(136);
+SELECT plan(146);
 
 -- normalize_email: trimming, NFC, Unicode lowercase, grammar, canonical form.
 SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || description)
@@ -75,6 +75,16 @@ SELECT is(omni_identity.normalize_phone(raw), expected, 'phone: ' || description
     ('(20) 3456-7890', NULL, 'area code 20 does not exist'),
     ('(11) 6543-2109', NULL, 'landline starting 6'),
     ('(11) 98765-432', NULL, 'one digit short'),
+    ('011 3456-7890', '+551134567890', 'trunk 0 and a landline'),
+    ('+55 (21) 3456-7890', '+552134567890', '+55 and a landline'),
+    ('5521 3456 7890', '+552134567890', '55 and a landline, grouped by fours'),
+    ('11.98765.4321', '+5511987654321', 'dots as separators'),
+    ('0 15 21 3456-7890', '+552134567890', 'trunk 0, carrier 15 and a landline'),
+    ('(+55) 11 98765-4321', '+5511987654321', '+ after a separator'),
+    ('90 11 98765-4321', '+5511987654321', 'national prefix 90 and a number'),
+    ('0 0 11 98765-4321', NULL, 'two zeros then a number (not 0055)'),
+    ('+5511987654321+1', NULL, 'a second +'),
+    ('(11) 2002-4314 ramal 12', NULL, 'ramal: letters read as a vanity number, too long'),
     ('0800 123 4567', NULL, 'toll free'),
     ('0300 123 4567', NULL, 'shared cost 0300'),
     ('0900 123 4567', NULL, 'premium rate'),

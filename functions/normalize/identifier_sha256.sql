@@ -3,10 +3,13 @@
 -- 'email' the default normalized e-mail; 'phone' E.164 without '+'; 'name' NFC,
 -- lowercase, accents kept, everything but letters, marks, numbers and white space
 -- removed, white space runs → one space, trimmed; 'document' the normalized CPF/CNPJ.
--- Unknown key types and invalid values → NULL. The UTF-8 bytes are taken with
--- decode(…, 'escape') after doubling backslashes (immutable, unlike convert_to()), so
--- the whole function inlines. ASCII names, and ASCII plus accented Latin-1 letters, take
--- shorter roads: NFC changes nothing there, their lowercase stays in ASCII and à–ÿ, so
+-- Unknown key types and invalid values → NULL. The UTF-8 bytes are taken with the
+-- text → bytea cast (immutable, unlike convert_to() and textsend(), so the whole
+-- function inlines): it reads backslash escapes, so an e-mail has its backslashes
+-- doubled first; a phone, name or document cannot hold one. The phone drops its '+'
+-- with substr() (a normalized phone always starts with it; ltrim() costs more).
+-- Names that are words of letters one space apart (the usual ones) are only lowercased.
+-- Other ASCII names, and ASCII plus accented Latin-1 letters, take shorter roads: NFC changes nothing there, their lowercase stays in ASCII and à–ÿ, so
 -- the classes can be ASCII and Latin-1 ones; white space is replaced only where it is not
 -- already one space (a usual name costs one pass of each pattern, not one per word).
 DO $do$
@@ -24,12 +27,21 @@ CREATE OR REPLACE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_va
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT encode(sha256(decode(replace(
+SELECT encode(sha256(
     CASE p_key_type
-        WHEN 'email' THEN omni_identity.normalize_email(p_value)
-        WHEN 'phone' THEN ltrim(omni_identity.normalize_phone(p_value), '+')
-        WHEN 'document' THEN omni_identity.normalize_document(p_value)
-        WHEN 'name' THEN CASE
+        WHEN 'email' THEN replace(omni_identity.normalize_email(p_value), '\', '\\')::bytea
+        WHEN 'phone' THEN substr(omni_identity.normalize_phone(p_value), 2)::bytea
+        WHEN 'document' THEN omni_identity.normalize_document(p_value)::bytea
+        WHEN 'name' THEN (CASE
+            -- Words of ASCII and accented Latin-1 letters, one space apart: nothing to
+            -- remove or collapse, only the lowercase to take (ASCII's when no accented
+            -- letter is uppercase).
+            WHEN p_value ~ ('^[A-Za-z' || omni_identity.unicode_latin1_accented_lower() || ']+(?: [A-Za-z'
+                            || omni_identity.unicode_latin1_accented_lower() || ']+)*$')
+                THEN lower(p_value COLLATE "C") COLLATE "default"
+            WHEN p_value ~ ('^[A-Za-z' || omni_identity.unicode_latin1_accented() || ']+(?: [A-Za-z'
+                            || omni_identity.unicode_latin1_accented() || ']+)*$')
+                THEN lower(p_value COLLATE %1$I) COLLATE "default"
             WHEN octet_length(p_value) = length(p_value)  -- ASCII
                 THEN nullif(btrim(regexp_replace(
                          regexp_replace(lower(p_value COLLATE "C"), '[^0-9a-z\t-\r\u001c-\u001f ]+', '', 'g'),
@@ -42,8 +54,8 @@ SELECT encode(sha256(decode(replace(
                      lower(normalize(p_value, NFC) COLLATE %1$I),
                      '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),
                      '[' || omni_identity.unicode_space_class() || ']+', ' ', 'g'), ' '), '') COLLATE "default"
-            END
-    END, '\', '\\'), 'escape')), 'hex')
+            END)::bytea
+    END), 'hex')
 $fn$
 $sql$, v_collation);
 END

@@ -4,18 +4,21 @@
 -- invalid or of another type (toll free, premium rate, shared cost). Other country
 -- codes (after '+' or 00 + carrier): '+' and 8–15 digits. Other default regions: only
 -- numbers written with '+'.
--- Fast paths answer the usual writings — digits and the separators space ( ) . - only —
--- with one regular expression each (generated from the library, phone_rules.sql): a
--- linkable number after 55 or +55; a linkable number after trunk 0, 0xx or 0 + carrier
--- code, and other digits after trunk 0 (NULL: the library strips the 0 and finds
--- nothing linkable); a linkable national number; plain national digits that are not
--- linkable (NULL). The first digit (or '+') after the separators picks the candidates,
--- so a row meets at most two patterns (each costs several times the floor of a string
--- function). For such text the library's parser can take no other road (no letters,
--- extension, second number or international prefix), which the property tests check
--- against it. Everything else goes through phone_parse(), the parser restated step by
--- step. Plain SQL without SET so the planner inlines it into the caller's query
--- (replace() chains: several times cheaper than one translate()).
+-- Fast path: text of ASCII digits and the separators space ( ) . - (the usual
+-- writings), or '+' or trunk 0 written 0xx and such text, is recognized by one small
+-- pattern and its digits D taken with replace() (several times cheaper than one
+-- translate()). The integer of
+-- '1' || D keeps D's length and leading zeros, so one width_bucket() over the generated
+-- bounds of the linkable numbers (phone_rules.sql) tells whether D is a linkable national
+-- number, trunk 0 and one, or 55 and one, and a simple CASE on its class builds the
+-- answer: D is computed twice, where a pattern per reading cost several times more.
+-- Text of that alphabet in no such class (invalid, toll free, carrier codes, 0055 …)
+-- goes to phone_br_plain(), which reads the digits with the same rules and calls the
+-- full parser where they do not decide. For such text the library's parser can take no
+-- other road (no letters, extension, second number), which the property tests check
+-- against it. A long number followed by words is answered NULL by counting its digits
+-- and letters; everything else goes through phone_parse(), the parser restated step by
+-- step. Plain SQL without SET so the planner inlines it into the caller's query.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -24,33 +27,48 @@ SELECT CASE
     WHEN p_raw IS NULL THEN NULL
     WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
         THEN omni_identity.phone_parse(p_raw, p_default_region)
-    -- The writings are told apart by their first digit (or '+'), a cheap test, so that
-    -- each row meets at most two of the patterns.
-    WHEN left(ltrim(p_raw, ' ().-+'), 2) = '55' AND p_raw ~ omni_identity.phone_br_fast_international_re()
-        THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
-    WHEN left(ltrim(p_raw, ' ().-'), 1) = '0'
-        THEN CASE
-            WHEN p_raw ~ omni_identity.phone_br_fast_trunk_re()
-                -- 0 + 10/11 digits, or 0 + carrier code + 10/11 digits: the digit count tells.
-                THEN '+55' || substr(translate(p_raw, ' ().-xX', ''),
-                                     CASE WHEN length(translate(p_raw, ' ().-xX', '')) <= 12 THEN 2 ELSE 4 END)
-            WHEN p_raw ~ '^[ ().-]*0[ ().-]*[1-9][0-9 ().-]*$'
-                -- Trunk 0 then digits not read by the pattern above: the library strips the
-                -- 0 (and a carrier code) and finds no linkable number (0800 …).
-                THEN NULL
-            WHEN left(ltrim(p_raw), 2) = '00' AND p_raw ~ '^[0-9 ().-]+$'
-                 AND replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '') ~ '^0055[0-9]{10,11}$'
-                 AND omni_identity.phone_br_is_linkable(
-                         substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5))
-                -- 00 55 + a linkable Brazilian number: 00 read as a bare international prefix,
-                -- the way SPEC §3 writes it. The library reads 00 + carrier code 55 instead and
-                -- finds the rest (+1 1…, +2…) invalid; a Brazilian typing 0055 means Brazil.
-                THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 5)
+    WHEN p_raw !~ '[^0-9 ().+-]' THEN CASE
+        WHEN strpos(p_raw, '+') = 0
+            -- '1' || D cut to 16 digits: past every bound when D is longer (no overflow).
+            THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
+                               width_bucket(left('1' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 16)::bigint,
+                                            omni_identity.phone_br_reading_bounds()))
+                WHEN 1 THEN '+55' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
+                WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 2)
+                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
+                -- Not linkable, and no trunk prefix, country code or national prefix 90 to
+                -- read otherwise: the digits are the national number as they stand.
+                ELSE CASE WHEN left(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN NULL
+                          ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')) END
+                END
+        WHEN left(p_raw, 1) = '+' AND strpos(substr(p_raw, 2), '+') = 0
+            -- '+' then 55 and a linkable number.
+            THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
+                               width_bucket(left('1' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''), 16)::bigint,
+                                            omni_identity.phone_br_reading_bounds()))
+                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
+                ELSE omni_identity.phone_parse(p_raw, p_default_region)
+                END
+        ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''))
+        END
+    WHEN p_raw ~ '^[ ().-]*0[ ().-]*[xX][ ().-]*[xX][0-9 ().-]*$'
+        -- Trunk 0 written 0xx: a linkable number after it is read as after 0.
+        THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
+                           width_bucket(left('1' || replace(replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 'x', ''), 'X', ''), 16)::bigint,
+                                        omni_identity.phone_br_reading_bounds()))
+            WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 'x', ''), 'X', ''), 2)
             ELSE omni_identity.phone_parse(p_raw, p_default_region)
             END
-    WHEN p_raw ~ omni_identity.phone_br_fast_national_re()
-        THEN '+55' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
-    WHEN p_raw ~ omni_identity.phone_br_plain_re()
+    WHEN p_raw ~ '^[ ().-]*[1-9][0-9A-HJ-WYZa-hj-wyz ().-]*$'
+         AND p_raw ~ '[A-Za-z][^A-Za-z]*[A-Za-z][^A-Za-z]*[A-Za-z]'
+         AND length(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''))
+             > CASE WHEN left(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 1) = '5'
+                    THEN 17 ELSE 15 END
+        -- Digits, letters and separators, from a digit other than 0 on, and no letter of an
+        -- extension (x, i: ext, int, anexo): three letters make it a vanity number whose
+        -- letters and digits are all digits (a word such as 'ramal' after the number),
+        -- and more than 15 of them (17 after 55) cannot leave the 10 or 11 of a linkable
+        -- number once a national prefix and carrier code are stripped.
         THEN NULL
     ELSE omni_identity.phone_parse(p_raw, p_default_region)
 END
@@ -108,7 +126,7 @@ BEGIN
     IF length(v_number) < 2
        OR NOT ((v_ascii AND v_number ~ '^[+]*[-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*]*[0-9][-xX ().\[\]/~*A-Za-z0-9]*$')
                OR v_number ~ v_viable)
-       OR translate(v_number, E'\u017f\u0131\u0130\u212a', '') <> v_number THEN
+       OR (NOT v_ascii AND translate(v_number, E'\u017f\u0131\u0130\u212a', '') <> v_number) THEN
         RETURN NULL;
     END IF;
     -- _maybe_strip_extension: the leftmost extension reaching the end, when what precedes it is viable.
@@ -154,6 +172,12 @@ BEGIN
             END IF;
             v_national := substr(v_digits, length(v_cc) + 1);
         ELSE
+            -- The national number is these digits, or them without 55, less at most four
+            -- of a national prefix and carrier code: more than 17 cannot leave the 10 or
+            -- 11 of a linkable number (an extension word read as vanity letters: ramal).
+            IF length(v_digits) > 17 THEN
+                RETURN NULL;
+            END IF;
             IF left(v_digits, 2) = '55' THEN
                 v_stripped := omni_identity.phone_br_strip_national_prefix(substr(v_digits, 3));
                 IF (v_digits !~ omni_identity.phone_br_general_re() AND v_stripped ~ omni_identity.phone_br_general_re())

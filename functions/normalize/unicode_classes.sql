@@ -48,6 +48,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN E'\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c7\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce\u00cf\u00d1\u00d2\u00d3\u00d4\u00d5\u00d6\u00d9\u00da\u00db\u00dc\u00dd\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef\u00f1\u00f2\u00f3\u00f4\u00f5\u00f6\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff';
 COMMENT ON FUNCTION omni_identity.unicode_latin1_accented() IS 'Latin-1 letters whose NFD is one ASCII letter and combining marks.';
 
+CREATE OR REPLACE FUNCTION omni_identity.unicode_latin1_accented_lower()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN E'\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e7\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef\u00f1\u00f2\u00f3\u00f4\u00f5\u00f6\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff';
+COMMENT ON FUNCTION omni_identity.unicode_latin1_accented_lower() IS 'The lowercase letters of unicode_latin1_accented().';
+
 CREATE OR REPLACE FUNCTION omni_identity.unicode_latin1_unaccented()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

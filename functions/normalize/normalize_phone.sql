@@ -4,10 +4,10 @@
 -- invalid or of another type (toll free, premium rate, shared cost). Other country
 -- codes (after '+' or 00 + carrier): '+' and 8–15 digits. Other default regions: only
 -- numbers written with '+'.
--- Fast path: text of ASCII digits and the separators space ( ) . - (the usual
+-- Fast path: text of ASCII digits and the separators space ( ) - (the usual
 -- writings), or '+' or trunk 0 written 0xx and such text, is recognized by one small
 -- pattern and its digits D taken with replace() (several times cheaper than one
--- translate()). The integer of
+-- translate(); a dot, rarer, takes phone_br_plain()). The integer of
 -- '1' || D keeps D's length and leading zeros, so one width_bucket() over the generated
 -- bounds of the linkable numbers (phone_rules.sql) tells whether D is a linkable national
 -- number, trunk 0 and one, or 55 and one, and a simple CASE on its class builds the
@@ -27,30 +27,36 @@ SELECT CASE
     WHEN p_raw IS NULL THEN NULL
     WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
         THEN omni_identity.phone_parse(p_raw, p_default_region)
-    WHEN p_raw !~ '[^0-9 ().+-]' THEN CASE
+    WHEN p_raw !~ '[^0-9 ()+-]' THEN CASE
         WHEN strpos(p_raw, '+') = 0
             -- '1' || D cut to 16 digits: past every bound when D is longer (no overflow).
             THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
-                               width_bucket(left('1' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 16)::bigint,
+                               width_bucket(left('1' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 16)::bigint,
                                             omni_identity.phone_br_reading_bounds()))
-                WHEN 1 THEN '+55' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
-                WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 2)
-                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')
-                -- Not linkable, and no trunk prefix, country code or national prefix 90 to
-                -- read otherwise: the digits are the national number as they stand.
-                ELSE CASE WHEN left(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN NULL
-                          ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '')) END
+                WHEN 1 THEN '+55' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
+                WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2)
+                WHEN 3 THEN '+' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
+                ELSE CASE
+                    -- Not linkable, and no trunk prefix, country code or national prefix
+                    -- 90 to read otherwise: the digits are the national number as they stand.
+                    WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN NULL
+                    -- Trunk 0 then a number that is not linkable (0800 …), no carrier code.
+                    WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2) BETWEEN '01' AND '09' AND length(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')) NOT IN (13, 14) THEN NULL
+                    ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')) END
                 END
         WHEN left(p_raw, 1) = '+' AND strpos(substr(p_raw, 2), '+') = 0
             -- '+' then 55 and a linkable number.
             THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
-                               width_bucket(left('1' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''), 16)::bigint,
+                               width_bucket(left('1' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', ''), 16)::bigint,
                                             omni_identity.phone_br_reading_bounds()))
-                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', '')
+                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', '')
                 ELSE omni_identity.phone_parse(p_raw, p_default_region)
                 END
-        ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''))
+        ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', ''))
         END
+    WHEN p_raw !~ '[^0-9 ().+-]'
+        -- The same alphabet with dots, a rarer separator.
+        THEN omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''))
     WHEN p_raw ~ '^[ ().-]*0[ ().-]*[xX][ ().-]*[xX][0-9 ().-]*$'
         -- Trunk 0 written 0xx: a linkable number after it is read as after 0.
         THEN CASE get_byte(omni_identity.phone_br_reading_classes(),

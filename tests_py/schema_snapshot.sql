@@ -50,6 +50,12 @@ CREATE FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id 
 
 COMMENT ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) IS 'Pick the next backfill batch (main pass after the cursor, or the sweep) into pg_temp.oi_bf_pick by an ordered index walk; returns rows picked.';
 
+CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'One row: whether each of a buyer''s normalized e-mail, phone and document matches the blocklist. Inlined.';
+
 CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS uuid[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -184,13 +190,13 @@ CREATE FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], 
 COMMENT ON FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], p_survivors uuid[]) IS 'Merge p_losers[i] into p_survivors[i] set-based: merged_into, chains repointed, keys moved, lineage, golden records.';
 
 CREATE FUNCTION omni_identity.normalize_document(p_raw text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.normalize_document(p_raw text) IS 'Normalized CPF/CNPJ (formatting removed, uppercase, numeric or alphanumeric CNPJ) when the check digits hold, else NULL.';
 
 CREATE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean) IS 'Normalized e-mail (trimmed, NFC, lowercase) when valid, else NULL; p_canonical drops +tags and Gmail dots.';
@@ -220,17 +226,17 @@ CREATE FUNCTION omni_identity.parse_sale_timestamp(p_raw text) RETURNS timestamp
 
 COMMENT ON FUNCTION omni_identity.parse_sale_timestamp(p_raw text) IS 'ISO 8601 text to timestamptz, NULL when it is not a valid date-time.';
 
-CREATE FUNCTION omni_identity.phone_br_fast_international_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path: 55 (or +55) then a linkable Brazilian national number, digits and the separators space ( ) . - only; its digits are the E.164 number.';
-
 CREATE FUNCTION omni_identity.phone_br_carrier_codes() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_carrier_codes() IS 'The carrier selection codes of the Brazilian national prefix (after trunk 0), comma-separated; from phonenumbers.';
+
+CREATE FUNCTION omni_identity.phone_br_fast_international_re() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path: 55 (or +55) then a linkable Brazilian national number, digits and the separators space ( ) . - only; its digits are the E.164 number.';
 
 CREATE FUNCTION omni_identity.phone_br_fast_national_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -262,23 +268,17 @@ CREATE FUNCTION omni_identity.phone_br_is_linkable(p_nsn text) RETURNS boolean
 
 COMMENT ON FUNCTION omni_identity.phone_br_is_linkable(p_nsn text) IS 'True when a Brazilian national significant number is a valid FIXED_LINE or MOBILE number for phonenumbers (not premium rate, toll free, shared cost, ...).';
 
-CREATE FUNCTION omni_identity.phone_br_national_prefix_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_national_prefix_re() IS 'Brazilian national prefix for parsing (trunk 0 or 90, optional carrier code and number as groups 1 and 2), anchored; from phonenumbers.';
-
 CREATE FUNCTION omni_identity.phone_br_linkable_map() RETURNS bytea
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_linkable_map() IS 'The linkable Brazilian numbers by their first three digits n (byte n): 1 when a 10-digit number is a valid FIXED_LINE or MOBILE number for phonenumbers, plus 2 when an 11-digit one is.';
 
-CREATE FUNCTION omni_identity.phone_br_plain_re() RETURNS text
+CREATE FUNCTION omni_identity.phone_br_national_prefix_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
-COMMENT ON FUNCTION omni_identity.phone_br_plain_re() IS 'Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no trunk prefix, country code or international prefix): the digits are the national number as they stand, so linkable exactly when phone_br_fast_national_re() matches.';
+COMMENT ON FUNCTION omni_identity.phone_br_national_prefix_re() IS 'Brazilian national prefix for parsing (trunk 0 or 90, optional carrier code and number as groups 1 and 2), anchored; from phonenumbers.';
 
 CREATE FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -286,11 +286,11 @@ CREATE FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) RETURNS 
 
 COMMENT ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) IS 'normalize_phone for Brazil of text of ASCII digits, space ( ) . - and +, given its digits.';
 
-CREATE FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) RETURNS text
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    AS <body>;
+CREATE FUNCTION omni_identity.phone_br_plain_re() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
 
-COMMENT ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) IS 'Brazilian national number without trunk prefix and carrier code, as phonenumbers strips them.';
+COMMENT ON FUNCTION omni_identity.phone_br_plain_re() IS 'Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no trunk prefix, country code or international prefix): the digits are the national number as they stand, so linkable exactly when phone_br_fast_national_re() matches.';
 
 CREATE FUNCTION omni_identity.phone_br_reading_bounds() RETURNS bigint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -303,6 +303,12 @@ CREATE FUNCTION omni_identity.phone_br_reading_classes() RETURNS bytea
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_reading_classes() IS 'Byte b: the reading of the numbers in bucket b of phone_br_reading_bounds(): 0 none (not linkable that way), 1 a national number (+55 D), 2 trunk 0 and one (+55, D without the 0), 3 55 and one (+ D).';
+
+CREATE FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text) IS 'Brazilian national number without trunk prefix and carrier code, as phonenumbers strips them.';
 
 CREATE FUNCTION omni_identity.phone_country_code_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -327,6 +333,12 @@ CREATE FUNCTION omni_identity.phone_extension_re() RETURNS text
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_extension_re() IS 'Regular expression of a phone extension as phonenumbers parses it (unanchored).';
+
+CREATE FUNCTION omni_identity.phone_fallback(p_raw text, p_default_region text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_fallback(p_raw text, p_default_region text) IS 'normalize_phone for the text its fast path leaves undecided (phone_br_plain, 0xx, long vanity text, phone_parse).';
 
 CREATE FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -411,6 +423,8 @@ CREATE FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p_email
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p_email text, p_phone text, p_document text, p_name text, p_seen_at timestamp with time zone) IS 'Resolve one buyer to its live customer cluster; merges clusters the keys join.';
@@ -465,6 +479,12 @@ CREATE FUNCTION omni_identity.unicode_latin1_accented() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.unicode_latin1_accented() IS 'Latin-1 letters whose NFD is one ASCII letter and combining marks.';
 
+CREATE FUNCTION omni_identity.unicode_latin1_accented_lower() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.unicode_latin1_accented_lower() IS 'The lowercase letters of unicode_latin1_accented().';
+
 CREATE FUNCTION omni_identity.unicode_latin1_unaccented() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
@@ -473,12 +493,6 @@ COMMENT ON FUNCTION omni_identity.unicode_latin1_unaccented() IS 'The ASCII lett
 
 CREATE FUNCTION omni_identity.unicode_letter_mark_number_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-CREATE FUNCTION omni_identity.unicode_latin1_accented_lower() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.unicode_latin1_accented_lower() IS 'The lowercase letters of unicode_latin1_accented().';
-
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.unicode_letter_mark_number_class() IS 'Regex bracket contents: letters, marks and numbers (general categories L*, M*, N*).';
@@ -722,6 +736,10 @@ CREATE INDEX customer_cluster_merges_into_idx ON omni_identity.customer_cluster_
 
 CREATE INDEX customer_cluster_merges_pending_idx ON omni_identity.customer_cluster_merges USING btree (merge_id) WHERE (reconciled_at IS NULL);
 
+CREATE INDEX key_blocklist_exact_value_idx ON omni_identity.key_blocklist USING btree (value_pattern) WHERE (NOT is_regex);
+
+CREATE INDEX key_blocklist_regex_idx ON omni_identity.key_blocklist USING btree (key_type) WHERE is_regex;
+
 CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USING btree (tenant_id, run_id);
 
 ALTER TABLE ONLY omni_identity.customer_cluster_keys
@@ -823,6 +841,10 @@ GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_b
 REVOKE ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -889,7 +911,6 @@ GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job 
 
 REVOKE ALL ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
@@ -926,6 +947,10 @@ REVOKE ALL ON FUNCTION omni_identity.parse_sale_timestamp(p_raw text) FROM PUBLI
 GRANT ALL ON FUNCTION omni_identity.parse_sale_timestamp(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.parse_sale_timestamp(p_raw text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.phone_br_carrier_codes() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_international_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_fast_international_re() TO omni_identity_admin;
 
@@ -938,10 +963,6 @@ GRANT ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() TO omni_identity_ad
 REVOKE ALL ON FUNCTION omni_identity.phone_br_general_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_app;
-REVOKE ALL ON FUNCTION omni_identity.phone_br_carrier_codes() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_app;
-
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_international_prefix_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_international_prefix_re() TO omni_identity_admin;
@@ -951,9 +972,17 @@ REVOKE ALL ON FUNCTION omni_identity.phone_br_is_linkable(p_nsn text) FROM PUBLI
 GRANT ALL ON FUNCTION omni_identity.phone_br_is_linkable(p_nsn text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_is_linkable(p_nsn text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.phone_br_linkable_map() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.phone_br_national_prefix_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_national_prefix_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_national_prefix_re() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_plain_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_plain_re() TO omni_identity_admin;
@@ -973,18 +1002,10 @@ GRANT ALL ON FUNCTION omni_identity.phone_br_strip_national_prefix(p_digits text
 REVOKE ALL ON FUNCTION omni_identity.phone_country_code_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_country_code_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_country_code_re() TO omni_identity_app;
-REVOKE ALL ON FUNCTION omni_identity.phone_br_linkable_map() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_linkable_map() TO omni_identity_app;
-
 
 REVOKE ALL ON FUNCTION omni_identity.phone_digits(p_number text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_app;
-REVOKE ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_app;
-
 
 REVOKE ALL ON FUNCTION omni_identity.phone_extension_ascii_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_extension_ascii_re() TO omni_identity_admin;
@@ -993,6 +1014,10 @@ GRANT ALL ON FUNCTION omni_identity.phone_extension_ascii_re() TO omni_identity_
 REVOKE ALL ON FUNCTION omni_identity.phone_extension_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_extension_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_extension_re() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.phone_fallback(p_raw text, p_default_region text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_fallback(p_raw text, p_default_region text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_fallback(p_raw text, p_default_region text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text) TO omni_identity_admin;
@@ -1072,6 +1097,10 @@ REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_accented() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented() TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_unaccented() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_latin1_unaccented() TO omni_identity_admin;
 
@@ -1086,10 +1115,6 @@ GRANT ALL ON FUNCTION omni_identity.unicode_mark_class() TO omni_identity_app;
 REVOKE ALL ON FUNCTION omni_identity.unicode_space_chars() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_chars() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_chars() TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.unicode_space_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_class() TO omni_identity_admin;

@@ -5,28 +5,29 @@
 -- codes (after '+' or 00 + carrier): '+' and 8–15 digits. Other default regions: only
 -- numbers written with '+'.
 -- Fast path: text of ASCII digits and the separators space ( ) - (the usual
--- writings), or '+' or trunk 0 written 0xx and such text, is recognized by one small
+-- writings), or '+' and such text, is recognized by one small
 -- pattern and its digits D taken with replace() (several times cheaper than one
 -- translate(); a dot, rarer, takes phone_br_plain()). The integer of
 -- '1' || D keeps D's length and leading zeros, so one width_bucket() over the generated
 -- bounds of the linkable numbers (phone_rules.sql) tells whether D is a linkable national
 -- number, trunk 0 and one, or 55 and one, and a simple CASE on its class builds the
 -- answer: D is computed twice, where a pattern per reading cost several times more.
--- Text of that alphabet in no such class (invalid, toll free, carrier codes, 0055 …)
--- goes to phone_br_plain(), which reads the digits with the same rules and calls the
--- full parser where they do not decide. For such text the library's parser can take no
+-- Text of that alphabet in no such class (carrier codes, 0055, 55 or 90 first …) goes
+-- to phone_br_plain(), which reads the digits with the same rules and calls the full
+-- parser where they do not decide. For such text the library's parser can take no
 -- other road (no letters, extension, second number), which the property tests check
--- against it. A long number followed by words is answered NULL by counting its digits
--- and letters; everything else goes through phone_parse(), the parser restated step by
--- step. Plain SQL without SET so the planner inlines it into the caller's query.
+-- against it. Everything else goes through the one call of phone_fallback(): 0xx,
+-- words after a number, and phone_parse(), the parser restated step by step. Plain SQL
+-- without SET so the planner inlines it into the caller's query.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE
-    WHEN p_raw IS NULL THEN NULL
-    WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250
-        THEN omni_identity.phone_parse(p_raw, p_default_region)
+-- The fast path answers '' for NULL and NULL when it cannot decide; phone_fallback()
+-- then reads the text.
+SELECT nullif(coalesce(CASE
+    WHEN p_raw IS NULL THEN ''
+    WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250 THEN NULL
     WHEN p_raw !~ '[^0-9 ()+-]' THEN CASE
         WHEN strpos(p_raw, '+') = 0
             -- '1' || D cut to 16 digits: past every bound when D is longer (no overflow).
@@ -36,13 +37,9 @@ SELECT CASE
                 WHEN 1 THEN '+55' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
                 WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2)
                 WHEN 3 THEN '+' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
-                ELSE CASE
-                    -- Not linkable, and no trunk prefix, country code or national prefix
-                    -- 90 to read otherwise: the digits are the national number as they stand.
-                    WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN NULL
-                    -- Trunk 0 then a number that is not linkable (0800 …), no carrier code.
-                    WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2) BETWEEN '01' AND '09' AND length(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')) NOT IN (13, 14) THEN NULL
-                    ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')) END
+                -- Not linkable, and no trunk prefix, country code or national prefix
+                -- 90 to read otherwise: the digits are the national number as they stand.
+                WHEN 0 THEN CASE WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN '' END
                 END
         WHEN left(p_raw, 1) = '+' AND strpos(substr(p_raw, 2), '+') = 0
             -- '+' then 55 and a linkable number.
@@ -50,34 +47,9 @@ SELECT CASE
                                width_bucket(left('1' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', ''), 16)::bigint,
                                             omni_identity.phone_br_reading_bounds()))
                 WHEN 3 THEN '+' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', '')
-                ELSE omni_identity.phone_parse(p_raw, p_default_region)
                 END
-        ELSE omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', ''))
         END
-    WHEN p_raw !~ '[^0-9 ().+-]'
-        -- The same alphabet with dots, a rarer separator.
-        THEN omni_identity.phone_br_plain(p_raw, replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), '+', ''))
-    WHEN p_raw ~ '^[ ().-]*0[ ().-]*[xX][ ().-]*[xX][0-9 ().-]*$'
-        -- Trunk 0 written 0xx: a linkable number after it is read as after 0.
-        THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
-                           width_bucket(left('1' || replace(replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 'x', ''), 'X', ''), 16)::bigint,
-                                        omni_identity.phone_br_reading_bounds()))
-            WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 'x', ''), 'X', ''), 2)
-            ELSE omni_identity.phone_parse(p_raw, p_default_region)
-            END
-    WHEN p_raw ~ '^[ ().-]*[1-9][0-9A-HJ-WYZa-hj-wyz ().-]*$'
-         AND p_raw ~ '[A-Za-z][^A-Za-z]*[A-Za-z][^A-Za-z]*[A-Za-z]'
-         AND length(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''))
-             > CASE WHEN left(replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', ''), 1) = '5'
-                    THEN 17 ELSE 15 END
-        -- Digits, letters and separators, from a digit other than 0 on, and no letter of an
-        -- extension (x, i: ext, int, anexo): three letters make it a vanity number whose
-        -- letters and digits are all digits (a word such as 'ramal' after the number),
-        -- and more than 15 of them (17 after 55) cannot leave the 10 or 11 of a linkable
-        -- number once a national prefix and carrier code are stripped.
-        THEN NULL
-    ELSE omni_identity.phone_parse(p_raw, p_default_region)
-END
+    END, omni_identity.phone_fallback(p_raw, p_default_region)), '')
 $fn$;
 COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
     IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';

@@ -1,6 +1,6 @@
 """Benchmark of resolve_customer_cluster with pgbench: 1, 4 and 16 clients.
 
-    .venv/bin/python bench/resolve/run.py [--dsn DSN] [--seconds 10] [--clusters 333334]
+    .venv/bin/python bench/resolve/run.py [--dsn DSN] [--seconds 10] [--clusters 333334] [--repeat 1]
 
 Workloads (all in tenant 'bench' of a scratch database created on the DSN's server):
   floor      the rows of a new customer (one cluster row + its 2 key rows) written by one
@@ -193,6 +193,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clusters", type=int, default=333_334, help="clusters preloaded (3 keys each)")
     parser.add_argument("--clients", default="1,4,16")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the workloads in turn this many times per client count and report the "
+                             "median run of each (steadier ratios on a machine with other load)")
     args = parser.parse_args()
     dsn = resolve_dsn(args.dsn)
     target = prepare(dsn, args.clusters)
@@ -208,8 +211,11 @@ def main() -> int:
               f"(p99 {fresh['p99']:.2f} ms), analyzed {analyzed['tps']:.0f} tps (p99 {analyzed['p99']:.2f} ms), "
               f"ratio {fresh['tps'] / analyzed['tps']:.2f}")
         for c in clients:
-            res = {w: run(target, w, c, args.seconds, args.clusters, work) for w in WORKLOADS}
-            rows.append((c, res))
+            runs: dict[str, list[dict]] = {w: [] for w in WORKLOADS}
+            for _ in range(args.repeat):
+                for w in WORKLOADS:
+                    runs[w].append(run(target, w, c, args.seconds, args.clusters, work))
+            rows.append((c, {w: sorted(r, key=lambda x: x["tps"])[len(r) // 2] for w, r in runs.items()}))
     print()
     print("| clients | workload | tps | p50 ms | p99 ms | ratio |")
     print("| ---: | --- | ---: | ---: | ---: | --- |")

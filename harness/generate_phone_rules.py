@@ -8,13 +8,17 @@
   country calling code, and the linkable numbers: the library's own type function
   (FIXED_LINE or MOBILE, so never premium rate, toll free, shared cost) evaluated over
   every 3-digit prefix and both possible lengths, written as one regular expression
-  (and as the two fast-path expressions of normalize_phone, separators allowed).
+  (and as fast-path expressions with separators allowed), as a byte per 3-digit prefix
+  (phone_br_linkable_map), and as the sorted bounds and classes normalize_phone reads
+  with width_bucket() (phone_br_reading_bounds/_classes); the carrier codes of the
+  national prefix as a list.
 - ``functions/normalize/unicode_classes.sql``: character classes of Python's
   ``unicodedata`` (the Unicode version of the Python reference, tests_py/reference/), as
   PostgreSQL regular-expression bracket contents: decimal digits (Nd, which the phone
   parser reads as digits), Python's alphanumerics (``str.isalnum``), combining marks (M*)
   and letters/marks/numbers (L*, M*, N*), so the functions classify characters the same
-  way whatever the database locale.
+  way whatever the database locale; and the accented Latin-1 letters (all, and the
+  lowercase ones) with their ASCII letters.
 
 Both files are committed; a test regenerates them in memory and fails on drift.
 """

@@ -232,24 +232,6 @@ CREATE FUNCTION omni_identity.phone_br_carrier_codes() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.phone_br_carrier_codes() IS 'The carrier selection codes of the Brazilian national prefix (after trunk 0), comma-separated; from phonenumbers.';
 
-CREATE FUNCTION omni_identity.phone_br_fast_international_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path: 55 (or +55) then a linkable Brazilian national number, digits and the separators space ( ) . - only; its digits are the E.164 number.';
-
-CREATE FUNCTION omni_identity.phone_br_fast_national_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_fast_national_re() IS 'Fast path: a linkable Brazilian national number written with digits and the separators space ( ) . - only; its digits are the national significant number.';
-
-CREATE FUNCTION omni_identity.phone_br_fast_trunk_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_fast_trunk_re() IS 'Fast path: trunk 0 (0xx, or 0 and a carrier code) then a linkable Brazilian national number, digits and the separators space ( ) . - only.';
-
 CREATE FUNCTION omni_identity.phone_br_general_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
@@ -285,12 +267,6 @@ CREATE FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) RETURNS 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) IS 'normalize_phone for Brazil of text of ASCII digits, space ( ) . - and +, given its digits.';
-
-CREATE FUNCTION omni_identity.phone_br_plain_re() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.phone_br_plain_re() IS 'Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no trunk prefix, country code or international prefix): the digits are the national number as they stand, so linkable exactly when phone_br_fast_national_re() matches.';
 
 CREATE FUNCTION omni_identity.phone_br_reading_bounds() RETURNS bigint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -951,15 +927,6 @@ REVOKE ALL ON FUNCTION omni_identity.phone_br_carrier_codes() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_carrier_codes() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_international_re() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_international_re() TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_national_re() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_national_re() TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_fast_trunk_re() TO omni_identity_admin;
-
 REVOKE ALL ON FUNCTION omni_identity.phone_br_general_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_general_re() TO omni_identity_app;
@@ -983,9 +950,6 @@ GRANT ALL ON FUNCTION omni_identity.phone_br_national_prefix_re() TO omni_identi
 REVOKE ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_br_plain(p_raw text, p_digits text) TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.phone_br_plain_re() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.phone_br_plain_re() TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_br_reading_bounds() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_br_reading_bounds() TO omni_identity_admin;

@@ -24,30 +24,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN '^(?:1|7|20|27|30|31|32|33|34|36|39|40|41|43|44|45|46|47|48|49|51|52|53|54|55|56|57|58|60|61|62|63|64|65|66|81|82|84|86|90|91|92|93|94|95|98|211|212|213|216|218|220|221|222|223|224|225|226|227|228|229|230|231|232|233|234|235|236|237|238|239|240|241|242|243|244|245|246|247|248|249|250|251|252|253|254|255|256|257|258|260|261|262|263|264|265|266|267|268|269|290|291|297|298|299|350|351|352|353|354|355|356|357|358|359|370|371|372|373|374|375|376|377|378|380|381|382|383|385|386|387|389|420|421|423|500|501|502|503|504|505|506|507|508|509|590|591|592|593|594|595|596|597|598|599|670|672|673|674|675|676|677|678|679|680|681|682|683|685|686|687|688|689|690|691|692|800|808|850|852|853|855|856|870|878|880|881|882|883|886|888|960|961|962|963|964|965|966|967|968|970|971|972|973|974|975|976|977|979|992|993|994|995|996|998)';
 COMMENT ON FUNCTION omni_identity.phone_country_code_re() IS 'Every country calling code phonenumbers knows, as an anchored alternation.';
 
-CREATE OR REPLACE FUNCTION omni_identity.phone_br_fast_national_re()
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN '^[ ().-]*(?:(?:1[ ().-]*[123456789]|2[ ().-]*[12478]|3[ ().-]*[1234578]|4[ ().-]*[123456789]|5[ ().-]*[1345]|6[ ().-]*[123456789]|7[ ().-]*[134579]|8[ ().-]*[123456789]|9[ ().-]*[123456789])[ ().-]*(?:[23457][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*|[9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*))$';
-COMMENT ON FUNCTION omni_identity.phone_br_fast_national_re() IS 'Fast path: a linkable Brazilian national number written with digits and the separators space ( ) . - only; its digits are the national significant number.';
-
-CREATE OR REPLACE FUNCTION omni_identity.phone_br_fast_international_re()
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN '^[ ().-]*(?:\+[ ().-]*)?5[ ().-]*5[ ().-]*(?:(?:1[ ().-]*[123456789]|2[ ().-]*[12478]|3[ ().-]*[1234578]|4[ ().-]*[123456789]|5[ ().-]*[1345]|6[ ().-]*[123456789]|7[ ().-]*[134579]|8[ ().-]*[123456789]|9[ ().-]*[123456789])[ ().-]*(?:[23457][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*|[9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*))$';
-COMMENT ON FUNCTION omni_identity.phone_br_fast_international_re() IS 'Fast path: 55 (or +55) then a linkable Brazilian national number, digits and the separators space ( ) . - only; its digits are the E.164 number.';
-
-CREATE OR REPLACE FUNCTION omni_identity.phone_br_fast_trunk_re()
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN '^[ ().-]*0[ ().-]*(?:[xX][ ().-]*[xX][ ().-]*|(?:1[ ().-]*[245]|2[ ().-]*[1-35]|3[ ().-]*1|4[ ().-]*[13]|[56][ ().-]*5|9[ ().-]*9)[ ().-]*)?(?:(?:1[ ().-]*[123456789]|2[ ().-]*[12478]|3[ ().-]*[1234578]|4[ ().-]*[123456789]|5[ ().-]*[1345]|6[ ().-]*[123456789]|7[ ().-]*[134579]|8[ ().-]*[123456789]|9[ ().-]*[123456789])[ ().-]*(?:[23457][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*|[9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9][ ().-]*))$';
-COMMENT ON FUNCTION omni_identity.phone_br_fast_trunk_re() IS 'Fast path: trunk 0 (0xx, or 0 and a carrier code) then a linkable Brazilian national number, digits and the separators space ( ) . - only.';
-
-CREATE OR REPLACE FUNCTION omni_identity.phone_br_plain_re()
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN '^[ ().-]*(?:[1-46-8]|5[ ().-]*[0-46-9]|9[ ().-]*[1-9])[0-9 ().-]*$';
-COMMENT ON FUNCTION omni_identity.phone_br_plain_re() IS 'Digits and the separators space ( ) . - only, not starting with 0, 55 or 90 (no trunk prefix, country code or international prefix): the digits are the national number as they stand, so linkable exactly when phone_br_fast_national_re() matches.';
-
 CREATE OR REPLACE FUNCTION omni_identity.phone_br_linkable_map()
 RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

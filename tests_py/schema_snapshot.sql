@@ -298,6 +298,12 @@ CREATE FUNCTION omni_identity.phone_digits(p_number text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.phone_digits(p_number text) IS 'Digits of a phone number as phonenumbers normalizes them (vanity letters on the keypad).';
 
+CREATE FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text DEFAULT 'BR'::text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text) IS 'The digits of normalize_phone (E.164 without the +), or NULL. Inlined.';
+
 CREATE FUNCTION omni_identity.phone_extension_ascii_re() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
@@ -970,6 +976,10 @@ GRANT ALL ON FUNCTION omni_identity.phone_country_code_re() TO omni_identity_app
 REVOKE ALL ON FUNCTION omni_identity.phone_digits(p_number text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_digits(p_number text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.phone_extension_ascii_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_extension_ascii_re() TO omni_identity_admin;

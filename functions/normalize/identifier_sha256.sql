@@ -6,8 +6,8 @@
 -- Unknown key types and invalid values → NULL. The UTF-8 bytes are taken with the
 -- text → bytea cast (immutable, unlike convert_to() and textsend(), so the whole
 -- function inlines): it reads backslash escapes, so an e-mail has its backslashes
--- doubled first; a phone, name or document cannot hold one. The phone drops its '+'
--- with substr() (a normalized phone always starts with it; ltrim() costs more).
+-- doubled first; a phone, name or document cannot hold one. The phone's digits come
+-- from phone_e164_digits (normalize_phone without its '+': nothing to drop).
 -- Names that are words of letters one space apart (the usual ones) are only lowercased.
 -- Other ASCII names, and ASCII plus accented Latin-1 letters, take shorter roads: NFC changes nothing there, their lowercase stays in ASCII and à–ÿ, so
 -- the classes can be ASCII and Latin-1 ones; white space is replaced only where it is not
@@ -30,7 +30,7 @@ AS $fn$
 SELECT encode(sha256(
     CASE p_key_type
         WHEN 'email' THEN replace(omni_identity.normalize_email(p_value), '\', '\\')::bytea
-        WHEN 'phone' THEN substr(omni_identity.normalize_phone(p_value), 2)::bytea
+        WHEN 'phone' THEN omni_identity.phone_e164_digits(p_value)::bytea
         WHEN 'document' THEN omni_identity.normalize_document(p_value)::bytea
         WHEN 'name' THEN (CASE
             -- Words of ASCII and accented Latin-1 letters, one space apart: nothing to

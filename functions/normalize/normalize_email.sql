@@ -6,13 +6,15 @@
 -- without dots at gmail.com (what email_canonical() gives then, without its patterns).
 -- The usual address, with no space at either end, is read as it stands: btrim() builds
 -- character arrays in a multibyte database and costs more than a pattern of few states,
--- so only padded text pays for it. Everything else (and every NULL) goes through
--- email_parse(). Plain SQL without SET so the planner inlines it.
+-- so only padded text pays for it. The 64-character bound is tested on bytes (constant
+-- time; length() counts characters): each branch goes on only for printable ASCII, where
+-- the two agree. Everything else (and every NULL) goes through email_parse(). Plain SQL
+-- without SET so the planner inlines it.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
-SELECT CASE WHEN length(p_raw) <= 64 AND left(p_raw, 1) <> ' ' AND right(p_raw, 1) <> ' '
+SELECT CASE WHEN octet_length(p_raw) <= 64 AND left(p_raw, 1) <> ' ' AND right(p_raw, 1) <> ' '
                  AND p_raw ~ omni_identity.email_ascii_re()
             THEN CASE WHEN p_canonical IS NOT TRUE
                            OR (strpos(p_raw, '+') = 0 AND strpos(p_raw, '@g') = 0 AND strpos(p_raw, '@G') = 0)
@@ -24,7 +26,7 @@ SELECT CASE WHEN length(p_raw) <= 64 AND left(p_raw, 1) <> ' ' AND right(p_raw, 
                       WHEN lower(right(p_raw, 15) COLLATE "C") = '@googlemail.com'
                       THEN omni_identity.email_canonical(lower(p_raw COLLATE "C") COLLATE "default")
                       ELSE lower(p_raw COLLATE "C") COLLATE "default" END
-            WHEN length(p_raw) <= 64 AND (left(p_raw, 1) = ' ' OR right(p_raw, 1) = ' ')
+            WHEN octet_length(p_raw) <= 64 AND (left(p_raw, 1) = ' ' OR right(p_raw, 1) = ' ')
                  AND btrim(p_raw, ' ') ~ omni_identity.email_ascii_re()
             THEN CASE WHEN p_canonical IS NOT TRUE
                            OR (strpos(p_raw, '+') = 0 AND strpos(p_raw, '@g') = 0 AND strpos(p_raw, '@G') = 0)
@@ -38,7 +40,7 @@ SELECT CASE WHEN length(p_raw) <= 64 AND left(p_raw, 1) <> ' ' AND right(p_raw, 
                       ELSE lower(btrim(p_raw, ' ') COLLATE "C") COLLATE "default" END
             -- At most 64 printable ASCII characters that fail the pattern: no trimming,
             -- NFC or Unicode lowercase can make them valid.
-            WHEN length(p_raw) <= 64 AND p_raw !~ '[^\u0020-\u007e]' THEN NULL
+            WHEN octet_length(p_raw) <= 64 AND p_raw !~ '[^\u0020-\u007e]' THEN NULL
             WHEN p_canonical THEN omni_identity.email_canonical(omni_identity.email_parse(p_raw))
             ELSE omni_identity.email_parse(p_raw)
        END

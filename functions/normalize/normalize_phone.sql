@@ -1,4 +1,6 @@
--- normalize_phone(p_raw, p_default_region): E.164 with '+' (SPEC §3), else NULL.
+-- normalize_phone(p_raw, p_default_region): E.164 with '+' (SPEC §3), else NULL: '+' and
+-- phone_e164_digits(), which holds the rules below and gives the digits alone (what
+-- identifier_sha256 hashes, without building the '+' to drop it again).
 -- Brazil: what phonenumbers (pinned) gives for parse(p_raw, 'BR') when it finds a valid
 -- FIXED_LINE or MOBILE number; NULL when it cannot parse the text or finds the number
 -- invalid or of another type (toll free, premium rate, shared cost). Other country
@@ -24,20 +26,31 @@ CREATE OR REPLACE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_r
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
+SELECT '+' || omni_identity.phone_e164_digits(p_raw, p_default_region)
+$fn$;
+COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
+    IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';
+
+CREATE OR REPLACE FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text DEFAULT 'BR')
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
 -- The fast path answers '' for NULL and NULL when it cannot decide; phone_fallback()
 -- then reads the text.
 SELECT nullif(coalesce(CASE
     WHEN p_raw IS NULL THEN ''
-    WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250 THEN NULL
+    -- octet_length() first: constant time, where length() counts the characters of every
+    -- row (a text under 251 bytes cannot hold 251 characters).
+    WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR (octet_length(p_raw) > 250 AND length(p_raw) > 250) THEN NULL
     WHEN p_raw !~ '[^0-9 ()+-]' THEN CASE
         WHEN strpos(p_raw, '+') = 0
             -- '1' || D cut to 16 digits: past every bound when D is longer (no overflow).
             THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
                                width_bucket(left('1' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 16)::bigint,
                                             omni_identity.phone_br_reading_bounds()))
-                WHEN 1 THEN '+55' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
-                WHEN 2 THEN '+55' || substr(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2)
-                WHEN 3 THEN '+' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
+                WHEN 1 THEN '55' || replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
+                WHEN 2 THEN '55' || substr(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 2)
+                WHEN 3 THEN replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', '')
                 -- Not linkable, and no trunk prefix, country code or national prefix
                 -- 90 to read otherwise: the digits are the national number as they stand.
                 WHEN 0 THEN CASE WHEN left(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), 1) IN ('1', '2', '3', '4', '6', '7', '8') THEN '' END
@@ -47,13 +60,13 @@ SELECT nullif(coalesce(CASE
             THEN CASE get_byte(omni_identity.phone_br_reading_classes(),
                                width_bucket(left('1' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', ''), 16)::bigint,
                                             omni_identity.phone_br_reading_bounds()))
-                WHEN 3 THEN '+' || replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', '')
+                WHEN 3 THEN replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '-', ''), '+', '')
                 END
         END
-    END, omni_identity.phone_fallback(p_raw, p_default_region)), '')
+    END, substr(omni_identity.phone_fallback(p_raw, p_default_region), 2)), '')
 $fn$;
-COMMENT ON FUNCTION omni_identity.normalize_phone(text, text)
-    IS 'Phone in E.164 (+ and digits): Brazilian fixed/mobile numbers as phonenumbers reads them, other countries written with + or 00; else NULL.';
+COMMENT ON FUNCTION omni_identity.phone_e164_digits(text, text)
+    IS 'The digits of normalize_phone (E.164 without the +), or NULL. Inlined.';
 
 -- phone_parse(p_raw, p_default_region): normalize_phone for any input. The parser of
 -- phonenumbers restated step by step: extract the number (from the first '+' or digit,

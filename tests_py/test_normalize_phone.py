@@ -144,6 +144,9 @@ surface = st.one_of(br_phone(), special_numbers(), foreign_phone(), separated_di
 @example(raw="011 98765-4321 ramal 12")
 @example(raw="+55 11 98765-4321 ramal 12")
 @example(raw="(11) 98765-4321 ramal 12 int 3")
+@example(raw="55x0(0xx11) 90000-0000")   # 55, 90, then 0 + carrier 99 once the x read as 9
+@example(raw="55 9 0 99 11 98765-4321")
+@example(raw="55abc0(0xx11) 90000-0000")
 def test_brazilian_surface_forms_match_phonenumbers(cdb, raw):
     assert sql_phone(cdb, raw) == ref.phone(raw)
 

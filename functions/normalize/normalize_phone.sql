@@ -164,10 +164,13 @@ BEGIN
             END IF;
             v_national := substr(v_digits, length(v_cc) + 1);
         ELSE
-            -- The national number is these digits, or them without 55, less at most four
-            -- of a national prefix and carrier code: more than 17 cannot leave the 10 or
-            -- 11 of a linkable number (an extension word read as vanity letters: ramal).
-            IF length(v_digits) > 17 THEN
+            -- The national number is these digits, or them without 55 and at most four of
+            -- a national prefix and carrier code, less at most four more of those (the
+            -- library strips them once with the country code and once after; 55x0(0xx11)
+            -- … is 55, 90, then 0 and carrier 99 once the x are read as 9): more than 21
+            -- cannot leave the 10 or 11 of a linkable number (an extension word read as
+            -- vanity letters: ramal).
+            IF length(v_digits) > 21 THEN
                 RETURN NULL;
             END IF;
             IF left(v_digits, 2) = '55' THEN

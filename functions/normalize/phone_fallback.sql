@@ -36,10 +36,11 @@ BEGIN
         -- Digits, letters and separators, from a digit other than 0 on, and no letter of
         -- an extension (x, i: ext, int, anexo): three letters make it a vanity number
         -- whose letters and digits are all digits (a word such as 'ramal' after the
-        -- number), and more than 15 of them (17 after 55) cannot leave the 10 or 11 of a
-        -- linkable number once a national prefix and carrier code are stripped.
+        -- number), and more than 15 of them cannot leave the 10 or 11 of a linkable
+        -- number once a national prefix and carrier code are stripped — 21 after 55,
+        -- which the library strips with up to four more (see phone_parse).
         v_digits := replace(replace(replace(replace(replace(p_raw, ' ', ''), '(', ''), ')', ''), '.', ''), '-', '');
-        IF length(v_digits) > (CASE WHEN left(v_digits, 1) = '5' THEN 17 ELSE 15 END) THEN
+        IF length(v_digits) > (CASE WHEN left(v_digits, 2) = '55' THEN 21 ELSE 15 END) THEN
             RETURN NULL;
         END IF;
     END IF;

@@ -89,6 +89,18 @@ def test_twenty_thousand_calls_over_four_connections(db):
     check_against_model(db, tenant, inputs, ids)
 
 
+def waits_on_advisory_lock(observer, pid: int, thread: threading.Thread) -> bool:
+    """Whether the backend `pid` comes to wait on an advisory lock while `thread` (which
+    drives it) is alive — observed in pg_stat_activity, not slept on."""
+    for _ in range(10_000):
+        if observer.execute("SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s",
+                            (pid,)).fetchone()[0]:
+            return True
+        if not thread.is_alive():
+            return False
+    return False
+
+
 def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
     """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
     tenant wait (and only that tenant's), while a returning buyer's read-only call does
@@ -107,13 +119,7 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
         writer = threading.Thread(target=lambda: result.append(caller.execute(
             "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0]))
         writer.start()
-        # Wait until the writing call is blocked on the advisory lock (observed, not slept on).
-        waiting = False
-        for _ in range(10_000):
-            waiting = other.execute(
-                "SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s", (caller_pid,)).fetchone()[0]
-            if waiting or not writer.is_alive():
-                break
+        waiting = waits_on_advisory_lock(other, caller_pid, writer)
         assert waiting and not result, "a writing resolve must wait for the batch's exclusive tenant lock"
         batch.commit()
         writer.join()
@@ -143,14 +149,9 @@ def test_key_created_between_probe_and_locks(db, second_phone):
         thread = threading.Thread(target=run)
         thread.start()
         # The second call saw no key (the first is uncommitted) and now waits for the first
-        # call's key lock (observed, not slept on).
-        waiting = False
-        for _ in range(10_000):
-            waiting = observer.execute(
-                "SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s", (second_pid,)).fetchone()[0]
-            if waiting or not thread.is_alive():
-                break
-        assert waiting, "the second call must wait for the key lock of the first"
+        # call's key lock.
+        assert waits_on_advisory_lock(observer, second_pid, thread), \
+            "the second call must wait for the key lock of the first"
         first.commit()
         thread.join()
     assert not errors, errors

@@ -105,10 +105,10 @@ DECLARE
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
-    -- Step 1: normalize (plain-SQL normalizers, inlined); blocked values are dropped below.
-    -- Each under its own IF: PL/pgSQL initializes an expression the first time it runs in
-    -- a transaction, and an inlined normalizer is a large expression (tens of µs to set up,
-    -- for a NULL too), so an absent argument costs nothing.
+    -- Step 1: normalize; blocked values are dropped below. Each under its own IF: PL/pgSQL
+    -- sets an expression up the first time it runs in a transaction, and an inlined
+    -- normalizer is a large one (tens of µs to set up, for a NULL too), so an absent
+    -- argument costs nothing.
     IF p_email IS NOT NULL THEN
         v_email := omni_identity.normalize_email(p_email);
     END IF;

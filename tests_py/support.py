@@ -1,7 +1,8 @@
 """Small helpers shared by the Python suites."""
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Callable
 
 import psycopg
 from psycopg.rows import dict_row
@@ -39,3 +40,32 @@ class Db:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def blocked_behind(db: Db, holder: psycopg.Connection, call: Callable[[], Any],
+                   wait_events: tuple[str, ...] = ("transactionid", "tuple")):
+    """Run `call` in a thread; return (thread, results, errors) once its backend waits on a
+    lock held by the transaction of connection `holder` — a wait of one of `wait_events`
+    (row locks by default; 'advisory' for the tenant and key locks), observed in
+    pg_stat_activity / pg_blocking_pids, never slept on."""
+    holder_pid = holder.execute("SELECT pg_backend_pid()").fetchone()[0]
+    out: list = []
+    errors: list = []
+
+    def run():
+        try:
+            out.append(call())
+        except BaseException as exc:   # reported by the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    blocked = False
+    for _ in range(20_000):
+        blocked = db.scalar("SELECT count(*) > 0 FROM pg_stat_activity"
+                            " WHERE %s = ANY (pg_blocking_pids(pid)) AND wait_event = ANY (%s)",
+                            holder_pid, list(wait_events))
+        if blocked or not thread.is_alive():
+            break
+    assert blocked and not out and not errors, f"the call must wait for the open transaction ({errors})"
+    return thread, out, errors

@@ -7,10 +7,10 @@ record is the greatest (seen_at, value) of the whole component (SPEC section 4, 
 chains stay at length 1 and every key names the live survivor."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 from tests_py.reference.model import Model
+from tests_py.support import blocked_behind
 
 T = [datetime(2024, 5, 1, h, tzinfo=timezone.utc) for h in range(8)]
 RESOLVE = "SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, NULL, %s)"
@@ -45,34 +45,6 @@ class Tenant:
         assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster"
                          " WHERE tenant_id = %s AND merged_into IS DISTINCT FROM %s AND cluster_id <> %s",
                          tenant, survivor, survivor) == 0
-
-
-def blocked_behind(db, first, second_call):
-    """Run second_call in a thread; return once its backend waits on a lock held by the
-    transaction of connection `first` (observed in pg_stat_activity / pg_blocking_pids)."""
-    holder = first.execute("SELECT pg_backend_pid()").fetchone()[0]
-    out: list = []
-    errors: list = []
-
-    def run():
-        try:
-            out.append(second_call())
-        except BaseException as exc:   # reported by the caller
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    blocked = False
-    for _ in range(20_000):
-        # A row lock (transactionid or tuple), not the advisory key locks: the calls
-        # share no key, so this is the wait the locking design's step L3 takes.
-        blocked = db.scalar("SELECT count(*) > 0 FROM pg_stat_activity"
-                            " WHERE %s = ANY (pg_blocking_pids(pid))"
-                            "   AND wait_event IN ('transactionid', 'tuple')", holder)
-        if blocked or not thread.is_alive():
-            break
-    assert blocked and not out and not errors, "the merging call must wait for the open transaction"
-    return thread, out, errors
 
 
 def test_merge_waits_for_a_concurrent_golden_change(db):

@@ -5,7 +5,6 @@ final state equals the reference model (partition, golden records, keys, invaria
 from __future__ import annotations
 
 import random
-import threading
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from tests_py.test_resolve_model import (AREA_CODES, BLOCKED_EMAILS, BLOCKED_PHONES, JUNK, NAMES, SEEN_AT,
                                          check_against_model, cpf_from, document_surface, email_surface,
                                          phone_surface, resolve_concurrently)
+from tests_py.support import blocked_behind
 
 CALLS = 20_000
 PEOPLE = 4_000
@@ -89,18 +89,6 @@ def test_twenty_thousand_calls_over_four_connections(db):
     check_against_model(db, tenant, inputs, ids)
 
 
-def waits_on_advisory_lock(observer, pid: int, thread: threading.Thread) -> bool:
-    """Whether the backend `pid` comes to wait on an advisory lock while `thread` (which
-    drives it) is alive — observed in pg_stat_activity, not slept on."""
-    for _ in range(10_000):
-        if observer.execute("SELECT wait_event = 'advisory' FROM pg_stat_activity WHERE pid = %s",
-                            (pid,)).fetchone()[0]:
-            return True
-        if not thread.is_alive():
-            return False
-    return False
-
-
 def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
     """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
     tenant wait (and only that tenant's), while a returning buyer's read-only call does
@@ -114,15 +102,13 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
         assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
         assert caller.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2023-01-01')",
                               (tenant,)).fetchone()[0] == known
-        caller_pid = caller.execute("SELECT pg_backend_pid()").fetchone()[0]
-        result: list = []
-        writer = threading.Thread(target=lambda: result.append(caller.execute(
-            "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0]))
-        writer.start()
-        waiting = waits_on_advisory_lock(other, caller_pid, writer)
-        assert waiting and not result, "a writing resolve must wait for the batch's exclusive tenant lock"
+        # A writing call of that tenant waits for the batch's exclusive tenant lock.
+        writer, result, errors = blocked_behind(db, batch, lambda: caller.execute(
+            "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0],
+            wait_events=("advisory",))
         batch.commit()
         writer.join()
+    assert not errors, errors
     assert result and result[0] is not None and result[0] != known
 
 
@@ -134,24 +120,12 @@ def test_key_created_between_probe_and_locks(db, second_phone):
     cluster, no merge, no orphan row."""
     tenant = f"race-{uuid.uuid4().hex[:8]}"
     call = "SELECT omni_identity.resolve_customer_cluster(%s, 'race@x.com', %s, NULL, %s, %s)"
-    with db.connect(autocommit=False) as first, db.connect() as second, db.connect() as observer:
+    with db.connect(autocommit=False) as first, db.connect() as second:
         winner = first.execute(call, (tenant, "(11) 98888-0001", "Ana", "2024-01-01")).fetchone()[0]
-        second_pid = second.execute("SELECT pg_backend_pid()").fetchone()[0]
-        result: list = []
-        errors: list = []
-
-        def run():
-            try:
-                result.append(second.execute(call, (tenant, second_phone, "Bia", "2024-02-01")).fetchone()[0])
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        # The second call saw no key (the first is uncommitted) and now waits for the first
+        # The second call sees no key (the first is uncommitted) and waits for the first
         # call's key lock.
-        assert waits_on_advisory_lock(observer, second_pid, thread), \
-            "the second call must wait for the key lock of the first"
+        thread, result, errors = blocked_behind(db, first, lambda: second.execute(
+            call, (tenant, second_phone, "Bia", "2024-02-01")).fetchone()[0], wait_events=("advisory",))
         first.commit()
         thread.join()
     assert not errors, errors

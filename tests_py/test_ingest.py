@@ -339,3 +339,33 @@ def test_a_long_tenant_id_is_a_package_error(db):
         with pytest.raises(psycopg.Error) as exc:
             ingest(db, [sale(1)], tenant)
         assert exc.value.sqlstate == "OI003"
+
+
+def test_migration_0085_gives_stored_rejects_their_identity(db):
+    """Rejects stored twice before 0085: the first copy of each (tenant, raw row) gets the
+    identity, later copies keep NULL, and 0086's unique index builds; a rerun after the
+    upgrade does not store the row a third time. Old batches get their rows_unchanged."""
+    from yoyo import read_migrations
+
+    from harness import migrate, paths
+
+    ours = ("0085.add-ingest-resend-columns", "0086.index-sales-rejects-raw-sha256")
+    with migrate._backend(db.dsn) as backend, backend.lock():
+        backend.rollback_migrations(backend.to_rollback(read_migrations(str(paths.MIGRATIONS)).filter(lambda m: m.id in ours)))
+    assert db.scalar("SELECT to_regclass('omni_identity.sales_rejects_raw_sha256_key')") is None
+    bad, other = json.dumps(sale(1, amount="abc")), json.dumps(sale(2, amount="x"))
+    db.execute("INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason) VALUES"
+               " (%s, 9001, 1, %s, 'r'), (%s, 9002, 1, %s, 'r'), (%s, 9002, 2, %s, 'r'), ('ing2', 9003, 1, %s, 'r')",
+               T, bad, T, bad, T, other, bad)
+    db.execute("INSERT INTO omni_identity.batch_metrics (tenant_id, batch_id, job, rows_in, rows_written,"
+               " rows_rejected, started_at, duration) VALUES (%s, 9001, 'ingest', 5, 2, 1, now(), '1 s'),"
+               " ('*', 9009, 'reconcile', 5, 5, 0, now(), '1 s')", T)
+    assert migrate.migrate(db.dsn)[0] == 2
+    assert db.rows("SELECT tenant_id, batch_id, row_no, raw_sha256 IS NOT NULL FROM omni_identity.sales_rejects"
+                   " ORDER BY 1, 2, 3") == [("ing", 9001, 1, True), ("ing", 9002, 1, False), ("ing", 9002, 2, True),
+                                            ("ing2", 9003, 1, True)]
+    assert db.scalar("SELECT indisvalid AND indisunique FROM pg_index"
+                     " WHERE indexrelid = 'omni_identity.sales_rejects_raw_sha256_key'::regclass")
+    assert db.rows("SELECT batch_id, rows_unchanged FROM omni_identity.batch_metrics ORDER BY 1") == [(9001, 2), (9009, 0)]
+    assert ingest(db, [sale(1, amount="abc")])[:3] == (0, 0, 1)
+    assert db.scalar("SELECT count(*) FROM omni_identity.sales_rejects WHERE tenant_id = %s", T) == 3

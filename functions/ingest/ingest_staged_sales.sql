@@ -93,9 +93,13 @@ BEGIN
                    s.status, CASE WHEN abs(p.amount) < 1e12 THEN p.amount END AS amount,
                    nullif(s.currency, '') AS currency, p.created_at
               FROM pg_temp.oi_ingest_stage s
+              -- OFFSET 0: the parsers run once per row. Pulled up, the subquery's
+              -- expressions would be copied into every reference to p.created_at and
+              -- p.amount, running the timestamp parser (a sub-transaction each) four times.
               CROSS JOIN LATERAL (
                     SELECT omni_identity.parse_sale_timestamp(s.created_at) AS created_at,
-                           omni_identity.parse_sale_amount(s.amount) AS amount) p
+                           omni_identity.parse_sale_amount(s.amount) AS amount
+                    OFFSET 0) p
           ) r
       ) v;
     ANALYZE pg_temp.oi_ingest_checked;
@@ -107,7 +111,7 @@ BEGIN
     SELECT DISTINCT ON (h.raw_sha256) p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason, h.raw_sha256
       FROM pg_temp.oi_ingest_checked c
       CROSS JOIN LATERAL (
-            SELECT sha256(convert_to(c.raw::text, 'UTF8')) AS raw_sha256) h
+            SELECT sha256(convert_to(c.raw::text, 'UTF8')) AS raw_sha256 OFFSET 0) h
      WHERE c.reason IS NOT NULL
      ORDER BY h.raw_sha256, c.row_no
         ON CONFLICT (tenant_id, raw_sha256) DO NOTHING;

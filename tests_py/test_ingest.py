@@ -369,3 +369,18 @@ def test_migration_0085_gives_stored_rejects_their_identity(db):
     assert db.rows("SELECT batch_id, rows_unchanged FROM omni_identity.batch_metrics ORDER BY 1") == [(9001, 2), (9009, 0)]
     assert ingest(db, [sale(1, amount="abc")])[:3] == (0, 0, 1)
     assert db.scalar("SELECT count(*) FROM omni_identity.sales_rejects WHERE tenant_id = %s", T) == 3
+
+
+def test_the_timestamp_parser_runs_once_per_row(db):
+    """parse_sale_timestamp opens a sub-transaction per call: the validating statement
+    must call it at most once per row (fewer when the planner memoizes equal values),
+    however many checks read its result (a pulled-up lateral subquery copies the call
+    into every reference: 3 calls per row on main, 7 with the range checks)."""
+    rows = [sale(i, amount="1.5") for i in range(200)] + [sale(900, created_at="2016-12-31T23:59:60Z")]
+    with db.connect(autocommit=False) as c:
+        c.execute("SET LOCAL track_functions = 'pl'")
+        c.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (T, json.dumps(rows)))
+        calls = c.execute("SELECT pg_stat_get_xact_function_calls("
+                          "'omni_identity.parse_sale_timestamp(text)'::regprocedure)").fetchone()[0]
+        c.rollback()
+    assert 0 < calls <= len(rows)

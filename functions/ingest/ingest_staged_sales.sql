@@ -95,7 +95,8 @@ BEGIN
               FROM pg_temp.oi_ingest_stage s
               -- OFFSET 0: the parsers run once per row. Pulled up, the subquery's
               -- expressions would be copied into every reference to p.created_at and
-              -- p.amount, running the timestamp parser (a sub-transaction each) four times.
+              -- p.amount, and the timestamp parser (a sub-transaction per call) would
+              -- run once per reference.
               CROSS JOIN LATERAL (
                     SELECT omni_identity.parse_sale_timestamp(s.created_at) AS created_at,
                            omni_identity.parse_sale_amount(s.amount) AS amount

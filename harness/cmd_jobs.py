@@ -123,6 +123,8 @@ class UploadResult:
     inserted: int = 0
     updated: int = 0
     rejected: int = 0
+    unchanged: int = 0          # valid rows that matched a stored sale unchanged (resends)
+    rejects_known: int = 0      # rejected rows already recorded in sales_rejects
     clustered: int = 0
     merges: int = 0
     batches: list[int] = field(default_factory=list)
@@ -227,6 +229,10 @@ def upload(dsn: str, path: Path, tenant: str, batch_size: int = 10_000,
                 "SELECT row_no, reason FROM omni_identity.sales_rejects "
                 "WHERE tenant_id = %s AND batch_id = ANY(%s) ORDER BY row_no",
                 (tenant, result.batches)).fetchall()
+            result.unchanged, result.rejects_known = conn.execute(
+                "SELECT coalesce(sum(rows_unchanged), 0), coalesce(sum(rejects_known), 0)"
+                " FROM omni_identity.batch_metrics WHERE tenant_id = %s AND batch_id = ANY(%s)",
+                (tenant, result.batches)).fetchone()
     return result
 
 
@@ -238,8 +244,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if len(r.rejects) > 50:
         print(f"... and {len(r.rejects) - 50} more rejects (omni_identity.sales_rejects, "
               f"batch_id {r.batches[0]}..{r.batches[-1]})")
-    print(f"{args.file}: {r.inserted} inserted, {r.updated} updated, {r.rejected} rejected, "
-          f"{r.clustered} clustered, {r.merges} merges in {len(r.batches)} batch(es)")
+    known = f" ({r.rejects_known} already recorded, not listed)" if r.rejects_known else ""
+    print(f"{args.file}: {r.inserted} inserted, {r.updated} updated, {r.unchanged} unchanged, "
+          f"{r.rejected} rejected{known}, {r.clustered} clustered, {r.merges} merges "
+          f"in {len(r.batches)} batch(es)")
     return 0
 
 

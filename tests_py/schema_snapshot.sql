@@ -211,7 +211,7 @@ CREATE FUNCTION omni_identity.parse_sale_amount(p_raw text) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.parse_sale_amount(p_raw text) IS 'Decimal text to numeric(14,2) range, NULL when unparsable or out of range.';
+COMMENT ON FUNCTION omni_identity.parse_sale_amount(p_raw text) IS 'Decimal text rounded to cents, NULL when not a plain decimal numeral; never raises (over 13 integer digits: ±10^13).';
 
 CREATE FUNCTION omni_identity.parse_sale_timestamp(p_raw text) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -393,7 +393,7 @@ CREATE FUNCTION omni_identity.require_tenant(p_tenant_id text) RETURNS text
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.require_tenant(p_tenant_id text) IS 'Validate p_tenant_id against the session tenant (OI001 empty, OI002 mismatch); returns it.';
+COMMENT ON FUNCTION omni_identity.require_tenant(p_tenant_id text) IS 'Validate p_tenant_id against the session tenant (OI001 empty, OI003 over 256 bytes, OI002 mismatch); returns it.';
 
 CREATE FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p_email text DEFAULT NULL::text, p_phone text DEFAULT NULL::text, p_document text DEFAULT NULL::text, p_name text DEFAULT NULL::text, p_seen_at timestamp with time zone DEFAULT now()) RETURNS uuid
     LANGUAGE plpgsql
@@ -532,6 +532,8 @@ CREATE TABLE omni_identity.batch_metrics (
     merges integer DEFAULT 0 NOT NULL,
     started_at timestamp with time zone NOT NULL,
     duration interval NOT NULL,
+    rows_unchanged integer DEFAULT 0 NOT NULL,
+    rejects_known integer DEFAULT 0 NOT NULL,
     CONSTRAINT batch_metrics_job_check CHECK ((job = ANY (ARRAY['ingest'::text, 'upload'::text, 'backfill'::text, 'reconcile'::text]))),
     CONSTRAINT batch_metrics_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
@@ -539,6 +541,10 @@ CREATE TABLE omni_identity.batch_metrics (
 ALTER TABLE ONLY omni_identity.batch_metrics FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.batch_metrics IS 'One row per batch: rows in/written/rejected, clusters created, merges, duration.';
+
+COMMENT ON COLUMN omni_identity.batch_metrics.rows_unchanged IS 'ingest/upload: valid rows that matched a stored sale and changed nothing (resends).';
+
+COMMENT ON COLUMN omni_identity.batch_metrics.rejects_known IS 'ingest/upload: rejected rows already recorded in sales_rejects (in rows_rejected, not stored again).';
 
 CREATE TABLE omni_identity.customer_cluster (
     tenant_id text NOT NULL,
@@ -650,12 +656,15 @@ CREATE TABLE omni_identity.sales_rejects (
     raw jsonb NOT NULL,
     reason text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    raw_sha256 bytea,
     CONSTRAINT sales_rejects_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
 
 ALTER TABLE ONLY omni_identity.sales_rejects FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.sales_rejects IS 'Rejected rows of ingest/upload batches, with line number and reason.';
+
+COMMENT ON COLUMN omni_identity.sales_rejects.raw_sha256 IS 'Identity of the reject: sha256 of raw::text in UTF-8, unique per tenant (a resent bad row is not stored again).';
 
 CREATE TABLE omni_identity.settings (
     tenant_id text NOT NULL,
@@ -717,6 +726,8 @@ CREATE INDEX key_blocklist_exact_value_idx ON omni_identity.key_blocklist USING 
 CREATE INDEX key_blocklist_regex_idx ON omni_identity.key_blocklist USING btree (key_type) WHERE is_regex;
 
 CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USING btree (tenant_id, run_id);
+
+CREATE UNIQUE INDEX sales_rejects_raw_sha256_key ON omni_identity.sales_rejects USING btree (tenant_id, raw_sha256);
 
 ALTER TABLE ONLY omni_identity.customer_cluster_keys
     ADD CONSTRAINT customer_cluster_keys_cluster_fkey FOREIGN KEY (tenant_id, cluster_id) REFERENCES omni_identity.customer_cluster(tenant_id, cluster_id);

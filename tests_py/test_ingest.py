@@ -3,9 +3,12 @@ errors, set-based locking and index probes on a never-analyzed database."""
 from __future__ import annotations
 
 import json
+import secrets
 
 import psycopg
 import pytest
+
+from tests_py.test_tenancy import Login, as_tenant
 
 T = "ing"
 
@@ -180,3 +183,204 @@ def test_key_lookups_are_index_probes_on_unanalyzed_tables(db):
     assert "Seq Scan on customer_cluster_keys" not in text
     assert "Seq Scan on omni_sales" not in text
     assert "Seq Scan on customer_cluster " not in text and "Seq Scan on customer_cluster\n" not in text
+
+
+# -- one bad value is one reject, never the batch's error ------------------------------
+
+BOUNDS = {"shop_id": 512, "gateway": 256, "external_id": 1024, "product_id": 1024, "status": 256}
+
+
+def noise(n: int) -> str:
+    """n bytes of ASCII that pglz cannot compress (an index stores a compressible value
+    compressed, so repeat('x', n) would fit where a real identifier does not)."""
+    return secrets.token_hex(n)[:n]
+
+
+@pytest.fixture(params=["superuser", "app_login"])
+def ingest_as(request, db):
+    """ingest_sales as the superuser, or as an application LOGIN role (IN ROLE
+    omni_identity_app) naming its tenant with SET LOCAL, one transaction per call."""
+    if request.param == "superuser":
+        yield lambda rows, tenant=T: ingest(db, rows, tenant)
+        return
+    login = Login(db, "omni_identity_app")
+    conn = login.connect()
+
+    def call(rows, tenant=T):
+        with as_tenant(conn, tenant):
+            return conn.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)",
+                                (tenant, json.dumps(rows))).fetchone()
+    yield call
+    login.drop()
+
+
+@pytest.mark.parametrize("column", sorted(BOUNDS))
+def test_an_oversized_indexed_value_is_a_reject(db, ingest_as, column):
+    """A 3 kB value of an indexed column (btree limit 2,704 bytes: error 54000) is the
+    row's reject; the rows around it are kept."""
+    rows = [sale(1), sale(2, **{column: noise(3000)}), sale(3)]
+    assert ingest_as(rows)[:3] == (2, 0, 1)
+    reason = db.scalar("SELECT reason FROM omni_identity.sales_rejects WHERE tenant_id = %s AND row_no = 2", T)
+    assert reason == f"{column} is longer than {BOUNDS[column]} bytes"
+    assert db.column("SELECT external_id FROM public.omni_sales ORDER BY 1") == ["x1", "x3"]
+    # One byte over the bound is a reject too; at the bound the value is kept.
+    assert ingest_as([sale(4, **{column: noise(BOUNDS[column] + 1)})])[:3] == (0, 0, 1)
+    assert ingest_as([sale(5, **{column: noise(BOUNDS[column])})])[:3] == (1, 0, 0)
+
+
+def test_every_indexed_value_at_its_bound_fits_every_index(db):
+    """The bounds hold together: a 256-byte tenant and every indexed column at its bound,
+    incompressible, fit the idempotency key (tenant_id, shop_id, gateway, external_id)
+    and every other index; bounds are bytes, so multibyte characters count by bytes."""
+    tenant = noise(256)
+    row = sale(1, **{c: noise(n) for c, n in BOUNDS.items()})
+    assert ingest(db, [row], tenant)[:3] == (1, 0, 0)
+    assert ingest(db, [dict(row, status="é" * 129)], tenant)[:3] == (0, 0, 1)   # 258 bytes
+    assert ingest(db, [dict(row, status="é" * 128)], tenant)[:3] == (0, 1, 0)   # 256 bytes
+
+
+def test_amounts_out_of_range_or_not_numbers_are_rejects(db, ingest_as):
+    huge = "9" * 16384
+    rows = [
+        sale(1, amount=huge),                              # 1 integer part of 16,384 digits
+        sale(2, amount="0." + huge),                       # 2 16,384 decimals (the cast: 22003): 1.00
+        sale(3, amount="-" + huge + "." + huge),           # 3
+        sale(4, amount="999999999999.995"),                # 4 rounds to 10^12
+        sale(5, amount=12345678901234),                    # 5 a JSON number out of range
+        sale(6, amount="NaN"),                             # 6
+        sale(7, amount="Infinity"),                        # 7
+        sale(8, amount="-Infinity"),                       # 8
+        sale(9, amount="999999999999.99"),                 # 9 the largest amount: kept
+        sale(10, amount="0.004999"),                       # 10 rounds to 0.00: kept
+        sale(11, amount="000000000000000012,345"),         # 11 leading zeros, comma: 12.35
+    ]
+    assert ingest_as(rows)[:3] == (4, 0, 7)
+    rejects = dict(db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE tenant_id = %s", T))
+    assert sorted(rejects) == [1, 3, 4, 5, 6, 7, 8]
+    for row_no in (1, 3, 4, 5):
+        assert rejects[row_no].startswith("amount is out of range"), rejects[row_no]
+    for row_no in (6, 7, 8):
+        assert rejects[row_no].startswith("amount is not a number"), rejects[row_no]
+    assert {e: float(a) for e, a in db.rows("SELECT external_id, amount FROM public.omni_sales")} == \
+        {"x2": 1.0, "x9": 999999999999.99, "x10": 0.0, "x11": 12.35}
+    # A JSON number with 16,384 digits (jsonb keeps it exactly) is a reject as well.
+    raw = '[{"shop_id": "s1", "external_id": "n", "created_at": "2024-01-01", "amount": 1%s}]' % ("0" * 16383)
+    assert db.rows("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", T, raw)[0][:3] == (0, 0, 1)
+
+
+def test_timestamps_that_roll_over_or_are_implausible_are_rejects(db, ingest_as):
+    rows = [
+        sale(1, created_at="2016-12-31T23:59:60Z"),        # 1 leap second: not 2017-01-01
+        sale(2, created_at="2024-05-01 10:15:60"),         # 2
+        sale(3, created_at="2024-05-01T24:00:00"),         # 3 end of day: not the next day
+        sale(4, created_at="2024-05-01T10:60:00"),         # 4
+        sale(5, created_at="0001-01-01"),                  # 5 absurd years
+        sale(6, created_at="1899-12-31T23:59:59Z"),        # 6
+        sale(7, created_at="2200-01-01T00:00:00Z"),        # 7
+        sale(8, created_at="9999-12-31"),                  # 8
+        sale(9, created_at="0000-01-01"),                  # 9 no such year
+        sale(10, created_at="2024-05-01T10:00:00+16:00"),  # 10 no such offset
+        sale(11, created_at="1900-01-01T00:00:00Z"),       # 11 the first plausible instant
+        sale(12, created_at="2199-12-31T23:59:59.999999Z"),  # 12 the last
+        sale(13, created_at="2016-12-31T23:59:59.999999Z"),  # 13
+    ]
+    assert ingest_as(rows)[:3] == (3, 0, 10)
+    rejects = dict(db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE tenant_id = %s", T))
+    for row_no in (1, 2, 3, 4, 9, 10):
+        assert rejects[row_no].startswith("created_at is not a valid date-time"), rejects[row_no]
+    for row_no in (5, 6, 7, 8):
+        assert rejects[row_no].startswith("created_at is out of range"), rejects[row_no]
+    assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE created_at >= '2017-01-01' AND created_at < '2017-01-02'") == 0
+
+
+def test_other_bad_values_are_rejects(db, ingest_as):
+    rows = [
+        sale(1, currency="REAIS"),                         # 1
+        sale(2, status=True),                              # 2 non-string JSON types
+        sale(3, external_id=["a"]),                        # 3
+        sale(4, product_id={"sku": 1}),                    # 4
+        sale(5, shop_id=False),                            # 5
+        sale(6, currency="BRL", status="paid", product_id=7, gateway="pix"),   # 6 kept
+    ]
+    assert ingest_as(rows)[:3] == (1, 0, 5)
+    rejects = dict(db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE tenant_id = %s", T))
+    assert rejects[1] == "currency is longer than 3 characters"
+    assert "status must be a string or a number, not boolean" in rejects[2]
+    assert "external_id must be a string or a number, not array" in rejects[3]
+    assert "product_id must be a string or a number, not object" in rejects[4]
+    assert "shop_id must be a string or a number, not boolean" in rejects[5]
+
+
+def test_a_resent_batch_stores_its_rejects_once_and_counts_unchanged_rows(db, ingest_as):
+    """Rerun: each distinct bad row of a tenant is stored once (the identity is the tenant
+    and the SHA-256 of the raw row, whatever its position); batch_metrics says how many
+    rows were resent unchanged and how many rejects were already recorded."""
+    bad = sale(9, amount="abc")
+    rows = [sale(1), sale(2), bad, sale(4, status=noise(300)), dict(bad)]
+    assert ingest_as(rows)[:3] == (2, 0, 3)
+    stored = db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects ORDER BY row_no")
+    assert [r[0] for r in stored] == [3, 4]        # the same bad row twice: stored once
+    # The same rows again, in another order, with one row changed.
+    again = [dict(rows[4]), rows[3], dict(rows[1], status="paid"), rows[0], rows[2]]
+    assert ingest_as(again)[:3] == (0, 1, 3)
+    assert db.rows("SELECT row_no, reason FROM omni_identity.sales_rejects ORDER BY row_no") == stored
+    assert ingest_as(rows)[:3] == (0, 1, 3)
+    assert db.rows("SELECT rows_in, rows_written, rows_unchanged, rows_rejected, rejects_known"
+                   "  FROM omni_identity.batch_metrics ORDER BY batch_id") == [
+        (5, 2, 0, 3, 1), (5, 1, 1, 3, 3), (5, 1, 1, 3, 3)]
+    # Another tenant's identical bad row is that tenant's own reject.
+    assert ingest_as([bad], "ing2")[:3] == (0, 0, 1)
+    assert db.scalar("SELECT count(*) FROM omni_identity.sales_rejects") == 3
+
+
+def test_a_long_tenant_id_is_a_package_error(db):
+    assert ingest(db, [sale(1)], "t" * 256)[:3] == (1, 0, 0)
+    for tenant in (noise(257), noise(10_000), "é" * 129):
+        with pytest.raises(psycopg.Error) as exc:
+            ingest(db, [sale(1)], tenant)
+        assert exc.value.sqlstate == "OI003"
+
+
+def test_migration_0085_gives_stored_rejects_their_identity(db):
+    """Rejects stored twice before 0085: the first copy of each (tenant, raw row) gets the
+    identity, later copies keep NULL, and 0086's unique index builds; a rerun after the
+    upgrade does not store the row a third time. Old batches get their rows_unchanged."""
+    from yoyo import read_migrations
+
+    from harness import migrate, paths
+
+    ours = ("0085.add-ingest-resend-columns", "0086.index-sales-rejects-raw-sha256")
+    with migrate._backend(db.dsn) as backend, backend.lock():
+        backend.rollback_migrations(backend.to_rollback(read_migrations(str(paths.MIGRATIONS)).filter(lambda m: m.id in ours)))
+    assert db.scalar("SELECT to_regclass('omni_identity.sales_rejects_raw_sha256_key')") is None
+    bad, other = json.dumps(sale(1, amount="abc")), json.dumps(sale(2, amount="x"))
+    db.execute("INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason) VALUES"
+               " (%s, 9001, 1, %s, 'r'), (%s, 9002, 1, %s, 'r'), (%s, 9002, 2, %s, 'r'), ('ing2', 9003, 1, %s, 'r')",
+               T, bad, T, bad, T, other, bad)
+    db.execute("INSERT INTO omni_identity.batch_metrics (tenant_id, batch_id, job, rows_in, rows_written,"
+               " rows_rejected, started_at, duration) VALUES (%s, 9001, 'ingest', 5, 2, 1, now(), '1 s'),"
+               " ('*', 9009, 'reconcile', 5, 5, 0, now(), '1 s')", T)
+    assert migrate.migrate(db.dsn)[0] == 2
+    assert db.rows("SELECT tenant_id, batch_id, row_no, raw_sha256 IS NOT NULL FROM omni_identity.sales_rejects"
+                   " ORDER BY 1, 2, 3") == [("ing", 9001, 1, True), ("ing", 9002, 1, False), ("ing", 9002, 2, True),
+                                            ("ing2", 9003, 1, True)]
+    assert db.scalar("SELECT indisvalid AND indisunique FROM pg_index"
+                     " WHERE indexrelid = 'omni_identity.sales_rejects_raw_sha256_key'::regclass")
+    assert db.rows("SELECT batch_id, rows_unchanged FROM omni_identity.batch_metrics ORDER BY 1") == [(9001, 2), (9009, 0)]
+    assert ingest(db, [sale(1, amount="abc")])[:3] == (0, 0, 1)
+    assert db.scalar("SELECT count(*) FROM omni_identity.sales_rejects WHERE tenant_id = %s", T) == 3
+
+
+def test_the_timestamp_parser_runs_once_per_row(db):
+    """parse_sale_timestamp opens a sub-transaction per call: the validating statement
+    must call it at most once per row (fewer when the planner memoizes equal values),
+    however many checks read its result (a pulled-up lateral subquery copies the call
+    into every reference: 3 calls per row on main, 7 with the range checks)."""
+    rows = [sale(i, amount="1.5") for i in range(200)] + [sale(900, created_at="2016-12-31T23:59:60Z")]
+    with db.connect(autocommit=False) as c:
+        c.execute("SET LOCAL track_functions = 'pl'")
+        c.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (T, json.dumps(rows)))
+        calls = c.execute("SELECT pg_stat_get_xact_function_calls("
+                          "'omni_identity.parse_sale_timestamp(text)'::regprocedure)").fetchone()[0]
+        c.rollback()
+    assert 0 < calls <= len(rows)

@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(56);
+SELECT plan(75);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -150,6 +150,63 @@ SELECT is((SELECT sum(m.rows_written)::int FROM (SELECT rows_written FROM omni_i
                                                     WHERE tenant_id = '*' AND job = 'reconcile'
                                                     ORDER BY batch_id DESC LIMIT 2) m),
           (SELECT n FROM p7_on_merged), 'the two batches repointed every sale once');
+
+-- One bad value is its row's reject, never the batch's error: a 3 kB indexed value
+-- (btree limit, 54000), an amount of 16,384 digits (the cast's 22003), a leap second;
+-- as the application role. The raw rows are kept in a table to be resent unchanged.
+CREATE FUNCTION pg_temp.noise(n int) RETURNS text LANGUAGE sql VOLATILE
+AS $$ SELECT left(string_agg(md5(random()::text), ''), n) FROM generate_series(1, n / 32 + 1) $$;
+CREATE TEMP TABLE p9_rows AS SELECT jsonb_build_array(
+    jsonb_build_object('shop_id', 's', 'external_id', '1', 'created_at', '2024-01-01', 'status', pg_temp.noise(3000)),
+    jsonb_build_object('shop_id', 's', 'external_id', '2', 'created_at', '2024-01-01', 'amount', repeat('9', 16384)),
+    jsonb_build_object('shop_id', 's', 'external_id', '3', 'created_at', '2024-01-01', 'amount', '0.' || repeat('9', 16384)),
+    jsonb_build_object('shop_id', 's', 'external_id', '4', 'created_at', '2016-12-31T23:59:60Z'),
+    jsonb_build_object('shop_id', pg_temp.noise(3000), 'external_id', '5', 'created_at', '2024-01-01'),
+    jsonb_build_object('shop_id', 's', 'gateway', pg_temp.noise(300), 'external_id', pg_temp.noise(1100), 'created_at', '2024-01-01'),
+    jsonb_build_object('shop_id', 's', 'external_id', '7', 'created_at', '2024-01-01', 'product_id', pg_temp.noise(1100)),
+    jsonb_build_object('shop_id', 's', 'external_id', '8', 'created_at', '1899-12-31T23:59:59Z'),
+    jsonb_build_object('shop_id', 's', 'external_id', '9', 'created_at', '2024-01-01', 'amount', 'NaN'),
+    jsonb_build_object('shop_id', 's', 'external_id', '10', 'created_at', '2024-01-01', 'amount', '999999999999.995'),
+    jsonb_build_object('shop_id', 's', 'external_id', '11', 'created_at', '2024-01-01', 'status', 'paid')) AS r;
+GRANT SELECT ON p9_rows TO omni_identity_app;
+SELECT tests.act_as('omni_identity_app', 'p9');
+SELECT results_eq($$ SELECT * FROM omni_identity.ingest_sales('p9', (SELECT r FROM p9_rows)) $$,
+    $$ VALUES (2, 0, 9, 0, 0) $$, 'bad values: nine rejects, two rows kept, no error');
+SELECT results_eq($$ SELECT row_no, btrim(regexp_replace(reason, '[:(].*$', ''))
+                      FROM omni_identity.sales_rejects WHERE tenant_id = 'p9' ORDER BY row_no $$,
+    $$ VALUES (1, 'status is longer than 256 bytes'), (2, 'amount is out of range for numeric'),
+              (4, 'created_at is not a valid date-time'), (5, 'shop_id is longer than 512 bytes'),
+              (6, 'gateway is longer than 256 bytes'), (7, 'product_id is longer than 1024 bytes'),
+              (8, 'created_at is out of range'), (9, 'amount is not a number'),
+              (10, 'amount is out of range for numeric') $$,
+    'bad values: each reject says which column and why');
+SELECT is((SELECT amount FROM public.omni_sales WHERE tenant_id = 'p9' AND external_id = '3'), 1.00::numeric(14,2),
+          '16,384 decimals: read to the cent, no error');
+SELECT results_eq($$ SELECT * FROM omni_identity.ingest_sales('p9', (SELECT r FROM p9_rows)) $$,
+    $$ VALUES (0, 0, 9, 0, 0) $$, 'resend: the same counts, nothing written');
+SELECT is((SELECT count(*)::int FROM omni_identity.sales_rejects WHERE tenant_id = 'p9'), 9, 'resend: no reject stored twice');
+SELECT results_eq($$ SELECT rows_in, rows_written, rows_unchanged, rows_rejected, rejects_known
+                      FROM omni_identity.batch_metrics WHERE tenant_id = 'p9' ORDER BY batch_id $$,
+    $$ VALUES (11, 2, 0, 9, 0), (11, 0, 2, 9, 9) $$, 'batch_metrics: unchanged rows and known rejects of the resend');
+RESET ROLE;
+SELECT set_config('app.current_tenant_id', '', true);
+SELECT has_column('omni_identity', 'sales_rejects', 'raw_sha256', 'sales_rejects.raw_sha256 (identity of a reject)');
+SELECT has_column('omni_identity', 'batch_metrics', 'rows_unchanged', 'batch_metrics.rows_unchanged');
+SELECT has_column('omni_identity', 'batch_metrics', 'rejects_known', 'batch_metrics.rejects_known');
+SELECT index_is_unique('omni_identity', 'sales_rejects', 'sales_rejects_raw_sha256_key', 'one reject per tenant and raw row');
+SELECT is((SELECT count(*)::int FROM omni_identity.sales_rejects WHERE tenant_id = 'p9'
+              AND raw_sha256 = sha256(convert_to(raw::text, 'UTF8'))), 9, 'raw_sha256 is the SHA-256 of the raw row''s text');
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales(repeat('t', 257), '[]') $$, 'OI003', NULL,
+                 'a tenant id over 256 bytes is the package''s error, not 54000');
+
+-- The parsers alone.
+SELECT is(omni_identity.parse_sale_timestamp('2016-12-31T23:59:60Z'), NULL, 'leap second: not a date-time (not the next day)');
+SELECT is(omni_identity.parse_sale_timestamp('2024-05-01T24:00:00Z'), NULL, '24:00: not a date-time (not the next day)');
+SELECT is(omni_identity.parse_sale_timestamp('2024-05-01T23:59:59.5Z'), '2024-05-01 23:59:59.5+00'::timestamptz, 'the last instant of a day');
+SELECT is(omni_identity.parse_sale_amount('0.' || repeat('9', 16384)), 1.00, 'amount: 16,384 decimals round without error');
+SELECT is(omni_identity.parse_sale_amount(repeat('9', 200000)), 1e13, 'amount: 200,000 integer digits come back as 10^13');
+SELECT is(omni_identity.parse_sale_amount('-1,235'), -1.24, 'amount: decimal comma, half away from zero');
+SELECT is(omni_identity.parse_sale_amount('Infinity'), NULL, 'amount: Infinity is not a numeral');
 
 -- A session whose work tables predate row_ctid gets the column on its next batch.
 DROP TABLE pg_temp.oi_cluster_in, pg_temp.oi_cl_sale;

@@ -1,6 +1,6 @@
 -- 40-tenant-functions.sql: the package's functions as an application login: own tenant works, another tenant or no session tenant fails (OI001/OI002), jobs are admin-only.
 BEGIN;
-SELECT plan(53);
+SELECT plan(70);
 
 DO $$
 BEGIN
@@ -90,6 +90,34 @@ SELECT throws_ok($$ SELECT omni_identity.compare_customer_reports('tenant-a') $$
 SELECT throws_ok($$ SELECT omni_identity.set_flag('tenant-a', 'auto_resolve', true) $$, 'OI002', NULL, 'no tenant: set_flag fails');
 SELECT throws_ok($$ SELECT omni_identity.flag_enabled('tenant-a', 'auto_resolve') $$, 'OI002', NULL, 'no tenant: flag_enabled fails');
 
+-- A tenant id over 256 bytes (here 10 kB that no index could compress): every public
+-- function refuses it with OI003 — not a raw 54000 from the first index it reaches, not
+-- an empty answer — even when the session names that same tenant.
+SELECT set_config('tests.long_tenant', (SELECT string_agg(md5(g::text), '') FROM generate_series(1, 313) g), false);
+SELECT tests.act_as(current_setting('tests.app_login'), current_setting('tests.long_tenant'));
+SELECT throws_ok($$ SELECT omni_identity.require_tenant(current_setting('tests.long_tenant')) $$, 'OI003', NULL, 'long tenant: require_tenant');
+SELECT throws_ok($$ SELECT omni_identity.resolve_customer_cluster(current_setting('tests.long_tenant'), 'same@shop.com') $$, 'OI003', NULL, 'long tenant: resolve');
+SELECT throws_ok($$ SELECT omni_identity.current_cluster(current_setting('tests.long_tenant'), 'b0000000-0000-0000-0000-000000000001') $$, 'OI003', NULL, 'long tenant: current_cluster');
+SELECT throws_ok($$ SELECT * FROM omni_identity.ingest_sales(current_setting('tests.long_tenant'),
+                    '[{"shop_id": "shop", "external_id": "order-9", "created_at": "2026-01-03T00:00:00Z"}]') $$, 'OI003', NULL, 'long tenant: ingest_sales');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer(current_setting('tests.long_tenant'), '{}') $$, 'OI003', NULL, 'long tenant: abstraction_buyer');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v1(current_setting('tests.long_tenant'), '{}') $$, 'OI003', NULL, 'long tenant: abstraction_buyer_v1');
+SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v2(current_setting('tests.long_tenant'), '{}') $$, 'OI003', NULL, 'long tenant: abstraction_buyer_v2');
+SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report(current_setting('tests.long_tenant')) $$, 'OI003', NULL, 'long tenant: customer_report');
+SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report_v1(current_setting('tests.long_tenant')) $$, 'OI003', NULL, 'long tenant: customer_report_v1');
+SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report_v2(current_setting('tests.long_tenant')) $$, 'OI003', NULL, 'long tenant: customer_report_v2');
+SELECT throws_ok($$ SELECT omni_identity.compare_customer_reports(current_setting('tests.long_tenant')) $$, 'OI003', NULL, 'long tenant: compare_customer_reports');
+SELECT throws_ok($$ SELECT omni_identity.set_flag(current_setting('tests.long_tenant'), 'auto_resolve', true) $$, 'OI003', NULL, 'long tenant: set_flag');
+SELECT throws_ok($$ SELECT omni_identity.flag_enabled(current_setting('tests.long_tenant'), 'auto_resolve') $$, 'OI003', NULL, 'long tenant: flag_enabled');
+SELECT tests.act_as(current_setting('tests.app_login'), left(current_setting('tests.long_tenant'), 256));
+SELECT is(omni_identity.require_tenant(left(current_setting('tests.long_tenant'), 256)), left(current_setting('tests.long_tenant'), 256),
+          'a tenant id of 256 bytes passes');
+SELECT is((SELECT inserted FROM omni_identity.ingest_sales(left(current_setting('tests.long_tenant'), 256),
+              '[{"shop_id": "shop", "external_id": "order-9", "buyer_email": "long@shop.com", "created_at": "2026-01-03T00:00:00Z"}]')),
+          1, 'a tenant id of 256 bytes ingests');
+SELECT isnt(omni_identity.resolve_customer_cluster(left(current_setting('tests.long_tenant'), 256), 'long@shop.com'), NULL,
+            'a tenant id of 256 bytes resolves');
+
 -- The pure functions need no tenant.
 SELECT is(omni_identity.normalize_email(' Ana@Shop.com '), 'ana@shop.com', 'normalizers: executable without a tenant');
 
@@ -131,6 +159,8 @@ SELECT is((SELECT count(*) FROM omni_identity.customer_cluster WHERE tenant_id =
           'tenant-b still has exactly its one cluster');
 SELECT is((SELECT customer_hash FROM public.omni_sales WHERE tenant_id = 'tenant-b'), 'b0000000-0000-0000-0000-000000000001'::uuid,
           'tenant-b''s sale still points at its own cluster');
+SELECT throws_ok($$ SELECT omni_identity.backfill_customer_hash(current_setting('tests.long_tenant')) $$, 'OI003', NULL,
+                 'admin: a tenant id over 256 bytes fails (backfill)');
 SELECT set_config('app.current_tenant_id', 'tenant-a', true);
 SELECT throws_ok($$ SELECT omni_identity.require_tenant('tenant-b') $$, 'OI002', NULL,
                  'admin: a session tenant, when set, must match');

@@ -5,13 +5,20 @@
 -- writes one batch_metrics row (job p_job: 'ingest' or 'upload').
 --
 -- Rejects (row kept out, the rest of the batch goes on): a type error found while
--- staging, shop_id / external_id / created_at missing or blank, created_at not a
--- date-time, amount not a number or out of range, currency longer than 3 characters, and
--- an earlier row of the batch with the same idempotency key as a later one (the last
--- occurrence wins). Invalid identifiers are not rejects: the sale keeps its raw values
--- and clusters by the keys that normalize.
+-- staging, shop_id / external_id / created_at missing or blank, an indexed text column
+-- over its bound, created_at not a date-time or outside 1900-2199, amount not a number
+-- or outside numeric(14,2), currency longer than 3 characters, and an earlier row of the
+-- batch with the same idempotency key as a later one (the last occurrence wins). No
+-- value of a row can fail the batch: every check runs in the validating statement, and
+-- nothing a check lets through can exceed an index or a column type. Invalid
+-- identifiers are not rejects: the sale keeps its raw values and clusters by the keys
+-- that normalize.
 --
--- An upsert that changes nothing (a resend) is neither inserted nor updated and is not
+-- A reject is identified by its tenant and the SHA-256 of its raw row: one already
+-- recorded (a rerun of an upload, a retried call) is counted (rejected, and
+-- batch_metrics.rejects_known) but not stored again; the stored one keeps the batch and
+-- row where it was first seen. An upsert that changes nothing (a resend) is neither
+-- inserted nor updated, is counted in batch_metrics.rows_unchanged, and is not
 -- clustered again. An update that changes a buyer column clears customer_hash and
 -- re-clusters the sale with its new identifiers (keys already linked stay linked).
 -- The exclusive tenant lock is taken before the upsert (lock order: tenant, then rows).
@@ -27,6 +34,7 @@ DECLARE
     v_started  timestamptz := clock_timestamp();
     v_rows_in  integer;
     v_created  integer;
+    v_stored   integer;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
     IF p_job IS NULL OR p_job NOT IN ('ingest', 'upload') THEN
@@ -60,29 +68,55 @@ BEGIN
                      WHEN s.shop_id IS NULL OR btrim(s.shop_id) = '' THEN 'shop_id is missing'
                      WHEN s.external_id IS NULL OR btrim(s.external_id) = '' THEN 'external_id is missing'
                      WHEN s.created_at IS NULL OR btrim(s.created_at) = '' THEN 'created_at is missing'
+                     -- Bounds of the indexed text columns, in bytes (docs/pipeline.md,
+                     -- "Bounds"): with a tenant id of at most 256 bytes (require_tenant)
+                     -- every index tuple of the row fits a btree page (2,704 bytes), the
+                     -- idempotency key (tenant_id, shop_id, gateway, external_id) included.
+                     WHEN octet_length(s.shop_id) > 512 THEN 'shop_id is longer than 512 bytes'
+                     WHEN octet_length(s.gateway) > 256 THEN 'gateway is longer than 256 bytes'
+                     WHEN octet_length(s.external_id) > 1024 THEN 'external_id is longer than 1024 bytes'
+                     WHEN octet_length(s.product_id) > 1024 THEN 'product_id is longer than 1024 bytes'
+                     WHEN octet_length(s.status) > 256 THEN 'status is longer than 256 bytes'
                      WHEN p.created_at IS NULL
                           THEN 'created_at is not a valid date-time: ' || left(s.created_at, 60)
+                     WHEN p.created_at < '1900-01-01 00:00:00+00' OR p.created_at >= '2200-01-01 00:00:00+00'
+                          THEN 'created_at is out of range (1900-01-01 to 2199-12-31 UTC): ' || left(s.created_at, 60)
                      WHEN s.amount IS NOT NULL AND btrim(s.amount) <> '' AND p.amount IS NULL
-                          THEN 'amount is not a number in range: ' || left(s.amount, 60)
+                          THEN 'amount is not a number: ' || left(s.amount, 60)
+                     WHEN abs(p.amount) >= 1e12
+                          THEN 'amount is out of range for numeric(14,2) (below 10^12 in absolute value): '
+                               || left(s.amount, 60)
                      WHEN length(s.currency) > 3 THEN 'currency is longer than 3 characters'
                    END AS reason,
                    s.shop_id, coalesce(s.gateway, '') AS gateway, s.external_id,
                    s.buyer_email, s.buyer_phone, s.buyer_name, s.buyer_document, s.product_id,
-                   s.status, p.amount, nullif(s.currency, '') AS currency, p.created_at
+                   s.status, CASE WHEN abs(p.amount) < 1e12 THEN p.amount END AS amount,
+                   nullif(s.currency, '') AS currency, p.created_at
               FROM pg_temp.oi_ingest_stage s
+              -- OFFSET 0: the parsers run once per row. Pulled up, the subquery's
+              -- expressions would be copied into every reference to p.created_at and
+              -- p.amount, and the timestamp parser (a sub-transaction per call) would
+              -- run once per reference.
               CROSS JOIN LATERAL (
                     SELECT omni_identity.parse_sale_timestamp(s.created_at) AS created_at,
-                           omni_identity.parse_sale_amount(s.amount) AS amount) p
+                           omni_identity.parse_sale_amount(s.amount) AS amount
+                    OFFSET 0) p
           ) r
       ) v;
     ANALYZE pg_temp.oi_ingest_checked;
 
-    INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason)
-    SELECT p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason
+    -- Every rejected row counts; each distinct one is stored once per tenant (the first
+    -- row of the batch that carries it, unless an earlier batch recorded it already).
+    SELECT count(*) INTO rejected FROM pg_temp.oi_ingest_checked c WHERE c.reason IS NOT NULL;
+    INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason, raw_sha256)
+    SELECT DISTINCT ON (h.raw_sha256) p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason, h.raw_sha256
       FROM pg_temp.oi_ingest_checked c
+      CROSS JOIN LATERAL (
+            SELECT sha256(convert_to(c.raw::text, 'UTF8')) AS raw_sha256 OFFSET 0) h
      WHERE c.reason IS NOT NULL
-     ORDER BY c.row_no;
-    GET DIAGNOSTICS rejected = ROW_COUNT;
+     ORDER BY h.raw_sha256, c.row_no
+        ON CONFLICT (tenant_id, raw_sha256) DO NOTHING;
+    GET DIAGNOSTICS v_stored = ROW_COUNT;
 
     -- Upsert; rows written by this statement are clustered by the batch core, not by
     -- the automatic-mode trigger.
@@ -139,9 +173,10 @@ BEGIN
 
     INSERT INTO omni_identity.batch_metrics
            (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,
-            merges, started_at, duration)
+            merges, started_at, duration, rows_unchanged, rejects_known)
     VALUES (p_tenant_id, p_batch_id, p_job, v_rows_in, inserted + updated, rejected, v_created,
-            merges, v_started, clock_timestamp() - v_started);
+            merges, v_started, clock_timestamp() - v_started,
+            v_rows_in - rejected - inserted - updated, rejected - v_stored);
     RETURN NEXT;
 END;
 $fn$;

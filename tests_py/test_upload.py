@@ -75,3 +75,62 @@ def test_upload_needs_a_tenant_and_a_file(db, tmp_path):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(HarnessError, match="empty"):
         cmd_jobs.upload(db.dsn, empty, "up")
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(db, tmp_path):
+    """Block decoding blamed line 1 (the decoder reads ahead); the line is the one with the byte."""
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(HEADER.encode() + b"s1,a1,2024-01-01,,,Ana,1\n"
+                      + "s1,a2,2024-01-02,,,Jos\u00e9,1\n".encode("latin-1") + b"s1,a3,2024-01-03,,,Bia,1\n")
+    with pytest.raises(HarnessError) as err:
+        cmd_jobs.upload(db.dsn, latin, "up")
+    assert "at line 3 (byte 0xe9)" in str(err.value)
+    assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0   # checked before the first batch
+    crlf = tmp_path / "crlf.csv"      # any line ending counts as one line
+    crlf.write_bytes(HEADER.encode().replace(b"\n", b"\r\n") + b"s1,a1,2024-01-01,,,Ana,1\r\n"
+                     + b"s1,a2,2024-01-01,,,\"Ana\r\nSouza\",1\r\n" + b"s1,a3,2024-01-01,,,Jos\xe9,1\r\n")
+    with pytest.raises(HarnessError, match=r"at line 5 \(byte 0xe9\)"):
+        cmd_jobs.upload(db.dsn, crlf, "up")
+
+
+def test_a_stray_quote_is_a_reject_naming_the_lines_it_swallowed(db, tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text(
+        HEADER
+        + "s1,a1,2024-01-01,,,Ana,1\n"                  # line 2
+        + 's1,a2,2024-01-02,,,"Bob,1\n'                  # line 3: a quote opens, never closed here,
+        + "s1,a3,2024-01-03,,,Carl,1\n"                  # line 4  ... swallows these lines
+        + 's1,a4,2024-01-04,,,Dan",1\n'                  # line 5  ... and closes as a field end: 7 fields
+        + "s1,a5,2024-01-05,,,Eva,1\n"                   # line 6
+        + 's1,a6,2024-01-06,,,"Fay\n'                    # line 7: opens again
+        + "s1,a7,2024-01-07,,,Gus,1\n"                   # line 8
+        + 's1,a8,2024-01-08,,,"Hal",1\n'                 # line 9: the quote before Hal closes it: text follows
+        + 's1,a9,2024-01-09,,,"Ivo\nSouza",1\n'          # lines 10-11: a real quoted line break
+        + 's1,a10,2024-01-10,,,"Jo\n',                   # line 12: open at the end of the file
+        encoding="utf-8")
+    r = cmd_jobs.upload(db.dsn, f, "up", batch_size=3)
+    assert [line for line, _ in r.rejects] == [3, 7, 12]
+    reasons = dict(r.rejects)
+    assert reasons[3].startswith("lines 3-5: ") and "stray quote" in reasons[3]
+    assert reasons[7].startswith("lines 7-9: ") and "stray quote" in reasons[7]
+    assert "end of the file" in reasons[12]
+    assert db.column("SELECT external_id FROM public.omni_sales ORDER BY id") == ["a1", "a5", "a9"]
+    assert db.scalar("SELECT buyer_name FROM public.omni_sales WHERE external_id = 'a9'") == "Ivo\nSouza"
+
+
+def test_a_nul_byte_or_an_oversized_field_rejects_its_line_only(db, tmp_path):
+    f = tmp_path / "n.csv"
+    f.write_text(
+        HEADER
+        + "s1,a1,2024-01-01,,,Ana,1\n"                              # line 2
+        + "s1,a2,2024-01-02,,,Bo\x00b,1\n"                          # line 3: NUL
+        + "s1,a3,2024-01-03,,," + "x" * 131_073 + ",1\n"            # line 4: over csv's field limit
+        + "s1,a4,2024-01-04,,,Dan,1\n",                             # line 5
+        encoding="utf-8")
+    r = cmd_jobs.upload(db.dsn, f, "up", batch_size=2)
+    assert (r.inserted, r.rejected) == (2, 2)
+    assert [line for line, _ in r.rejects] == [3, 4]
+    assert "NUL" in r.rejects[0][1] and "131,072" in r.rejects[1][1]
+    assert db.column("SELECT external_id FROM public.omni_sales ORDER BY id") == ["a1", "a4"]
+    raw = db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE row_no = 3")
+    assert raw["external_id"] == "a2" and raw["buyer_name"] == "Bo\ufffdb"

@@ -134,3 +134,46 @@ def test_a_nul_byte_or_an_oversized_field_rejects_its_line_only(db, tmp_path):
     assert db.column("SELECT external_id FROM public.omni_sales ORDER BY id") == ["a1", "a4"]
     raw = db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE row_no = 3")
     assert raw["external_id"] == "a2" and raw["buyer_name"] == "Bo\ufffdb"
+
+
+def test_ingest_copied_sales_is_the_public_csv_path(db, tmp_path):
+    """As an application login: one transaction names the tenant, COPYs into the documented
+    temp table and ingests it; the table is gone at commit; errors are the package's."""
+    from tests_py.test_tenancy import Login, sqlstate
+
+    login = Login(db, "omni_identity_app")
+    try:
+        conn = login.connect()
+        with conn.transaction():
+            conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+            conn.execute(cmd_jobs.COPY_TABLE)
+            with conn.cursor().copy("COPY oi_copied_sales (row_no, reject_reason, shop_id, external_id,"
+                                    " created_at, buyer_email) FROM STDIN") as copy:
+                copy.write_row([2, None, "s", "c1", "2024-01-01", "ana@x.com"])
+                copy.write_row([3, None, "s", "c2", "2024-01-02", "Ana@x.com"])
+                copy.write_row([4, "found bad by the caller", "s", "c3", "2024-01-03", None])
+            ins, upd, rej, clu, mer, batch = conn.execute(
+                "SELECT * FROM omni_identity.ingest_copied_sales('cp')").fetchone()
+            assert (ins, upd, rej, clu) == (2, 0, 1, 2)
+            assert conn.execute("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE batch_id = %s",
+                                (batch,)).fetchall() == [(4, "found bad by the caller")]
+        assert conn.execute("SELECT to_regclass('pg_temp.oi_copied_sales')").fetchone()[0] is None
+        assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'cp'") == 1
+        assert db.scalar("SELECT job FROM omni_identity.batch_metrics WHERE batch_id = %s", batch) == "upload"
+
+        def call(setup: str, tenant: str = "cp") -> str | None:
+            with conn.transaction():
+                conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+                if setup:
+                    conn.execute(setup)
+                return sqlstate(conn, "SELECT * FROM omni_identity.ingest_copied_sales(%s)", tenant)
+
+        assert call("") == "OI070"
+        assert call("CREATE TEMP TABLE oi_copied_sales (row_no integer, shop_id text) ON COMMIT DROP") == "OI070"
+        assert call(cmd_jobs.COPY_TABLE.replace("amount text", "amount numeric")) == "OI070"
+        assert call(cmd_jobs.COPY_TABLE, tenant="other") == "OI002"
+        assert call(cmd_jobs.COPY_TABLE + "; INSERT INTO oi_copied_sales (row_no)"
+                    " SELECT g FROM generate_series(1, 100001) g") == "OI071"
+        conn.close()
+    finally:
+        login.drop()

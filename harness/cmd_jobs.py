@@ -185,10 +185,7 @@ def _records(reader, names: list[str]) -> Iterator[list]:
             return
         except csv.Error as exc:
             end = reader.line_num
-            text = str(exc)
-            if text.startswith("field larger than field limit"):
-                text = f"a field is longer than {csv.field_size_limit():,} characters"
-            yield [start, _span(start, end) + text] + [None] * width
+            yield [start, _span(start, end) + _csv_reason(str(exc))] + [None] * width
             start = end + 1
             continue
         line, end = start, reader.line_num
@@ -207,6 +204,17 @@ def _records(reader, names: list[str]) -> Iterator[list]:
                 f" (the record runs from line {line} to line {end}: a stray quote?)" if end > line else "")
             rec = (rec + [""] * width)[:width]
         yield [line, reason] + [v if v != "" else None for v in rec]
+
+
+def _csv_reason(message: str) -> str:
+    """The csv module's error, in words about the file."""
+    if message.startswith("field larger than field limit"):
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    if message == "unexpected end of data":
+        return "a quoted field is still open at the end of the file (a stray quote?)"
+    if message.startswith("',' expected after '\"'"):
+        return "text follows the closing quote of a field (a stray quote?)"
+    return f"CSV error: {message}"
 
 
 def _span(first: int, last: int) -> str:

@@ -72,6 +72,8 @@ class Bouncer:
             "min_pool_size = 0\n"
             "reserve_pool_size = 0\n"
             "max_client_conn = 100\n"
+            "log_connections = 0\n"
+            "log_disconnections = 0\n"
             f"logfile = {self.dir / 'pgbouncer.log'}\n"
             f"pidfile = {self.dir / 'pgbouncer.pid'}\n")
         kwargs: dict = {}
@@ -81,13 +83,13 @@ class Bouncer:
                 os.chown(p, user.pw_uid, user.pw_gid)
             kwargs.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
         os.chmod(self.dir, 0o755)
+        self._stderr = open(self.dir / "stderr.txt", "w")   # a file: a full pipe would stall it
         self.proc = subprocess.Popen([_pgbouncer(), str(self.dir / "pgbouncer.ini")], cwd="/",
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kwargs)
+                                     stdout=subprocess.DEVNULL, stderr=self._stderr, **kwargs)
         deadline = time.monotonic() + 30
         while True:     # wait until it listens (or died)
             if self.proc.poll() is not None:
-                raise AssertionError(f"pgbouncer exited: {self.proc.stderr.read().decode()}"
-                                     f"{self.log()}")
+                raise AssertionError(f"pgbouncer exited: {self.log()}")
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", self.port)) == 0:
                     break
@@ -98,12 +100,13 @@ class Bouncer:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{self.dbname}"
 
     def log(self) -> str:
-        f = self.dir / "pgbouncer.log"
-        return f.read_text() if f.exists() else ""
+        return "".join(f.read_text() for f in (self.dir / "stderr.txt", self.dir / "pgbouncer.log")
+                       if f.exists())
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
+        self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import re
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import psycopg
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
                            TextColumn, TimeElapsedColumn, TimeRemainingColumn)
 
-from harness.dsn import connect, resolve_dsn
+from harness.dsn import connect, resolve_dsn, tenant_transaction
 from harness.errors import HarnessError
 
 #: The columns an upload file may name (public.omni_sales minus tenant_id, id, customer_hash).
@@ -102,15 +106,6 @@ class _Reporter:
         return self.done / max(time.monotonic() - self.started, 1e-6)
 
 
-def _session(dsn: str, tenant: str | None) -> psycopg.Connection:
-    conn = connect(dsn, autocommit=True)
-    if tenant is not None:
-        # An application login must name its tenant (RLS and require_tenant); for the admin,
-        # whose policy sees every tenant, it only feeds require_tenant's check.
-        conn.execute("SELECT set_config('app.current_tenant_id', %s, false)", (tenant,))
-    return conn
-
-
 def _check_batch_size(n: int) -> None:
     if not 1 <= n <= 100_000:
         raise HarnessError(f"--batch-size must be between 1 and 100000, got {n}")
@@ -153,70 +148,160 @@ def _read_header(reader) -> list[str]:
     return names
 
 
+#: The staging table of one batch, as omni_identity.ingest_copied_sales reads it: created,
+#: filled by COPY and consumed in the batch's transaction, dropped at its commit.
+COPY_TABLE = ("CREATE TEMP TABLE oi_copied_sales (row_no integer NOT NULL, reject_reason text, "
+              + ", ".join(f"{c} text" for c in SALE_COLUMNS) + ") ON COMMIT DROP")
+
+#: A byte that is not UTF-8, as the surrogateescape error handler decodes it.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The physical lines of the file (any line ending, kept for the CSV reader). Decoded
+    line by line, so a byte that is not UTF-8 is reported on its own line (a decoder
+    reading ahead by blocks would blame the line it had reached)."""
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        for n, line in enumerate(fh, 1):
+            bad = _NOT_UTF8.search(line)
+            if bad:
+                raise HarnessError(
+                    f"{path}: not valid UTF-8 at line {n} (byte 0x{ord(bad.group()) - 0xdc00:02x});"
+                    " save the file as UTF-8")
+            yield line
+
+
+class _Tape:
+    """The physical lines the CSV reader consumed since the last take(): the text of a
+    record the reader could not read into fields."""
+
+    def __init__(self, lines: Iterator[str]):
+        self.lines = lines
+        self.buf: list[str] = []
+
+    def __iter__(self):
+        for line in self.lines:
+            self.buf.append(line)
+            yield line
+
+    def take(self) -> str:
+        text, self.buf = "".join(self.buf), []
+        return text
+
+
+def _unread_fields(text: str, width: int) -> list:
+    """A record the reader refused, cut at its commas into the columns (the rest in the
+    last one), so its reject keeps the content it had (two such lines are two rejects);
+    a field over the reader's limit is kept as its length and SHA-256."""
+    parts = text.rstrip("\r\n").replace("\x00", "\ufffd").split(",")
+    parts = (parts[:width - 1] + [",".join(parts[width - 1:])] if len(parts) > width
+             else parts + [""] * (width - len(parts)))
+    limit = csv.field_size_limit()
+    return [(f"({len(v):,} characters, sha256 {hashlib.sha256(v.encode()).hexdigest()})"
+             if len(v) > limit else v) or None for v in parts]
+
+
+def _records(reader, names: list[str], tape: _Tape) -> Iterator[list]:
+    """The rows to COPY, [line, reject reason, values...], one per CSV record. A record
+    the file gets wrong is a reject of its first line, with the reason, and the reader
+    goes on with the next line: a CSV error (text after a closing quote, a quoted field
+    still open at the end of the file, a field over csv.field_size_limit() characters), a
+    quoted field running over line breaks that holds a comma (a stray quote swallowing
+    the lines after it: no sale column holds both), a NUL byte (text cannot hold one), or
+    the wrong number of fields."""
+    width = len(names)
+    start = reader.line_num + 1
+    tape.take()
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            end = reader.line_num
+            yield [start, _span(start, end) + _csv_reason(str(exc))] + _unread_fields(tape.take(), width)
+            start = end + 1
+            continue
+        tape.take()
+        line, end = start, reader.line_num
+        start = end + 1
+        if not rec or rec == [""]:
+            continue
+        reason = None
+        if end > line and any(("\n" in v or "\r" in v) and "," in v for v in rec):
+            reason = (_span(line, end) + "a quoted field runs over line breaks and holds commas"
+                      " (a stray quote?)")
+        elif any("\x00" in v for v in rec):
+            reason = _span(line, end) + "a NUL byte"
+            rec = [v.replace("\x00", "\ufffd") for v in rec]
+        elif len(rec) != width:
+            reason = f"expected {width} fields, got {len(rec)}" + (
+                f" (the record runs from line {line} to line {end}: a stray quote?)" if end > line else "")
+            rec = (rec + [""] * width)[:width]
+        yield [line, reason] + [v if v != "" else None for v in rec]
+
+
+def _csv_reason(message: str) -> str:
+    """The csv module's error, in words about the file."""
+    if message.startswith("field larger than field limit"):
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    if message == "unexpected end of data":
+        return "a quoted field is still open at the end of the file (a stray quote?)"
+    if message.startswith("',' expected after '\"'"):
+        return "text follows the closing quote of a field (a stray quote?)"
+    return f"CSV error: {message}"
+
+
+def _span(first: int, last: int) -> str:
+    return f"lines {first}-{last}: " if last > first else ""
+
+
 def upload(dsn: str, path: Path, tenant: str, batch_size: int = 10_000,
            reporter_factory=_Reporter) -> UploadResult:
-    """Stream the CSV into a session staging table with COPY, then ingest it in batches."""
+    """Stream the CSV through the ingest core. Each batch is one transaction that names the
+    tenant, COPYs its rows into a staging table dropped at commit and ingests them there
+    (omni_identity.ingest_copied_sales): nothing lives in the server session between
+    transactions, so the upload is safe behind a transaction-pooling connection pooler."""
     _check_batch_size(batch_size)
     if not tenant:
         raise HarnessError("--tenant must not be empty")
     if not path.is_file():
         raise HarnessError(f"no such file: {path}")
+    # Check the whole file is UTF-8 before the first batch commits: a file in another
+    # encoding stops with nothing written.
+    physical = sum(1 for _ in _lines(path))
     result = UploadResult()
-    with _session(dsn, tenant) as conn:
-        conn.execute("SELECT omni_identity.pipeline_temp_tables()")
-        conn.execute(
-            "CREATE TEMP TABLE oi_upload (line_no integer NOT NULL, type_error text, "
-            + ", ".join(f"{c} text" for c in SALE_COLUMNS) + ")")
-        lines = 0
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                names = _read_header(reader)
-                cols = ", ".join(names)
-                with conn.transaction():
-                    with conn.cursor().copy(
-                            f"COPY oi_upload (line_no, type_error, {cols}) FROM STDIN") as copy:
-                        start = reader.line_num + 1
-                        for rec in reader:
-                            line_no, start = start, reader.line_num + 1
-                            if not rec or rec == [""]:
-                                continue
-                            error = None
-                            if len(rec) != len(names):
-                                error = f"expected {len(names)} fields, got {len(rec)}"
-                                rec = (rec + [""] * len(names))[:len(names)]
-                            copy.write_row([line_no, error] + [v if v != "" else None for v in rec])
-                            lines += 1
-            except UnicodeDecodeError as exc:
-                raise HarnessError(
-                    f"{path}: not valid UTF-8 near line {reader.line_num + 1} "
-                    f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
-            except csv.Error as exc:
-                raise HarnessError(f"{path}: CSV error at line {reader.line_num}: {exc}") from None
-        conn.execute("CREATE INDEX ON oi_upload (line_no)")
-        conn.execute("ANALYZE oi_upload")
-        raw_expr = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
-            f"'{c}', {c}" for c in SALE_COLUMNS) + "))"
-        after = 0
-        with reporter_factory("upload", lines) as rep:
-            while True:
-                # The next batch: keyset over line numbers, nothing held in Python.
-                hi, n = conn.execute(
-                    "SELECT max(line_no), count(*) FROM (SELECT line_no FROM oi_upload"
-                    " WHERE line_no > %s ORDER BY line_no LIMIT %s) b", (after, batch_size)).fetchone()
-                if not n:
-                    break
-                with conn.transaction():
-                    conn.execute(
-                        "INSERT INTO pg_temp.oi_ingest_stage (row_no, raw, type_error, "
-                        + ", ".join(SALE_COLUMNS) + ") SELECT line_no, " + raw_expr
-                        + ", type_error, " + ", ".join(SALE_COLUMNS)
-                        + " FROM oi_upload WHERE line_no > %s AND line_no <= %s", (after, hi))
-                    batch_id = conn.execute("SELECT nextval('omni_identity.batch_id_seq')").fetchone()[0]
-                    ins, upd, rej, clu, mer = conn.execute(
-                        "SELECT * FROM omni_identity.ingest_staged_sales(%s, 'upload', %s)",
-                        (tenant, batch_id)).fetchone()
-                after = hi
+    with closing(_lines(path)) as lines:
+        tape = _Tape(lines)
+        reader = csv.reader(tape, strict=True)
+        try:
+            names = _read_header(reader)
+        except csv.Error as exc:
+            raise HarnessError(f"{path}: CSV error in the header at line {reader.line_num}: {exc}") from None
+        records = _records(reader, names, tape)
+        copy_sql = f"COPY oi_copied_sales (row_no, reject_reason, {', '.join(names)}) FROM STDIN"
+        with connect(dsn, autocommit=True) as conn, reporter_factory("upload", physical - 1) as rep:
+            pending = next(records, None)
+            while pending is not None:
+                with tenant_transaction(conn, tenant):
+                    conn.execute(COPY_TABLE)
+                    n = 0
+                    with conn.cursor().copy(copy_sql) as copy:
+                        while pending is not None and n < batch_size:
+                            copy.write_row(pending)
+                            n += 1
+                            pending = next(records, None)
+                    ins, upd, rej, clu, mer, batch_id = conn.execute(
+                        "SELECT * FROM omni_identity.ingest_copied_sales(%s)", (tenant,)).fetchone()
+                    if rej:
+                        result.rejects += conn.execute(
+                            "SELECT row_no, reason FROM omni_identity.sales_rejects"
+                            " WHERE tenant_id = %s AND batch_id = %s ORDER BY row_no", (tenant, batch_id)).fetchall()
+                    unchanged, known = conn.execute(
+                        "SELECT rows_unchanged, rejects_known FROM omni_identity.batch_metrics"
+                        " WHERE tenant_id = %s AND batch_id = %s", (tenant, batch_id)).fetchone()
+                result.unchanged += unchanged
+                result.rejects_known += known
                 result.inserted += ins
                 result.updated += upd
                 result.rejected += rej
@@ -224,15 +309,6 @@ def upload(dsn: str, path: Path, tenant: str, batch_size: int = 10_000,
                 result.merges += mer
                 result.batches.append(batch_id)
                 rep.batch(n)
-        if result.batches:
-            result.rejects = conn.execute(
-                "SELECT row_no, reason FROM omni_identity.sales_rejects "
-                "WHERE tenant_id = %s AND batch_id = ANY(%s) ORDER BY row_no",
-                (tenant, result.batches)).fetchall()
-            result.unchanged, result.rejects_known = conn.execute(
-                "SELECT coalesce(sum(rows_unchanged), 0), coalesce(sum(rejects_known), 0)"
-                " FROM omni_identity.batch_metrics WHERE tenant_id = %s AND batch_id = ANY(%s)",
-                (tenant, result.batches)).fetchone()
     return result
 
 
@@ -257,18 +333,20 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
              reporter_factory=_Reporter) -> int:
     """Loop backfill_customer_hash until it returns 0; returns the rows processed."""
     _check_batch_size(batch_size)
-    with _session(dsn, tenant) as conn:
-        total = conn.execute(
-            "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
-            " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
-            " AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k"
-            "                  WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)",
-            {"t": tenant}).fetchone()[0]
+    with connect(dsn, autocommit=True) as conn:
+        with tenant_transaction(conn, tenant):
+            total = conn.execute(
+                "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
+                " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
+                " AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k"
+                "                  WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)",
+                {"t": tenant}).fetchone()[0]
         done = 0
         with reporter_factory("backfill", total) as rep:
             while True:
-                n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
-                                 (tenant, batch_size)).fetchone()[0]
+                with tenant_transaction(conn, tenant):
+                    n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
+                                     (tenant, batch_size)).fetchone()[0]
                 if n == 0:
                     break
                 done += n

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from harness.dsn import connect, resolve_dsn
+from harness.dsn import connect, resolve_dsn, tenant_transaction
 from harness.errors import HarnessError
 
 # CLI option → filter key of the query API.
@@ -82,20 +82,19 @@ def _function(base: str, version: str | None) -> str:
     return f"omni_identity.{base}" + (f"_{version}" if version else "")
 
 
-def _session(dsn: str, tenant: str):
-    conn = connect(dsn, autocommit=True)
-    # The session tenant: RLS shows this tenant's rows, and require_tenant accepts the call.
-    conn.execute("SELECT set_config('app.current_tenant_id', %s, false)", (tenant,))
-    return conn
+def _query(dsn: str, tenant: str, query: str, params: tuple) -> list[dict]:
+    """The rows of one query in one transaction that names the tenant (RLS shows its rows,
+    require_tenant accepts the call); nothing outlives it on a pooled connection."""
+    with connect(dsn, autocommit=True) as conn, tenant_transaction(conn, tenant), \
+            conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
-    with _session(dsn, args.tenant) as conn, conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT * FROM {_function('customer_report', args.version)}(%s, %s)",
-            (args.tenant, Jsonb(filters_of(args))),
-        ).fetchall()
+    rows = _query(dsn, args.tenant,
+                  f"SELECT * FROM {_function('customer_report', args.version)}(%s, %s)",
+                  (args.tenant, Jsonb(filters_of(args))))
     if args.format == "json":
         print(json.dumps(rows, default=_json_default, indent=2))
     elif args.format == "csv":
@@ -121,12 +120,10 @@ def parse_cursor(text: str | None) -> dict | None:
 def cmd_sales(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     after = parse_cursor(args.after)
-    with _session(dsn, args.tenant) as conn, conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT * FROM {_function('abstraction_buyer', args.version)}(%s, %s, %s, %s)",
-            (args.tenant, Jsonb(filters_of(args)), args.limit,
-             None if after is None else Jsonb(after)),
-        ).fetchall()
+    rows = _query(dsn, args.tenant,
+                  f"SELECT * FROM {_function('abstraction_buyer', args.version)}(%s, %s, %s, %s)",
+                  (args.tenant, Jsonb(filters_of(args)), args.limit,
+                   None if after is None else Jsonb(after)))
     cursor = None
     if rows and len(rows) == args.limit:
         last = rows[-1]

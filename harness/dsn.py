@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import quote, urlencode
 
 import psycopg
@@ -22,6 +24,10 @@ def resolve_dsn(explicit: str | None) -> str:
 
 
 def connect(dsn: str, **kwargs) -> psycopg.Connection:
+    # No server-side prepared statements: behind a transaction-pooling PgBouncer the next
+    # transaction may run on another server connection (where the statement does not
+    # exist) and the next client on this one (where psycopg's statement name is taken).
+    kwargs.setdefault("prepare_threshold", None)
     try:
         return psycopg.connect(dsn, **kwargs)
     except psycopg.OperationalError as exc:
@@ -29,6 +35,18 @@ def connect(dsn: str, **kwargs) -> psycopg.Connection:
         raise HarnessError(f"cannot connect to the database: {first}") from None
     except psycopg.ProgrammingError as exc:
         raise HarnessError(f"invalid DSN: {exc}") from None
+
+
+@contextmanager
+def tenant_transaction(conn: psycopg.Connection, tenant: str | None) -> Iterator[psycopg.Connection]:
+    """One transaction that names its tenant first, transaction-locally: the setting ends
+    with the transaction, so a pooled server connection carries no tenant to the next
+    client (nor a missing one to the next transaction of this client). None: no tenant
+    (a job over every tenant)."""
+    with conn.transaction():
+        if tenant is not None:
+            conn.execute("SELECT pg_catalog.set_config('app.current_tenant_id', %s, true)", (tenant,))
+        yield conn
 
 
 def yoyo_url(dsn: str) -> str:

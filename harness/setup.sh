@@ -26,6 +26,8 @@ if [ "$need" = test ]; then
         [ -f "/usr/share/postgresql/$major/extension/pgtap.control" ] || missing+=("postgresql-$major-pgtap")
     fi
     command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
+    # tests_py/test_pooler.py runs the CLI behind a real PgBouncer (transaction pooling).
+    [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

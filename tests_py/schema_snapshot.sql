@@ -149,6 +149,13 @@ CREATE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) R
 
 COMMENT ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) IS 'Lowercase hex SHA-256 of an e-mail, phone (E.164 without +), name or document as ad platforms expect; NULL when invalid.';
 
+CREATE FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) RETURNS TABLE(inserted integer, updated integer, rejected integer, clustered integer, merges integer, batch_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) IS 'Ingest the rows COPYed into pg_temp.oi_copied_sales in this transaction (the CSV path); returns counts and the batch id.';
+
 CREATE FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) RETURNS TABLE(inserted integer, updated integer, rejected integer, clustered integer, merges integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -887,6 +894,10 @@ GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_app
 REVOKE ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) TO omni_identity_admin;

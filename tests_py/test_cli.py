@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 
@@ -73,6 +75,36 @@ def test_server_runs_unprivileged_when_root(home):
     pid = int((datadir / "postmaster.pid").read_text().split()[0])
     expected = pwd.getpwnam("postgres").pw_uid if os.geteuid() == 0 else os.geteuid()
     assert os.stat(f"/proc/{pid}").st_uid == expected
+
+
+def test_a_killed_server_comes_back_on_its_port(home):
+    """kill -9 of the postmaster with a client connected: the server's side of that
+    connection stays in TIME_WAIT on the port, and the postmaster stays a zombie until
+    init reaps it. `db start` waits for the PID to go and keeps the port (the DSN that
+    applications hold); only a port another program listens on moves it, loudly."""
+    first = cli("db", "start", home=home)
+    assert first.returncode == 0, first.stderr
+    dsn = first.stdout.strip().splitlines()[-1]
+    cluster = Cluster(home)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT 1")
+        os.kill(int((cluster.datadir / "postmaster.pid").read_text().split()[0]), signal.SIGKILL)
+        again = cli("db", "start", home=home)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines()[-1] == dsn and "changed" not in again.stderr
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+    assert cli("db", "stop", home=home).returncode == 0
+    port = cluster.port()
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # past any TIME_WAIT
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        moved = cli("db", "start", home=home)
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.strip().splitlines()[-1] != dsn
+    assert f"port {port} is taken" in moved.stderr and "DSN changed" in moved.stderr
 
 
 def test_bad_dsn_is_one_line_and_exit_1():

@@ -118,3 +118,105 @@ def test_bad_values_are_rejects_and_a_rerun_stores_them_once(db, tmp_path):
     assert db.rows("SELECT rows_in, rows_unchanged, rows_rejected, rejects_known FROM omni_identity.batch_metrics"
                    " WHERE tenant_id = 'up' ORDER BY batch_id") == [
         (2, 0, 1, 0), (2, 0, 2, 0), (2, 0, 1, 0), (4, 1, 3, 3), (2, 1, 1, 1)]
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(db, tmp_path):
+    """Block decoding blamed line 1 (the decoder reads ahead); the line is the one with the byte."""
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(HEADER.encode() + b"s1,a1,2024-01-01,,,Ana,1\n"
+                      + "s1,a2,2024-01-02,,,Jos\u00e9,1\n".encode("latin-1") + b"s1,a3,2024-01-03,,,Bia,1\n")
+    with pytest.raises(HarnessError) as err:
+        cmd_jobs.upload(db.dsn, latin, "up")
+    assert "at line 3 (byte 0xe9)" in str(err.value)
+    assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0   # checked before the first batch
+    crlf = tmp_path / "crlf.csv"      # any line ending counts as one line
+    crlf.write_bytes(HEADER.encode().replace(b"\n", b"\r\n") + b"s1,a1,2024-01-01,,,Ana,1\r\n"
+                     + b"s1,a2,2024-01-01,,,\"Ana\r\nSouza\",1\r\n" + b"s1,a3,2024-01-01,,,Jos\xe9,1\r\n")
+    with pytest.raises(HarnessError, match=r"at line 5 \(byte 0xe9\)"):
+        cmd_jobs.upload(db.dsn, crlf, "up")
+
+
+def test_a_stray_quote_is_a_reject_naming_the_lines_it_swallowed(db, tmp_path):
+    f = tmp_path / "q.csv"
+    f.write_text(
+        HEADER
+        + "s1,a1,2024-01-01,,,Ana,1\n"                  # line 2
+        + 's1,a2,2024-01-02,,,"Bob,1\n'                  # line 3: a quote opens, never closed here,
+        + "s1,a3,2024-01-03,,,Carl,1\n"                  # line 4  ... swallows these lines
+        + 's1,a4,2024-01-04,,,Dan",1\n'                  # line 5  ... and closes as a field end: 7 fields
+        + "s1,a5,2024-01-05,,,Eva,1\n"                   # line 6
+        + 's1,a6,2024-01-06,,,"Fay\n'                    # line 7: opens again
+        + "s1,a7,2024-01-07,,,Gus,1\n"                   # line 8
+        + 's1,a8,2024-01-08,,,"Hal",1\n'                 # line 9: the quote before Hal closes it: text follows
+        + 's1,a9,2024-01-09,,,"Ivo\nSouza",1\n'          # lines 10-11: a real quoted line break
+        + 's1,a10,2024-01-10,,,"Jo\n',                   # line 12: open at the end of the file
+        encoding="utf-8")
+    r = cmd_jobs.upload(db.dsn, f, "up", batch_size=3)
+    assert [line for line, _ in r.rejects] == [3, 7, 12]
+    reasons = dict(r.rejects)
+    assert reasons[3].startswith("lines 3-5: ") and "stray quote" in reasons[3]
+    assert reasons[7].startswith("lines 7-9: ") and "stray quote" in reasons[7]
+    assert "end of the file" in reasons[12]
+    assert db.column("SELECT external_id FROM public.omni_sales ORDER BY id") == ["a1", "a5", "a9"]
+    assert db.scalar("SELECT buyer_name FROM public.omni_sales WHERE external_id = 'a9'") == "Ivo\nSouza"
+
+
+def test_a_nul_byte_or_an_oversized_field_rejects_its_line_only(db, tmp_path):
+    f = tmp_path / "n.csv"
+    f.write_text(
+        HEADER
+        + "s1,a1,2024-01-01,,,Ana,1\n"                              # line 2
+        + "s1,a2,2024-01-02,,,Bo\x00b,1\n"                          # line 3: NUL
+        + "s1,a3,2024-01-03,,," + "x" * 131_073 + ",1\n"            # line 4: over csv's field limit
+        + "s1,a4,2024-01-04,,,Dan,1\n",                             # line 5
+        encoding="utf-8")
+    r = cmd_jobs.upload(db.dsn, f, "up", batch_size=2)
+    assert (r.inserted, r.rejected) == (2, 2)
+    assert [line for line, _ in r.rejects] == [3, 4]
+    assert "NUL" in r.rejects[0][1] and "131,072" in r.rejects[1][1]
+    assert db.column("SELECT external_id FROM public.omni_sales ORDER BY id") == ["a1", "a4"]
+    raw = db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE row_no = 3")
+    assert raw["external_id"] == "a2" and raw["buyer_name"] == "Bo\ufffdb"
+
+
+def test_ingest_copied_sales_is_the_public_csv_path(db, tmp_path):
+    """As an application login: one transaction names the tenant, COPYs into the documented
+    temp table and ingests it; the table is gone at commit; errors are the package's."""
+    from tests_py.test_tenancy import Login, sqlstate
+
+    login = Login(db, "omni_identity_app")
+    try:
+        conn = login.connect()
+        with conn.transaction():
+            conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+            conn.execute(cmd_jobs.COPY_TABLE)
+            with conn.cursor().copy("COPY oi_copied_sales (row_no, reject_reason, shop_id, external_id,"
+                                    " created_at, buyer_email) FROM STDIN") as copy:
+                copy.write_row([2, None, "s", "c1", "2024-01-01", "ana@x.com"])
+                copy.write_row([3, None, "s", "c2", "2024-01-02", "Ana@x.com"])
+                copy.write_row([4, "found bad by the caller", "s", "c3", "2024-01-03", None])
+            ins, upd, rej, clu, mer, batch = conn.execute(
+                "SELECT * FROM omni_identity.ingest_copied_sales('cp')").fetchone()
+            assert (ins, upd, rej, clu) == (2, 0, 1, 2)
+            assert conn.execute("SELECT row_no, reason FROM omni_identity.sales_rejects WHERE batch_id = %s",
+                                (batch,)).fetchall() == [(4, "found bad by the caller")]
+        assert conn.execute("SELECT to_regclass('pg_temp.oi_copied_sales')").fetchone()[0] is None
+        assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'cp'") == 1
+        assert db.scalar("SELECT job FROM omni_identity.batch_metrics WHERE batch_id = %s", batch) == "upload"
+
+        def call(setup: str, tenant: str = "cp") -> str | None:
+            with conn.transaction():
+                conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+                if setup:
+                    conn.execute(setup)
+                return sqlstate(conn, "SELECT * FROM omni_identity.ingest_copied_sales(%s)", tenant)
+
+        assert call("") == "OI070"
+        assert call("CREATE TEMP TABLE oi_copied_sales (row_no integer, shop_id text) ON COMMIT DROP") == "OI070"
+        assert call(cmd_jobs.COPY_TABLE.replace("amount text", "amount numeric")) == "OI070"
+        assert call(cmd_jobs.COPY_TABLE, tenant="other") == "OI002"
+        assert call(cmd_jobs.COPY_TABLE + "; INSERT INTO oi_copied_sales (row_no)"
+                    " SELECT g FROM generate_series(1, 100001) g") == "OI071"
+        conn.close()
+    finally:
+        login.drop()

@@ -113,14 +113,15 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
 
 
 @pytest.mark.parametrize("second_phone", ["(11) 98888-0002", None], ids=["one key new", "no key new"])
-def test_key_created_between_probe_and_locks(db, second_phone):
+def test_key_created_between_probe_and_locks(db, app_login, second_phone):
     """A new customer's keys are probed before its locks are taken. When another call
     commits one of those keys in between, the insert skips it (ON CONFLICT), the call takes
     back the cluster it has just inserted and attaches to the other call's cluster: one
-    cluster, no merge, no orphan row."""
+    cluster, no merge, no orphan row — for the application login too, which may not
+    delete from the cluster tables."""
     tenant = f"race-{uuid.uuid4().hex[:8]}"
     call = "SELECT omni_identity.resolve_customer_cluster(%s, 'race@x.com', %s, NULL, %s, %s)"
-    with db.connect(autocommit=False) as first, db.connect() as second:
+    with db.connect_as(app_login, tenant, autocommit=False) as first, db.connect_as(app_login, tenant) as second:
         winner = first.execute(call, (tenant, "(11) 98888-0001", "Ana", "2024-01-01")).fetchone()[0]
         # The second call sees no key (the first is uncommitted) and waits for the first
         # call's key lock.

@@ -115,10 +115,10 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
 @pytest.mark.parametrize("second_phone", ["(11) 98888-0002", None], ids=["one key new", "no key new"])
 def test_key_created_between_probe_and_locks(db, app_login, second_phone):
     """A new customer's keys are probed before its locks are taken. When another call
-    commits one of those keys in between, the insert skips it (ON CONFLICT), the call takes
-    back the cluster it has just inserted and attaches to the other call's cluster: one
-    cluster, no merge, no orphan row — for the application login too, which may not
-    delete from the cluster tables."""
+    commits one of those keys in between, the call sees it under the locks, inserts no
+    cluster and attaches to the other call's cluster: one cluster, no merge, no orphan
+    row — for the application login too, which may not delete clusters (it failed with
+    42501 when the call inserted a cluster and then took it back)."""
     tenant = f"race-{uuid.uuid4().hex[:8]}"
     call = "SELECT omni_identity.resolve_customer_cluster(%s, 'race@x.com', %s, NULL, %s, %s)"
     with db.connect_as(app_login, tenant, autocommit=False) as first, db.connect_as(app_login, tenant) as second:

@@ -1,18 +1,19 @@
 """Server CPU per resolve_customer_cluster call, two versions of the function side by side.
 
-    .venv/bin/python bench/resolve/cpu_per_call.py [--dsn DSN] --base REV [--calls 1500] [--rounds 5]
+    .venv/bin/python bench/resolve/cpu_per_call.py [--dsn DSN] --base REV|FILE [--calls 1500] [--rounds 5]
 
 Installs the function of the work tree and the one of git revision REV
 (functions/resolve/resolve_customer_cluster.sql) under two names in a scratch database
 (40,000 preloaded clusters, 120,000 keys), then, round after round and interleaved, runs
 each kind of call `--calls` times (autocommit: one transaction per call, as applications
 call it) on one connection per version and reads that backend's CPU time from
-/proc/<pid>/schedstat (the server must run on this machine). Prints the minimum over the
-rounds, in µs per call: the least disturbed run on a machine with other load.
+/proc/<pid>/schedstat (the server must run on this machine). Prints the minimum and the median over
+the rounds, in µs per call, and the ratios work tree / REV.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 from datetime import datetime, timedelta, timezone
 import sys
@@ -47,7 +48,9 @@ SELECT 'cpu', k.key_type, CASE k.key_type WHEN 'email' THEN 'u' || i || '@cpu.co
 
 def kinds(i: int, label: str) -> dict[str, tuple]:
     """Arguments of call i of each kind; `label` keeps the two versions' values apart."""
-    old = 1 + (i * 7919) % CLUSTERS
+    # Each version its own half of the clusters: a golden change made by one must not
+    # turn the other's call into a read-only one.
+    old = 1 + (i * 7919) % (CLUSTERS // 2) + (0 if label == "base" else CLUSTERS // 2)
     return {
         "new": (f"n{i}.{label}@new.com", f"+55{21 if label == 'base' else 31}9{80000000 + i}", None, "New Buyer",
                 "2024-01-01"),
@@ -64,7 +67,8 @@ def cpu_ns(pid: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dsn")
-    parser.add_argument("--base", required=True, help="git revision of the version to compare against")
+    parser.add_argument("--base", required=True,
+                        help="git revision (or a file) of the version to compare against")
     parser.add_argument("--calls", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
@@ -75,8 +79,10 @@ def main() -> int:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
     target = make_conninfo(**{**parts, "dbname": DB})
     migrate.migrate(target)
-    sources = {"base": subprocess.run(["git", "show", f"{args.base}:{FILE}"], cwd=ROOT, check=True,
-                                      capture_output=True, text=True).stdout,
+    base = Path(args.base)
+    sources = {"base": base.read_text() if base.is_file() else
+               subprocess.run(["git", "show", f"{args.base}:{FILE}"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout,
                "tree": (ROOT / FILE).read_text()}
     with connect(target, autocommit=True) as conn:
         for label, text in sources.items():
@@ -85,12 +91,13 @@ def main() -> int:
         for statement in LOAD.split(";;"):
             conn.execute(statement, {"n": CLUSTERS})
         conn.execute("VACUUM ANALYZE omni_identity.customer_cluster, omni_identity.customer_cluster_keys")
-    best: dict[tuple[str, str], float] = {}
+    samples: dict[tuple[str, str], list[float]] = {}
     conns = {label: connect(target, autocommit=True) for label in sources}
     try:
         for r in range(args.rounds):
             for kind in ("new", "returning", "golden"):
-                for label, conn in conns.items():
+                # Alternate which version goes first: neither always runs on a warmer cache.
+                for label, conn in (list(conns.items()) if r % 2 == 0 else list(conns.items())[::-1]):
                     call = f"SELECT omni_identity.resolve_{label}('cpu', %s, %s, %s, %s, %s)"
                     base = (r + 1) * 100_000
                     for i in range(5):   # plans cached, generic from the start
@@ -99,16 +106,16 @@ def main() -> int:
                     before = cpu_ns(pid)
                     for i in range(10, 10 + args.calls):
                         conn.execute(call, kinds(base + i, label)[kind])
-                    us = (cpu_ns(pid) - before) / args.calls / 1000
-                    best[(kind, label)] = min(us, best.get((kind, label), us))
+                    samples.setdefault((kind, label), []).append((cpu_ns(pid) - before) / args.calls / 1000)
     finally:
         for conn in conns.values():
             conn.close()
-    print(f"server CPU per call, µs (minimum of {args.rounds} rounds of {args.calls} calls)")
-    print(f"{'kind':<10} {'base ' + args.base:>16} {'work tree':>10} {'ratio':>7}")
+    print(f"server CPU per call, µs ({args.rounds} rounds of {args.calls} calls: minimum, median)")
+    print(f"{'kind':<10} {'base ' + args.base:>18} {'work tree':>14} {'ratio min':>10} {'ratio median':>13}")
     for kind in ("new", "returning", "golden"):
-        b, t = best[(kind, "base")], best[(kind, "tree")]
-        print(f"{kind:<10} {b:>16.1f} {t:>10.1f} {t / b:>7.2f}")
+        b, t = samples[(kind, "base")], samples[(kind, "tree")]
+        print(f"{kind:<10} {min(b):>8.1f} {statistics.median(b):>9.1f} {min(t):>6.1f} {statistics.median(t):>7.1f}"
+              f" {min(t) / min(b):>10.2f} {statistics.median(t) / statistics.median(b):>13.2f}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """20,000 resolve_customer_cluster calls over 4 concurrent connections: not one error
 (no deadlock, no serialization failure, no unique violation reaches the caller), and the
 final state equals the reference model (partition, golden records, keys, invariants).
+Every test runs as the superuser and as the application login (fixture app_login).
 """
 from __future__ import annotations
 
@@ -75,10 +76,10 @@ def generated_inputs(seed: int) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_twenty_thousand_calls_over_four_connections(db):
+def test_twenty_thousand_calls_over_four_connections(db, app_login):
     inputs = generated_inputs(seed=20_000)
     tenant = f"load-{uuid.uuid4().hex[:8]}"
-    conns = [db.connect() for _ in range(4)]
+    conns = [db.connect_as(app_login, tenant) for _ in range(4)]
     try:
         ids = resolve_concurrently(conns, tenant, inputs)   # raises the first error of any connection
     finally:
@@ -89,14 +90,16 @@ def test_twenty_thousand_calls_over_four_connections(db):
     check_against_model(db, tenant, inputs, ids)
 
 
-def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
+def test_batch_lock_excludes_writes_but_not_the_fast_path(db, app_login):
     """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
     tenant wait (and only that tenant's), while a returning buyer's read-only call does
     not wait at all."""
     tenant = "locked"
     known = db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2024-01-01')",
                       tenant)
-    with db.connect(autocommit=False) as batch, db.connect() as caller, db.connect() as other:
+    job = "superuser" if app_login == "superuser" else "job"
+    with db.connect_as(job, autocommit=False) as batch, db.connect_as(app_login, tenant) as caller, \
+            db.connect_as(app_login, "elsewhere") as other:
         batch.execute("SELECT pg_advisory_xact_lock(omni_identity.tenant_lock_key(%s))", (tenant,))
         # Another tenant and the fast path go through at once.
         assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
@@ -145,7 +148,7 @@ def test_key_created_between_probe_and_locks(db, app_login, second_phone):
 
 
 @pytest.mark.parametrize("kind", ["new", "attach", "merge", "golden", "returning"])
-def test_every_write_holds_the_tenant_and_key_locks(db, kind):
+def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
     """L1 (shared) and one L2 per key are held to the end of the transaction by every call
     that writes — checked in pg_locks, whatever path the call took — and by none that
     only reads."""
@@ -160,7 +163,7 @@ def test_every_write_holds_the_tenant_and_key_locks(db, kind):
         "golden": ("a@x.com", None, "2025-01-01"),
         "returning": ("a@x.com", None, "2023-01-01"),
     }[kind]
-    with db.connect(autocommit=False) as conn:
+    with db.connect_as(app_login, tenant, autocommit=False) as conn:
         conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, 'Ana', %s)", (tenant, *args))
         held = conn.execute("SELECT mode, count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
                             " AND locktype = 'advisory' GROUP BY mode ORDER BY mode").fetchall()

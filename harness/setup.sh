@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what `make demo` / `make test` need and is missing. As root: the Debian
-# packages for PostgreSQL, pgTAP and pg_prove. Without root: print the one command to
+# packages for PostgreSQL, pgTAP, pg_prove and plpgsql_check. Without root: print the one command to
 # run (or, for the demo, fall back to the PostgreSQL wheel in the venv).
 # Usage: harness/setup.sh demo|test
 set -euo pipefail
@@ -24,6 +24,8 @@ fi
 if [ "$need" = test ]; then
     if [ "$major" != 0 ]; then
         [ -f "/usr/share/postgresql/$major/extension/pgtap.control" ] || missing+=("postgresql-$major-pgtap")
+        # plpgsql_check for `make lint` (harness/lint_plpgsql.py).
+        [ -f "/usr/share/postgresql/$major/extension/plpgsql_check.control" ] || missing+=("postgresql-$major-plpgsql-check")
     fi
     command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
     # tests_py/test_pooler.py runs the CLI behind a real PgBouncer (transaction pooling).
@@ -35,7 +37,8 @@ if [ "$(id -u)" != 0 ]; then
     if [ "$need" = demo ] && [ "${missing[*]}" = postgresql ]; then
         exit 0   # the demo runs on the PostgreSQL wheel in the venv
     fi
-    echo "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]} postgresql-\$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1 || echo 15)-pgtap" >&2
+    v="\$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1 || echo 15)"
+    echo "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]} postgresql-$v-pgtap postgresql-$v-plpgsql-check" >&2
     exit 1
 fi
 
@@ -46,4 +49,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 major=$(pg_major)
 if [ "$need" = test ] && [ ! -f "/usr/share/postgresql/$major/extension/pgtap.control" ]; then
     apt-get install -y -qq --no-install-recommends "postgresql-$major-pgtap" >/dev/null
+fi
+if [ "$need" = test ] && [ ! -f "/usr/share/postgresql/$major/extension/plpgsql_check.control" ]; then
+    apt-get install -y -qq --no-install-recommends "postgresql-$major-plpgsql-check" >/dev/null
 fi

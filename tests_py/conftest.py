@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from harness import migrate
 from harness.testdb import dsn_for, recreate, server_dsn
-from tests_py.support import Db
+from tests_py.support import Db, ensure_test_logins
 
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=50_000)
@@ -46,6 +46,7 @@ def template_db(pg_server: str):
     name = f"oi_tpl_{os.getpid()}"
     dsn = recreate(pg_server, name)
     migrate.migrate(dsn)
+    ensure_test_logins(dsn)   # needs the group roles the migrations create
     yield name
     _drop(pg_server, name)
 
@@ -72,6 +73,20 @@ def module_db(pg_server: str, template_db: str):
     yield d
     d.close()
     _drop(pg_server, d.name)
+
+
+@pytest.fixture(params=["superuser", "app"])
+def app_login(request, template_db) -> str:
+    """Run the test twice: as the superuser, and as the application login (a LOGIN role
+    in omni_identity_app). Pass it to Db.connect_as / Db.login_dsn."""
+    return request.param
+
+
+@pytest.fixture(params=["superuser", "job"])
+def job_login(request, template_db) -> str:
+    """Run the test twice: as the superuser, and as the job login (a LOGIN role in
+    omni_identity_admin)."""
+    return request.param
 
 
 @pytest.fixture

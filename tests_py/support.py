@@ -5,7 +5,70 @@ import threading
 from typing import Any, Callable
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
+
+# The LOGIN roles the suites connect as, made once per server (roles are cluster-wide) by
+# ensure_test_logins: an application login and a job login, created the way the README
+# tells a DBA to. "superuser" is the test server's own user.
+APP_LOGIN = "oi_test_app"
+JOB_LOGIN = "oi_test_job"
+LOGINS = {"app": APP_LOGIN, "job": JOB_LOGIN}
+_GROUPS = {APP_LOGIN: "omni_identity_app", JOB_LOGIN: "omni_identity_admin"}
+
+
+def ensure_test_logins(dsn: str) -> None:
+    """Create the test logins on the server of `dsn` unless they exist (another session
+    may be creating them at the same moment), each a member of exactly its group role."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for login, group in _GROUPS.items():
+            conn.execute(f"""
+                DO $login$
+                BEGIN
+                    CREATE ROLE {login} LOGIN IN ROLE {group};
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                    NULL;   -- made by an earlier or a concurrent session
+                END;
+                $login$""")
+            conn.execute(f"ALTER ROLE {login} LOGIN INHERIT NOSUPERUSER NOBYPASSRLS")
+            conn.execute(f"GRANT {group} TO {login}")
+
+
+class TenantConnection:
+    """A connection that names its tenant in every transaction it opens, transaction-
+    locally (`set_config(..., true)` = SET LOCAL), as the README tells applications to:
+    in autocommit mode each statement runs in its own transaction with the tenant set;
+    otherwise the tenant is set by the first statement of each transaction. Everything
+    else is the wrapped psycopg connection's."""
+
+    def __init__(self, conn: psycopg.Connection, tenant: str | None):
+        self.conn = conn
+        self.tenant = tenant
+
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor:
+        conn = self.conn
+        if self.tenant is None or conn.info.transaction_status != TransactionStatus.IDLE:
+            return conn.execute(query, params)
+        if conn.autocommit:
+            with conn.transaction():
+                self._name_tenant()
+                return conn.execute(query, params)
+        self._name_tenant()
+        return conn.execute(query, params)
+
+    def _name_tenant(self) -> None:
+        self.conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (self.tenant,))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    def __enter__(self) -> "TenantConnection":
+        self.conn.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.__exit__(*exc)
 
 
 class Db:
@@ -20,6 +83,23 @@ class Db:
         """A further connection to the same database (for concurrency tests)."""
         kwargs.setdefault("autocommit", True)
         return psycopg.connect(self.dsn, **kwargs)
+
+    def login_dsn(self, login: str) -> str:
+        """This database's DSN as `login`: 'superuser' (the server's user), 'app' or 'job'."""
+        if login == "superuser":
+            return self.dsn
+        parts = conninfo_to_dict(self.dsn)
+        parts["user"] = LOGINS[login]
+        parts.pop("password", None)   # the test servers trust local connections
+        return make_conninfo(**parts)
+
+    def connect_as(self, login: str, tenant: str | None = None, **kwargs):
+        """A further connection as `login` (see login_dsn). The superuser's is a plain
+        connection, as the suites always used; a login's names `tenant` in each of its
+        transactions (TenantConnection; tenant None: none, as for a job)."""
+        kwargs.setdefault("autocommit", True)
+        conn = psycopg.connect(self.login_dsn(login), **kwargs)
+        return conn if login == "superuser" else TenantConnection(conn, tenant)
 
     def execute(self, query: str, *args: Any) -> None:
         self.conn.execute(query, args or None)
@@ -48,7 +128,7 @@ def blocked_behind(db: Db, holder: psycopg.Connection, call: Callable[[], Any],
     lock held by the transaction of connection `holder` — a wait of one of `wait_events`
     (row locks by default; 'advisory' for the tenant and key locks), observed in
     pg_stat_activity / pg_blocking_pids, never slept on."""
-    holder_pid = holder.execute("SELECT pg_backend_pid()").fetchone()[0]
+    holder_pid = holder.info.backend_pid
     out: list = []
     errors: list = []
 

@@ -1,5 +1,6 @@
 """The CLI backfill killed with SIGKILL after it committed a batch, then rerun: the final
-state equals the reference model, as an uninterrupted run would leave it."""
+state equals the reference model, as an uninterrupted run would leave it. The CLI runs as
+the superuser and as the job login (fixture job_login)."""
 from __future__ import annotations
 
 import os
@@ -36,10 +37,11 @@ def load_history(db, tenants: dict[str, int]) -> dict[str, tuple[dict, Model]]:
     return out
 
 
-def test_backfill_killed_then_rerun_matches_model(db):
+def test_backfill_killed_then_rerun_matches_model(db, job_login):
     data = load_history(db, {"kill-a": 1500, "kill-b": 700})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(CLI + ["backfill", "--batch-size", "150", "--dsn", db.dsn],
+    dsn = db.login_dsn(job_login)
+    proc = subprocess.Popen(CLI + ["backfill", "--batch-size", "150", "--dsn", dsn],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     try:
         first = proc.stdout.readline()   # printed only after the batch committed
@@ -54,11 +56,11 @@ def test_backfill_killed_then_rerun_matches_model(db):
                      " AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k"
                      "  WHERE k.tenant_id = omni_sales.tenant_id AND k.sale_id = omni_sales.id)") > 0
 
-    rerun = subprocess.run(CLI + ["backfill", "--batch-size", "150", "--dsn", db.dsn],
+    rerun = subprocess.run(CLI + ["backfill", "--batch-size", "150", "--dsn", dsn],
                            capture_output=True, text=True, env=env, cwd=ROOT)
     assert rerun.returncode == 0, rerun.stderr
     assert "backfill done" in rerun.stdout
-    rec = subprocess.run(CLI + ["reconcile", "--workers", "3", "--batch-size", "20", "--dsn", db.dsn],
+    rec = subprocess.run(CLI + ["reconcile", "--workers", "3", "--batch-size", "20", "--dsn", dsn],
                          capture_output=True, text=True, env=env, cwd=ROOT)
     assert rec.returncode == 0, rec.stderr
 

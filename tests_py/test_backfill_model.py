@@ -183,9 +183,11 @@ def test_ingest_backfill_reconcile_match_model(module_db, data, sales, resolves)
     check_against_model(db, tenant, index, model)
 
 
-def test_concurrent_ingest_backfill_and_resolve(db):
+def test_concurrent_ingest_backfill_and_resolve(db, app_login):
     """Ingest batches, two backfills (one tenant, and every tenant) and resolve calls run
-    at once from four connections; the end state still equals the model."""
+    at once from four connections; the end state still equals the model. As the
+    superuser, and as the logins: ingest and resolve as the application login, the
+    backfills as the job login."""
     import random
 
     rng = random.Random(11)
@@ -210,10 +212,11 @@ def test_concurrent_ingest_backfill_and_resolve(db):
     insert_history(db.conn, tenant, history)
     errors: list[BaseException] = []
 
-    def run(fn):
+    def run(fn, job=False):
+        login = "job" if job and app_login != "superuser" else app_login
         def wrapped():
             try:
-                with db.connect() as c:
+                with db.connect_as(login, None if job else tenant) as c:
                     fn(c)
             except BaseException as exc:
                 errors.append(exc)
@@ -236,7 +239,7 @@ def test_concurrent_ingest_backfill_and_resolve(db):
             c.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, NULL, %s)",
                       (tenant, s["buyer_email"], s["buyer_phone"], T0 + timedelta(minutes=s["minute"])))
 
-    threads = [run(f) for f in (ingest, backfill_tenant, backfill_all, resolve)]
+    threads = [run(ingest), run(backfill_tenant, job=True), run(backfill_all, job=True), run(resolve)]
     for t in threads:
         t.start()
     for t in threads:

@@ -4,7 +4,8 @@ a time. A second connection holds its resolve uncommitted, the merging call is o
 blocked on that transaction's row lock (pg_stat_activity, not a sleep), then the first one
 commits. The result must be that of the serial order (first, then second): the golden
 record is the greatest (seen_at, value) of the whole component (SPEC section 4, rule 3),
-chains stay at length 1 and every key names the live survivor."""
+chains stay at length 1 and every key names the live survivor. Each test runs as the
+superuser and as the application login (fixture app_login)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -47,15 +48,15 @@ class Tenant:
                          tenant, survivor, survivor) == 0
 
 
-def test_merge_waits_for_a_concurrent_golden_change(db):
+def test_merge_waits_for_a_concurrent_golden_change(db, app_login):
     """The other transaction raises B's golden e-mail while this call merges A and B: the
     merge must take the committed value, not the one of its probe's snapshot."""
     t = Tenant(db, "gr1")
-    with db.connect() as c:
+    with db.connect_as(app_login, t.tenant) as c:
         a = t.resolve(c, "a@x.com", "+55 11 98765-0000", at=T[1])
         b = t.resolve(c, "b@x.com", "+55 11 98765-0001", at=T[2])
         assert a != b
-    with db.connect(autocommit=False) as first, db.connect() as second:
+    with db.connect_as(app_login, t.tenant, autocommit=False) as first, db.connect_as(app_login, t.tenant) as second:
         assert t.resolve(first, "z@x.com", "+55 11 98765-0001", at=T[7]) == b   # uncommitted
         thread, out, errors = blocked_behind(
             db, first, lambda: t.resolve(second, "b@x.com", "+55 11 98765-0000", at=T[0]))
@@ -66,17 +67,17 @@ def test_merge_waits_for_a_concurrent_golden_change(db):
     t.check(a)
 
 
-def test_merge_retries_when_its_cluster_was_merged_meanwhile(db):
+def test_merge_retries_when_its_cluster_was_merged_meanwhile(db, app_login):
     """The other transaction merges C (whose key this call names) into B; this call, which
     probed before that commit, locks C, finds it merged and must go again from the keys, so
     A takes B's whole group — C's e-mail at 06:00 is the golden one."""
     t = Tenant(db, "gr2")
-    with db.connect() as c:
+    with db.connect_as(app_login, t.tenant) as c:
         a = t.resolve(c, "a@x.com", "+55 11 98765-0002", at=T[1])
         b = t.resolve(c, "b@x.com", at=T[2])
         cc = t.resolve(c, "c@x.com", "+55 11 98765-0003", at=T[6])
         assert len({a, b, cc}) == 3
-    with db.connect(autocommit=False) as first, db.connect() as second:
+    with db.connect_as(app_login, t.tenant, autocommit=False) as first, db.connect_as(app_login, t.tenant) as second:
         # C's phone with B's e-mail: C merges into B (older); held open.
         assert t.resolve(first, "b@x.com", "+55 11 98765-0003", at=T[0]) == b
         # C's e-mail with A's phone: this call's probe still sees the e-mail on C.
@@ -89,17 +90,17 @@ def test_merge_retries_when_its_cluster_was_merged_meanwhile(db):
     t.check(a)
 
 
-def test_merge_into_a_cluster_whose_loser_is_merged_meanwhile(db):
+def test_merge_into_a_cluster_whose_loser_is_merged_meanwhile(db, app_login):
     """Chained merges as in the reconcile suite (C's group grows while it is merged): the
     other transaction merges D into C, this call merges C (probed before that commit) with
     A and must carry D's golden e-mail (07:00) into A."""
     t = Tenant(db, "gr3")
-    with db.connect() as c:
+    with db.connect_as(app_login, t.tenant) as c:
         a = t.resolve(c, "a@x.com", at=T[1])
         cc = t.resolve(c, "c@x.com", "+55 11 98765-0004", at=T[2])
         d = t.resolve(c, "d@x.com", "+55 11 98765-0005", at=T[7])
         assert len({a, cc, d}) == 3
-    with db.connect(autocommit=False) as first, db.connect() as second:
+    with db.connect_as(app_login, t.tenant, autocommit=False) as first, db.connect_as(app_login, t.tenant) as second:
         assert t.resolve(first, "c@x.com", "+55 11 98765-0005", at=T[0]) == cc   # D into C
         thread, out, errors = blocked_behind(
             db, first, lambda: t.resolve(second, "a@x.com", "+55 11 98765-0004", at=T[0]))

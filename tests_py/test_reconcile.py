@@ -1,7 +1,8 @@
 """reconcile_merges: several workers (FOR UPDATE SKIP LOCKED) while resolve calls keep
 merging clusters into clusters that are themselves merged (A→B, then B→C) — after the
 last batch every keyed sale carries a live cluster, and the partition and the golden
-records equal the model."""
+records equal the model. Run as the superuser, and as the logins: the application
+login for the resolve calls, the job login for the workers."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from tests_py.test_backfill_model import check_against_model
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 
 
-def test_concurrent_workers_with_chained_merges(db):
+def test_concurrent_workers_with_chained_merges(db, app_login):
     rng = random.Random(7)
     tenant = "rc"
     model = Model()
@@ -39,10 +40,11 @@ def test_concurrent_workers_with_chained_merges(db):
     links = links[:90]
     done = threading.Event()
     errors: list[BaseException] = []
+    job_login = "superuser" if app_login == "superuser" else "job"
 
     def resolver(part):
         try:
-            with db.connect() as c:
+            with db.connect_as(app_login, tenant) as c:
                 for a, b in part:
                     # b's cluster gets a's phone, then a's e-mail with that phone merges them.
                     c.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, NULL, %s)",
@@ -54,7 +56,7 @@ def test_concurrent_workers_with_chained_merges(db):
 
     def worker():
         try:
-            with db.connect() as c:
+            with db.connect_as(job_login) as c:
                 while True:
                     n = c.execute("SELECT omni_identity.reconcile_merges(1)").fetchone()[0]
                     if n == 0 and done.is_set():

@@ -1,6 +1,7 @@
 """20,000 resolve_customer_cluster calls over 4 concurrent connections: not one error
 (no deadlock, no serialization failure, no unique violation reaches the caller), and the
 final state equals the reference model (partition, golden records, keys, invariants).
+Every test runs as the superuser and as the application login (fixture app_login).
 """
 from __future__ import annotations
 
@@ -75,10 +76,10 @@ def generated_inputs(seed: int) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_twenty_thousand_calls_over_four_connections(db):
+def test_twenty_thousand_calls_over_four_connections(db, app_login):
     inputs = generated_inputs(seed=20_000)
     tenant = f"load-{uuid.uuid4().hex[:8]}"
-    conns = [db.connect() for _ in range(4)]
+    conns = [db.connect_as(app_login, tenant) for _ in range(4)]
     try:
         ids = resolve_concurrently(conns, tenant, inputs)   # raises the first error of any connection
     finally:
@@ -89,14 +90,16 @@ def test_twenty_thousand_calls_over_four_connections(db):
     check_against_model(db, tenant, inputs, ids)
 
 
-def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
+def test_batch_lock_excludes_writes_but_not_the_fast_path(db, app_login):
     """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
     tenant wait (and only that tenant's), while a returning buyer's read-only call does
     not wait at all."""
     tenant = "locked"
     known = db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2024-01-01')",
                       tenant)
-    with db.connect(autocommit=False) as batch, db.connect() as caller, db.connect() as other:
+    job = "superuser" if app_login == "superuser" else "job"
+    with db.connect_as(job, autocommit=False) as batch, db.connect_as(app_login, tenant) as caller, \
+            db.connect_as(app_login, "elsewhere") as other:
         batch.execute("SELECT pg_advisory_xact_lock(omni_identity.tenant_lock_key(%s))", (tenant,))
         # Another tenant and the fast path go through at once.
         assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
@@ -113,14 +116,15 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db):
 
 
 @pytest.mark.parametrize("second_phone", ["(11) 98888-0002", None], ids=["one key new", "no key new"])
-def test_key_created_between_probe_and_locks(db, second_phone):
+def test_key_created_between_probe_and_locks(db, app_login, second_phone):
     """A new customer's keys are probed before its locks are taken. When another call
-    commits one of those keys in between, the insert skips it (ON CONFLICT), the call takes
-    back the cluster it has just inserted and attaches to the other call's cluster: one
-    cluster, no merge, no orphan row."""
+    commits one of those keys in between, the call sees it under the locks, inserts no
+    cluster and attaches to the other call's cluster: one cluster, no merge, no orphan
+    row — for the application login too, which may not delete clusters (it failed with
+    42501 when the call inserted a cluster and then took it back)."""
     tenant = f"race-{uuid.uuid4().hex[:8]}"
     call = "SELECT omni_identity.resolve_customer_cluster(%s, 'race@x.com', %s, NULL, %s, %s)"
-    with db.connect(autocommit=False) as first, db.connect() as second:
+    with db.connect_as(app_login, tenant, autocommit=False) as first, db.connect_as(app_login, tenant) as second:
         winner = first.execute(call, (tenant, "(11) 98888-0001", "Ana", "2024-01-01")).fetchone()[0]
         # The second call sees no key (the first is uncommitted) and waits for the first
         # call's key lock.
@@ -144,7 +148,7 @@ def test_key_created_between_probe_and_locks(db, second_phone):
 
 
 @pytest.mark.parametrize("kind", ["new", "attach", "merge", "golden", "returning"])
-def test_every_write_holds_the_tenant_and_key_locks(db, kind):
+def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
     """L1 (shared) and one L2 per key are held to the end of the transaction by every call
     that writes — checked in pg_locks, whatever path the call took — and by none that
     only reads."""
@@ -159,7 +163,7 @@ def test_every_write_holds_the_tenant_and_key_locks(db, kind):
         "golden": ("a@x.com", None, "2025-01-01"),
         "returning": ("a@x.com", None, "2023-01-01"),
     }[kind]
-    with db.connect(autocommit=False) as conn:
+    with db.connect_as(app_login, tenant, autocommit=False) as conn:
         conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, 'Ana', %s)", (tenant, *args))
         held = conn.execute("SELECT mode, count(*) FROM pg_locks WHERE pid = pg_backend_pid()"
                             " AND locktype = 'advisory' GROUP BY mode ORDER BY mode").fetchall()

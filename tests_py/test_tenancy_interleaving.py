@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests_py.conftest import examples
 from tests_py.reference.model import Model
-from tests_py.test_tenancy import Login, as_tenant
+from tests_py.test_tenancy import as_tenant
 
 # A small pool, so inputs collide often; the same pool in both tenants.
 EMAILS = [None, "ana@shop.com", "ANA@shop.com ", "bob@shop.com", "cat@shop.com", "teste@teste.com", "not-an-email"]
@@ -44,10 +44,10 @@ _run = itertools.count()
 
 @pytest.fixture(scope="module")
 def logins(module_db):
-    app, admin = Login(module_db, "omni_identity_app"), Login(module_db, "omni_identity_admin")
-    yield app.connect(), admin.connect()
-    app.drop()
-    admin.drop()
+    """The shared application and job logins (tests_py/support.py); each application
+    transaction below names its tenant with as_tenant (SET LOCAL)."""
+    with module_db.connect_as("app") as app, module_db.connect_as("job") as admin:
+        yield app, admin
 
 
 class Tenant:
@@ -193,14 +193,14 @@ def test_two_tenants_interleaved_each_matches_its_own_model(module_db, logins, o
 
 
 
-def test_two_tenants_resolving_the_same_buyers_concurrently_stay_apart(db):
+def test_two_tenants_resolving_the_same_buyers_concurrently_stay_apart(db, app_login):
     """Two application sessions, one per tenant, resolve the same identifiers at the same
     time (each tenant's writers lock only their own tenant): each tenant ends equal to
-    its own model, and every returned cluster is its own tenant's."""
+    its own model, and every returned cluster is its own tenant's. As the superuser and
+    as the application login, whose every call names its tenant transaction-locally."""
     import random
     import threading
 
-    app = Login(db, "omni_identity_app")
     rng = random.Random(7)
     calls = [{"email": rng.choice(EMAILS), "phone": rng.choice(PHONES), "document": rng.choice(DOCUMENTS),
               "name": rng.choice(NAMES), "minute": rng.randrange(50)} for _ in range(120)]
@@ -211,38 +211,34 @@ def test_two_tenants_resolving_the_same_buyers_concurrently_stay_apart(db):
 
     def traffic(t: Tenant, order: list[dict]) -> None:
         try:
-            conn = app.connect()
-            conn.execute("SELECT set_config('app.current_tenant_id', %s, false)", (t.name,))
-            start.wait()
-            returned[t.name] = [conn.execute(
-                "SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
-                (t.name, b["email"], b["phone"], b["document"], b["name"],
-                 BASE + timedelta(minutes=b["minute"]))).fetchone()[0] for b in order]
+            with db.connect_as(app_login, t.name) as conn:
+                start.wait()
+                returned[t.name] = [conn.execute(
+                    "SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
+                    (t.name, b["email"], b["phone"], b["document"], b["name"],
+                     BASE + timedelta(minutes=b["minute"]))).fetchone()[0] for b in order]
         except BaseException as exc:  # reported below, in the main thread
             errors.append(exc)
 
-    try:
-        threads = [threading.Thread(target=traffic, args=(tenants["a"], calls)),
-                   threading.Thread(target=traffic, args=(tenants["b"], calls[::-1]))]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        assert not errors, errors
-        for t in tenants.values():
-            for b in calls:
-                t.model.add(email=b["email"], phone=b["phone"], document=b["document"], name=b["name"],
-                            seen_at=BASE + timedelta(minutes=b["minute"]))
-            mine = set(db.column("SELECT cluster_id FROM omni_identity.customer_cluster WHERE tenant_id = %s", t.name))
-            assert {c for c in returned[t.name] if c is not None} <= mine, "a call returned another tenant's cluster"
-            keys = db.rows("""SELECT k.key_type, k.key_value, k.cluster_id FROM omni_identity.customer_cluster_keys k
-                               WHERE k.tenant_id = %s""", t.name)
-            model_keys = t.model.keys()
-            assert {(kt, kv) for kt, kv, _ in keys} == set(model_keys)
-            groups: dict[int, set] = {}
-            for kt, kv, cluster in keys:
-                groups.setdefault(model_keys[(kt, kv)], set()).add(cluster)
-            assert all(len(g) == 1 for g in groups.values()), "a model cluster is split"
-            assert len({next(iter(g)) for g in groups.values()}) == len(groups), "two model clusters share one"
-    finally:
-        app.drop()
+    threads = [threading.Thread(target=traffic, args=(tenants["a"], calls)),
+               threading.Thread(target=traffic, args=(tenants["b"], calls[::-1]))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    for t in tenants.values():
+        for b in calls:
+            t.model.add(email=b["email"], phone=b["phone"], document=b["document"], name=b["name"],
+                        seen_at=BASE + timedelta(minutes=b["minute"]))
+        mine = set(db.column("SELECT cluster_id FROM omni_identity.customer_cluster WHERE tenant_id = %s", t.name))
+        assert {c for c in returned[t.name] if c is not None} <= mine, "a call returned another tenant's cluster"
+        keys = db.rows("""SELECT k.key_type, k.key_value, k.cluster_id FROM omni_identity.customer_cluster_keys k
+                           WHERE k.tenant_id = %s""", t.name)
+        model_keys = t.model.keys()
+        assert {(kt, kv) for kt, kv, _ in keys} == set(model_keys)
+        groups: dict[int, set] = {}
+        for kt, kv, cluster in keys:
+            groups.setdefault(model_keys[(kt, kv)], set()).add(cluster)
+        assert all(len(g) == 1 for g in groups.values()), "a model cluster is split"
+        assert len({next(iter(g)) for g in groups.values()}) == len(groups), "two model clusters share one"

@@ -28,7 +28,7 @@ BEGIN
           FROM omni_identity.customer_cluster_keys k
          WHERE k.tenant_id = p_tenant_id AND k.key_type = v_type AND k.key_value = v_value;
         IF NOT FOUND THEN
-            RETURN '{}';
+            RETURN '{}'::uuid[];
         END IF;
         -- Keys point at live clusters; follow merged_into in case a merge moved it since.
         SELECT coalesce(c.merged_into, c.cluster_id) INTO v_current
@@ -37,11 +37,11 @@ BEGIN
         IF v_live IS NULL THEN
             v_live := v_current;
         ELSIF v_live IS DISTINCT FROM v_current THEN
-            RETURN '{}';
+            RETURN '{}'::uuid[];
         END IF;
     END LOOP;
     IF v_live IS NULL THEN
-        RETURN '{}';
+        RETURN '{}'::uuid[];
     END IF;
     SELECT array_agg(a.cluster_id) INTO v_aliases
       FROM (SELECT c.cluster_id

@@ -26,11 +26,13 @@
 --       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
 --       calls can never both create a cluster for the same new key, and once held, the set
 --       of the call's keys that exist cannot change (committed keys are never deleted).
---       L1 and L2 are taken by the statement that inserts a new customer, after that
---       statement's snapshot: a key committed in between is invisible to the probe but
---       caught by the insert's arbiter index (ON CONFLICT DO NOTHING); the call then
---       deletes the cluster and keys it has just inserted — uncommitted, seen by no one,
---       waited on by no one since their L2 locks are its own — and takes the write path.
+--       L1 and L2 are taken after the read-only probe, by plain expressions (no
+--       statement, no data-modifying statement around them). A key committed between the
+--       probe and the locks is visible to every later statement (each takes a snapshot
+--       after the locks): a new customer's insert re-probes its keys under the locks and
+--       writes nothing when one appeared — the call then takes the write path. So a call
+--       never writes rows it would have to take back (the application role may not
+--       delete clusters).
 --   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
 --       one statement (one primary-key probe per id). Protects those clusters'
 --       merged_into, golden record and key ownership: keys only move away from a cluster
@@ -59,11 +61,11 @@
 -- Cost. What a call costs is mostly setting up the plans of its statements and the
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
--- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
--- and blocked_keys are expressions or inlined): a returning buyer runs one — the
+-- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers,
+-- blocked_keys and the locks are expressions or inlined): a returning buyer runs one — the
 -- blocklist check of its ≤ 3 values (two index scans), the key probes and the cluster
--- read; a new buyer adds one — the locks and the insert (plus one foreign-key check per
--- key row).
+-- read; a new buyer adds one — the insert, guarded by its keys' re-probe (plus one
+-- foreign-key check per key row).
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -95,13 +97,12 @@ DECLARE
     v_cp       uuid;     -- ... the phone key
     v_cd       uuid;     -- ... the document key
     v_fast     boolean;
+    v_void     boolean;  -- receives the (void) results of the lock functions
     v_ids      uuid[];   -- distinct clusters named by the keys, ascending
     v_locked   uuid[];   -- the same, locked, oldest first
     v_live     bigint;
     v_survivor uuid;
     v_retries  integer := 0;
-    v_new      boolean;  -- no key known at the probe: a new customer
-    v_added    bigint;   -- key rows the insert wrote (a new customer)
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
@@ -173,57 +174,60 @@ BEGIN
         RETURN coalesce(v_ce, v_cp, v_cd);
     END IF;
 
-    -- Every write starts here, in one statement: L1 (shared), then L2 for the keys in the
-    -- order e-mail, phone, document (see the locking design), taken by the subquery l —
-    -- its volatile outputs are never pruned, and it yields its row before the outer
-    -- projection runs the two InitPlans that insert. Both are held to the end of the
-    -- transaction. For a new customer (no key known) those inserts write the cluster and
-    -- its keys, ON CONFLICT DO NOTHING: the probe above ran before the locks, so a key
-    -- committed since (by the L2 holder this call waited for, or by a batch under L1) is
-    -- invisible to it but not to the insert's arbiter index — it is skipped, never
-    -- duplicated, and v_added falls short. (The locks must not sit in a condition of the
-    -- insert: the planner may test v_new first and skip them.)
-    v_new := v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL;
-    WITH c AS (
-        INSERT INTO omni_identity.customer_cluster
-            (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
-             last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
-             created_at, updated_at)
-        SELECT p_tenant_id
-             , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
-             , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
-             , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
-             , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
-             , clock_timestamp(), clock_timestamp()
-         WHERE v_new
-        RETURNING cluster_id
-    ), k AS (
-        INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
-        SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
-          FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
-                      AS v(key_type, key_value)
-         WHERE v.key_value IS NOT NULL
-        ON CONFLICT DO NOTHING
-        RETURNING 1
-    )
-    SELECT (SELECT c.cluster_id FROM c), (SELECT count(*) FROM k)
-      INTO v_survivor, v_added
-      FROM (SELECT pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id))
-                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email))
-                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone))
-                 , pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document))
-            OFFSET 0) AS l;   -- a NULL key has a NULL lock key: the strict lock function skips it
-    IF v_new THEN
-        IF v_added = (v_email IS NOT NULL)::int + (v_phone IS NOT NULL)::int + (v_document IS NOT NULL)::int THEN
+    -- Every write starts here: L1 (shared), then L2 for the keys in the order e-mail,
+    -- phone, document (see the locking design), held to the end of the transaction.
+    -- Assignments of plain expressions, not statements: PL/pgSQL evaluates them without
+    -- the executor.
+    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+    IF v_email IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+    END IF;
+    IF v_phone IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+    END IF;
+    IF v_document IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+    END IF;
+
+    -- A new customer (no key known at the probe): one statement writes the cluster and its
+    -- keys. The locks are held now and this statement's snapshot is newer than them, so it
+    -- sees every key committed since the probe (by the L2 holder this call waited for, or
+    -- by a batch under L1) and no other call can create these keys until this transaction
+    -- ends: the cluster is inserted only when the keys are still absent (three primary-key
+    -- probes), and the keys after it, from its RETURNING. When a key appeared, nothing is
+    -- written and the call takes the write path: it never inserts rows it would have to
+    -- take back (the application role has no DELETE on customer_cluster).
+    IF v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
+        WITH c AS (
+            INSERT INTO omni_identity.customer_cluster
+                (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+                 last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+                 created_at, updated_at)
+            SELECT p_tenant_id
+                 , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+                 , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+                 , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+                 , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+                 , clock_timestamp(), clock_timestamp()
+             WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                                WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+               AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                                WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+               AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                                WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
+            RETURNING cluster_id
+        ), k AS (
+            INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+            SELECT p_tenant_id, v.key_type, v.key_value, c.cluster_id
+              FROM c, (VALUES ('email', v_email), ('phone', v_phone), ('document', v_document))
+                          AS v(key_type, key_value)
+             WHERE v.key_value IS NOT NULL
+        )
+        SELECT c.cluster_id INTO v_survivor FROM c;
+        IF v_survivor IS NOT NULL THEN
             RETURN v_survivor;    -- a new customer
         END IF;
-        -- A key was created between the probe and the locks: take the new cluster back (no
-        -- other transaction has seen it, and none waits on its key rows, which the L2
-        -- locks this call holds cover) and go the write path.
-        DELETE FROM omni_identity.customer_cluster_keys x
-         WHERE x.tenant_id = p_tenant_id AND x.cluster_id = v_survivor;
-        DELETE FROM omni_identity.customer_cluster x
-         WHERE x.tenant_id = p_tenant_id AND x.cluster_id = v_survivor;
+        -- A key was created between the probe and the locks: attach to it below.
     END IF;
 
     LOOP
@@ -242,7 +246,7 @@ BEGIN
 
         IF cardinality(v_ids) = 0 THEN
             -- Unreachable: the call came here because a key existed (at the probe, or at
-            -- the insert's arbiter check), and committed keys are never deleted.
+            -- the new customer's re-probe under the locks), and committed keys are never deleted.
             RAISE EXCEPTION 'resolve_customer_cluster found none of the keys it saw a moment ago'
                 USING ERRCODE = 'OI021',
                       HINT = 'Rows of customer_cluster_keys were deleted; keys must never be deleted.';

@@ -148,10 +148,9 @@ def _read_header(reader) -> list[str]:
     return names
 
 
-#: The staging table of one batch, as omni_identity.ingest_copied_sales reads it: created,
+#: The staging table of one batch, made by SQL (omni_identity.copied_sales_table): created,
 #: filled by COPY and consumed in the batch's transaction, dropped at its commit.
-COPY_TABLE = ("CREATE TEMP TABLE oi_copied_sales (row_no integer NOT NULL, reject_reason text, "
-              + ", ".join(f"{c} text" for c in SALE_COLUMNS) + ") ON COMMIT DROP")
+COPY_TABLE = "SELECT omni_identity.copied_sales_table()"
 
 #: A byte that is not UTF-8, as the surrogateescape error handler decodes it.
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")

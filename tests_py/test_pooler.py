@@ -240,11 +240,11 @@ def test_cli_commands_leave_nothing_on_the_pooled_connection(request, db, logins
     f = write_csv(request.getfixturevalue("tmp_path") / "pa.csv", sales_rows("pa-up-", 40), bad_line=5)
     out, = app_spy.during([cli("upload", str(f), "--tenant", "pa", "--batch-size", "7",
                                "--dsn", pool.dsn(app.name))])
-    assert out.splitlines()[-1].startswith(f"{f}: 40 inserted, 0 updated, 1 rejected")
+    assert out.splitlines()[-1].startswith(f"{f}: 40 inserted, 0 updated, 0 unchanged, 1 rejected")
     assert "line 5:" in out
     out, = app_spy.during([cli("upload", str(f), "--tenant", "pa", "--batch-size", "7",
                                "--dsn", pool.dsn(app.name))])
-    assert out.splitlines()[-1].startswith(f"{f}: 0 inserted, 0 updated")
+    assert out.splitlines()[-1].startswith(f"{f}: 0 inserted, 0 updated, 40 unchanged, 1 rejected (1 already recorded")
 
     # Jobs: sales without a cluster in two tenants, and merges to reconcile.
     db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, created_at)"
@@ -293,7 +293,7 @@ def test_two_concurrent_uploads_land_exactly_their_own_rows(request, db, logins,
     holder.close()
     outs = spy.during(procs)
     for (t, f), out, k in zip(files.items(), outs, (3, 4)):
-        assert out.splitlines()[-1].startswith(f"{f}: 300 inserted, 0 updated, 1 rejected"), out
+        assert out.splitlines()[-1].startswith(f"{f}: 300 inserted, 0 updated, 0 unchanged, 1 rejected"), out
         assert db.column("SELECT external_id FROM public.omni_sales WHERE tenant_id = %s ORDER BY id", t) == \
             [f"{t}-{i}" for i in range(300)]
         assert db.column("SELECT row_no FROM omni_identity.sales_rejects WHERE tenant_id = %s", t) == [k]

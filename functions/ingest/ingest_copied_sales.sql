@@ -1,12 +1,6 @@
 -- The CSV path of ingestion: ingest the rows the caller COPYed, in this transaction, into
--- the temporary table pg_temp.oi_copied_sales, of this shape (docs/pipeline.md):
---
---   CREATE TEMP TABLE oi_copied_sales (
---       row_no integer NOT NULL,   -- the caller's line number, unique; sales_rejects.row_no
---       reject_reason text,        -- not NULL: the caller found the row bad (kept as a reject)
---       shop_id text, gateway text, external_id text, buyer_email text, buyer_phone text,
---       buyer_name text, buyer_document text, product_id text, status text, amount text,
---       currency text, created_at text) ON COMMIT DROP;
+-- the temporary table pg_temp.oi_copied_sales that copied_sales_table() made (its shape
+-- is defined there; docs/pipeline.md).
 --
 -- Created, filled and consumed inside one transaction, it never depends on session state,
 -- so the path works behind a transaction-pooling connection pooler. The rest is
@@ -44,9 +38,8 @@ BEGIN
                 CASE WHEN v_table IS NULL THEN 'does not exist'
                      ELSE 'lacks the column(s) ' || v_missing || ' (row_no integer, the others text)' END
             USING ERRCODE = 'OI070',
-                  HINT = 'In the same transaction: CREATE TEMP TABLE oi_copied_sales (row_no integer NOT NULL, '
-                         'reject_reason text, shop_id text, ..., created_at text) ON COMMIT DROP, COPY the '
-                         'rows into it, then call ingest_copied_sales (docs/pipeline.md).';
+                  HINT = 'In the same transaction: SELECT omni_identity.copied_sales_table(), COPY the '
+                         'rows into oi_copied_sales, then call ingest_copied_sales (docs/pipeline.md).';
     END IF;
     SELECT count(*) INTO v_rows FROM pg_temp.oi_copied_sales;
     IF v_rows > 100000 THEN

@@ -175,6 +175,12 @@ def test_planted_lookalikes_never_run_during_migrate_and_rollback(empty_db, atta
             failed = exc
             break
 
+    if failed is None:
+        # grants.sql pins the path itself: immune even when run by hand with public first.
+        with psycopg.connect(empty_db.dsn) as conn_by_hand:
+            conn_by_hand.execute("SET search_path = public, pg_catalog")
+            conn_by_hand.execute((paths.FUNCTIONS / migrate.GRANTS).read_text())
+
     empty_db.execute("SET search_path = pg_catalog, pg_temp")
     ran = empty_db.scalar("SELECT last_value FROM attacker.ran_seq WHERE is_called")
     names = empty_db.column("SELECT DISTINCT fn FROM attacker.ran ORDER BY 1")
@@ -191,3 +197,16 @@ def test_planted_lookalikes_never_run_during_migrate_and_rollback(empty_db, atta
              LEFT JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
             WHERE p.pronamespace = 'public'::regnamespace OR o.oprnamespace = 'public'::regnamespace""")
     assert [b for b in bound if "attacker" not in b and not b.startswith(("function public.", "operator public.", "aggregate public."))] == []
+
+
+def test_yoyo_table_owned_by_another_role_is_refused(empty_db, attacker):
+    """yoyo keeps its tables in public: one created beforehand by another role could carry
+    a trigger that runs as the installer on yoyo's INSERT."""
+    name, conn = attacker
+    conn.execute('CREATE TABLE public.yoyo_lock (locked int DEFAULT 1 PRIMARY KEY, ctime timestamp, pid int NOT NULL)')
+    conn.execute("CREATE FUNCTION attacker.trap() RETURNS trigger LANGUAGE plpgsql AS $b$ BEGIN "
+                 "PERFORM pg_catalog.nextval('attacker.ran_seq'); RETURN NEW; END $b$")
+    conn.execute("CREATE TRIGGER trap BEFORE INSERT ON public.yoyo_lock FOR EACH ROW EXECUTE FUNCTION attacker.trap()")
+    with pytest.raises(HarnessError, match="yoyo_lock"):
+        migrate.migrate(empty_db.dsn)
+    assert empty_db.scalar("SELECT last_value FROM attacker.ran_seq WHERE is_called") is None

@@ -196,6 +196,8 @@ class _Backend(PostgresqlPsycopgBackend):
         return mode, after
 
     def apply_one(self, migration, force=False, mark=True):
+        if migration.id == CREATE_SALES and _is_legacy(self):
+            _prepare_legacy_sales(self)
         self._next_plan = self._plan_for(migration, "apply")
         super().apply_one(migration, force=force, mark=mark)
 
@@ -373,8 +375,6 @@ def _preflight(backend: _Backend, ids: set[str], direction: str) -> None:
     with backend.copy() as b:
         b.connection.autocommit = True
         _drop_invalid_indexes(lambda q: b.execute(q), _package_index_names())
-    if direction == "apply" and CREATE_SALES in ids and _is_legacy(backend):
-        _prepare_legacy_sales(backend)
 
 
 def migrate(dsn: str) -> tuple[int, int]:

@@ -65,9 +65,10 @@ ENABLE_SALES_RLS = "0031.enable-rls-omni-sales"
 # also run inside 0011's own transaction, so no legacy INSERT ever meets the column
 # without it, whatever runs (or fails) between 0011 and 0074.
 LEGACY_TENANT_DEFAULT = "0074.alter-omni-sales-legacy-tenant-default"
-# Rolling 0014 back over a legacy table: PRIMARY KEY (id) from an index built
-# concurrently beforehand, instead of the rollback file's ADD PRIMARY KEY (id), which
-# builds it under ACCESS EXCLUSIVE (reads and writes stall for the whole build).
+# A legacy table's unique index on (id), built concurrently before 0011: the legacy
+# application's lookups by id stay indexed after 0014, and rolling 0014 back makes it
+# PRIMARY KEY (id) again instead of running the rollback file's ADD PRIMARY KEY (id), which
+# builds the index under ACCESS EXCLUSIVE (reads and writes stall for the whole build).
 LEGACY_ID_INDEX = "omni_sales_id_key"
 
 # Lock a transactional migration needs on public.omni_sales, by its statements.
@@ -223,7 +224,8 @@ def _is_legacy(backend: DatabaseBackend) -> bool:
 def _rollback_legacy_keys(backend: _Backend) -> None:
     """0014's rollback over a legacy table, with the same end state as its file
     (PRIMARY KEY (id) named omni_sales_pkey, no idempotency constraint) but the key's
-    index built CONCURRENTLY first, so the ACCESS EXCLUSIVE lock covers catalog changes only."""
+    index built CONCURRENTLY beforehand (at install; here only when an older harness
+    installed the table), so the ACCESS EXCLUSIVE lock covers catalog changes only."""
     with backend.copy() as b:
         b.connection.autocommit = True
         _drop_invalid_indexes(lambda q: b.execute(q), [LEGACY_ID_INDEX])
@@ -344,12 +346,17 @@ def _refuse_locked_out_roles(backend: DatabaseBackend) -> None:
 
 
 def _prepare_legacy_sales(backend: _Backend) -> None:
-    """Before 0011 on a legacy table: add tenant_id and its check as 0011 would (catalog
-    only, under a short ACCESS EXCLUSIVE lock), then validate the check under SHARE UPDATE
-    EXCLUSIVE, which lets the legacy application read and write during the scan. 0011
-    then finds both in place and its VALIDATE has nothing left to do."""
+    """Before 0011 on a legacy table: a unique index on (id) built concurrently, which keeps
+    the legacy application's lookups by id indexed once 0014 has replaced PRIMARY KEY (id)
+    and becomes that key again on rollback (nothing built under a lock); then tenant_id and
+    its check added as 0011 would (catalog only, under a short ACCESS EXCLUSIVE lock), and
+    the check validated under SHARE UPDATE EXCLUSIVE, which lets the legacy application read
+    and write during the scan. 0011 then finds everything in place: its VALIDATE has nothing
+    left to do."""
     with backend.copy() as b:
         b.connection.autocommit = True
+        _drop_invalid_indexes(lambda q: b.execute(q), [LEGACY_ID_INDEX])
+        b.execute(f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {LEGACY_ID_INDEX} ON {SALES} (id)")
         b.execute("BEGIN")
         _take_sales_lock(lambda q: b.execute(q), "ACCESS EXCLUSIVE", backend.lock_wait, "migrate")
         b.execute(f"ALTER TABLE {SALES} ADD COLUMN IF NOT EXISTS tenant_id text NOT NULL DEFAULT 'default'")

@@ -99,13 +99,16 @@ def _plant(conn: psycopg.Connection, attacker: str, called: set[str], operators:
             fn = f"attacker.op_{abs(hash(op)) % 10**6}_{i}"
             statements.append(f"CREATE FUNCTION {fn}({left}, {right}) RETURNS {returns} " + body(key, returns))
             statements.append(f"CREATE OPERATOR public.{op} (LEFTARG = {left}, RIGHTARG = {right}, FUNCTION = {fn})")
-    with conn.transaction():
-        for s in statements:
-            try:
-                with conn.transaction():
-                    conn.execute(s)
-            except psycopg.errors.DatabaseError:
-                pass  # a signature PostgreSQL refuses (e.g. a reserved operator pair): skip
+    # One round trip: the statements go into a temporary table and a DO block runs them,
+    # skipping the signatures PostgreSQL refuses (e.g. an operator it reserves).
+    conn.execute("CREATE TEMP TABLE plant (n int, s text)")
+    with conn.cursor().copy("COPY plant (n, s) FROM STDIN") as copy:
+        for i, s in enumerate(statements):
+            copy.write_row((i, s))
+    conn.execute("""DO $p$ DECLARE v_s text; BEGIN
+                      FOR v_s IN SELECT s FROM pg_temp.plant ORDER BY n LOOP
+                        BEGIN EXECUTE v_s; EXCEPTION WHEN others THEN NULL; END;
+                      END LOOP; END $p$""")
     return conn.execute("SELECT (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)"
                         " + (SELECT count(*) FROM pg_operator WHERE oprnamespace = 'public'::regnamespace)").fetchone()[0]
 

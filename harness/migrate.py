@@ -45,7 +45,9 @@ from harness.errors import HarnessError
 GRANTS = "grants.sql"
 SEARCH_PATH = "pg_catalog, pg_temp"
 
-# yoyo's bookkeeping tables, in public since the first install.
+# yoyo's bookkeeping tables: in public (yoyo created them in the first schema of the
+# installer's search_path, public unless the installer had a schema of its own name;
+# such an install keeps its tables where they are).
 YOYO_SCHEMA = "public"
 YOYO_TABLES = ("_yoyo_log", default_migration_table, "_yoyo_version", "yoyo_lock")
 
@@ -151,6 +153,7 @@ class _Backend(PostgresqlPsycopgBackend):
     and per-migration locking of public.omni_sales without queueing."""
 
     lock_wait = DEFAULT_LOCK_WAIT
+    yoyo_schema = YOYO_SCHEMA
     _plan: tuple[str | None, list[str]] = (None, [])   # lock mode, statements before COMMIT
 
     def init_connection(self, connection):
@@ -159,16 +162,17 @@ class _Backend(PostgresqlPsycopgBackend):
     def quote_identifier(self, s):
         quoted = super().quote_identifier(s)
         if s in YOYO_TABLES or s.startswith("yoyo_tmp_"):
-            return f"{YOYO_SCHEMA}.{quoted}"
+            return f"{super().quote_identifier(self.yoyo_schema)}.{quoted}"
         return quoted
 
     def list_tables(self, **kwargs):
-        return DatabaseBackend.list_tables(self, schema=YOYO_SCHEMA)
+        return DatabaseBackend.list_tables(self, schema=self.yoyo_schema)
 
     # The backend yoyo copies for each migration inherits what that migration needs.
     def copy(self):
         other = self.__class__(self.uri, self.migration_table)
         other.lock_wait = self.lock_wait
+        other.yoyo_schema = self.yoyo_schema
         other._plan, self._next_plan = self._next_plan, (None, [])
         return other
 
@@ -258,19 +262,32 @@ def _package_index_names() -> list[str]:
     return sorted(names)
 
 
-def _check_yoyo_tables(conn: psycopg.Connection) -> None:
+def _yoyo_schema(conn: psycopg.Connection) -> str:
+    """Where this database's yoyo tables are: public, or the installer's own schema ("$user",
+    first on the default search_path) when an earlier install put them there."""
+    found = conn.execute(
+        """SELECT pg_catalog.array_agg(DISTINCT n.nspname::text) FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+            WHERE c.relname::text OPERATOR(pg_catalog.=) %s AND c.relkind OPERATOR(pg_catalog.=) 'r'
+              AND n.nspname::text OPERATOR(pg_catalog.=) ANY (ARRAY[%s, current_user::text])""",
+        (default_migration_table, YOYO_SCHEMA)).fetchone()[0] or []
+    return YOYO_SCHEMA if YOYO_SCHEMA in found or not found else found[0]
+
+
+def _check_yoyo_tables(conn: psycopg.Connection, schema: str) -> None:
     """yoyo's tables must belong to the installing role or a superuser: a role that owns
     one could attach a trigger to it, which would run as the installer."""
     rows = conn.execute(
         """SELECT c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)
              FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-            WHERE c.relnamespace OPERATOR(pg_catalog.=) 'public'::pg_catalog.regnamespace
+            WHERE n.nspname::text OPERATOR(pg_catalog.=) %s
               AND c.relname::text OPERATOR(pg_catalog.=) ANY (%s::text[])
               AND NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) current_user""",
-        (list(YOYO_TABLES),)).fetchall()
+        (schema, list(YOYO_TABLES))).fetchall()
     if rows:
-        owned = ", ".join(f"public.{t} (owner {o})" for t, o in rows)
+        owned = ", ".join(f"{schema}.{t} (owner {o})" for t, o in rows)
         raise HarnessError(f"refusing to migrate: {owned} belongs to another role, which could run code as "
                            "the installer through it; drop it or ALTER ... OWNER TO the installing role")
 
@@ -279,9 +296,11 @@ def _check_yoyo_tables(conn: psycopg.Connection) -> None:
 def _backend(dsn: str):
     """yoyo's backend, its connection closed afterwards (a template database must have none)."""
     with _pinned(dsn, autocommit=True) as conn:
-        _check_yoyo_tables(conn)
+        schema = _yoyo_schema(conn)
+        _check_yoyo_tables(conn, schema)
     try:
         backend = _Backend(parse_uri(yoyo_url(dsn)), default_migration_table)
+        backend.yoyo_schema = schema
         backend.init_database()
     except psycopg.OperationalError as exc:
         raise HarnessError(f"cannot connect to the database: {_first_line(exc)}") from None

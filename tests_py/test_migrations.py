@@ -107,6 +107,13 @@ def test_legacy_omni_sales_is_kept_and_completed(empty_db):
     assert empty_db.scalar("INSERT INTO public.omni_sales (shop_id, external_id, created_at)"
                            " VALUES ('s', 'new', now()) RETURNING tenant_id") == "default"
     empty_db.execute("DELETE FROM public.omni_sales WHERE external_id = 'new'")
+    # A database installed before 0074 (the default dropped by 0011): 0074 gives it back.
+    assert migrate.rollback(empty_db.dsn) == 1
+    empty_db.execute("ALTER TABLE public.omni_sales ALTER COLUMN tenant_id DROP DEFAULT")
+    assert migrate.migrate(empty_db.dsn)[0] == 1
+    assert empty_db.scalar("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef JOIN pg_attribute a"
+                           " ON a.attrelid = adrelid AND a.attnum = adnum"
+                           " WHERE adrelid = 'public.omni_sales'::regclass AND a.attname = 'tenant_id'") == "'default'::text"
 
     migrate.rollback(empty_db.dsn, all_=True)
     assert empty_db.rows("SELECT id, shop_id, external_id, buyer_email, amount FROM public.omni_sales ORDER BY id") == before

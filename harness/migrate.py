@@ -31,7 +31,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from yoyo import read_migrations
 from yoyo.connections import default_migration_table, parse_uri
 from yoyo.backends.base import DatabaseBackend
@@ -150,11 +149,15 @@ def _take_sales_lock(execute, mode: str, wait: float, what: str) -> None:
 class _Backend(PostgresqlPsycopgBackend):
     """yoyo's psycopg backend with the installer's rules: the pinned search_path on every
     connection (including the one yoyo opens per migration), its tables named in public,
-    and per-migration locking of public.omni_sales without queueing."""
+    and per-migration locking of public.omni_sales without queueing. Every statement it
+    runs is resolved under that path; built-ins are still written pg_catalog.-qualified."""
 
     lock_wait = DEFAULT_LOCK_WAIT
     yoyo_schema = YOYO_SCHEMA
-    _plan: tuple[str | None, list[str]] = (None, [])   # lock mode, statements before COMMIT
+    # What the migration run on this connection needs: the lock mode to take on
+    # public.omni_sales after BEGIN, and statements to run before its COMMIT.
+    _plan: tuple[str | None, list[str]] = (None, [])
+    _next_plan: tuple[str | None, list[str]] = (None, [])   # for the next copy()
 
     def init_connection(self, connection):
         connection.execute(f"SET search_path = {SEARCH_PATH}")
@@ -175,8 +178,6 @@ class _Backend(PostgresqlPsycopgBackend):
         other.yoyo_schema = self.yoyo_schema
         other._plan, self._next_plan = self._next_plan, (None, [])
         return other
-
-    _next_plan: tuple[str | None, list[str]] = (None, [])
 
     def begin(self):
         super().begin()
@@ -248,9 +249,9 @@ def _drop_invalid_indexes(execute, names: list[str]) -> None:
     invalid = execute(
         "SELECT pg_catalog.array_agg(c.relname::text) FROM pg_catalog.pg_index i"
         "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-        " WHERE i.indrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.omni_sales')"
+        " WHERE i.indrelid = pg_catalog.to_regclass('public.omni_sales')"
         "   AND NOT i.indisvalid"
-        "   AND c.relname::text OPERATOR(pg_catalog.=) ANY ('{" + ",".join(names) + "}'::text[])").fetchone()[0] or []
+        "   AND c.relname::text = ANY ('{" + ",".join(names) + "}'::text[])").fetchone()[0] or []
     for name in invalid:
         execute(f"DROP INDEX CONCURRENTLY IF EXISTS public.{name}")
 
@@ -267,9 +268,9 @@ def _yoyo_schema(conn: psycopg.Connection) -> str:
     first on the default search_path) when an earlier install put them there."""
     found = conn.execute(
         """SELECT pg_catalog.array_agg(DISTINCT n.nspname::text) FROM pg_catalog.pg_class c
-             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-            WHERE c.relname::text OPERATOR(pg_catalog.=) %s AND c.relkind OPERATOR(pg_catalog.=) 'r'
-              AND n.nspname::text OPERATOR(pg_catalog.=) ANY (ARRAY[%s, current_user::text])""",
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname::text = %s AND c.relkind = 'r'
+              AND n.nspname::text = ANY (ARRAY[%s, current_user::text])""",
         (default_migration_table, YOYO_SCHEMA)).fetchone()[0] or []
     return YOYO_SCHEMA if YOYO_SCHEMA in found or not found else found[0]
 
@@ -280,11 +281,11 @@ def _check_yoyo_tables(conn: psycopg.Connection, schema: str) -> None:
     rows = conn.execute(
         """SELECT c.relname::text, pg_catalog.pg_get_userbyid(c.relowner)
              FROM pg_catalog.pg_class c
-             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-             JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-            WHERE n.nspname::text OPERATOR(pg_catalog.=) %s
-              AND c.relname::text OPERATOR(pg_catalog.=) ANY (%s::text[])
-              AND NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) current_user""",
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_catalog.pg_roles r ON r.oid = c.relowner
+            WHERE n.nspname::text = %s
+              AND c.relname::text = ANY (%s::text[])
+              AND NOT r.rolsuper AND r.rolname <> current_user""",
         (schema, list(YOYO_TABLES))).fetchall()
     if rows:
         owned = ", ".join(f"{schema}.{t} (owner {o})" for t, o in rows)
@@ -330,8 +331,8 @@ def _refuse_foreign_keys(backend: DatabaseBackend, doing: str) -> None:
     of another table that references it would stop them half-way. Refuse before starting."""
     rows = backend.execute(
         "SELECT c.conname::text, c.conrelid::pg_catalog.regclass::text FROM pg_catalog.pg_constraint c"
-        " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
-        "   AND c.confrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.omni_sales')").fetchall()
+        " WHERE c.contype = 'f'"
+        "   AND c.confrelid = pg_catalog.to_regclass('public.omni_sales')").fetchall()
     if rows:
         fks = ", ".join(f"{name} on {table}" for name, table in rows)
         raise HarnessError(
@@ -348,11 +349,11 @@ def _refuse_locked_out_roles(backend: DatabaseBackend) -> None:
         """SELECT DISTINCT r.rolname::text
              FROM pg_catalog.pg_class c
              CROSS JOIN LATERAL pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault('r', c.relowner))) a
-             JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
-            WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('public.omni_sales')
+             JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
+            WHERE c.oid = pg_catalog.to_regclass('public.omni_sales')
               AND NOT r.rolsuper
               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles p
-                               WHERE p.rolname::text OPERATOR(pg_catalog.=) ANY ('{omni_identity_admin,omni_identity_app}'::text[])
+                               WHERE p.rolname::text = ANY ('{omni_identity_admin,omni_identity_app}'::text[])
                                  AND pg_catalog.pg_has_role(r.oid, p.oid, 'MEMBER'))
             ORDER BY 1""").fetchall()
     if rows:
@@ -380,8 +381,8 @@ def _prepare_legacy_sales(backend: _Backend) -> None:
         _take_sales_lock(lambda q: b.execute(q), "ACCESS EXCLUSIVE", backend.lock_wait, "migrate")
         b.execute(f"ALTER TABLE {SALES} ADD COLUMN IF NOT EXISTS tenant_id text NOT NULL DEFAULT 'default'")
         exists = b.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint"
-                           " WHERE conrelid OPERATOR(pg_catalog.=) 'public.omni_sales'::pg_catalog.regclass"
-                           "   AND conname OPERATOR(pg_catalog.=) 'omni_sales_tenant_id_check'::name)").fetchone()[0]
+                           " WHERE conrelid = 'public.omni_sales'::pg_catalog.regclass"
+                           "   AND conname = 'omni_sales_tenant_id_check'::name)").fetchone()[0]
         if not exists:
             b.execute(f"ALTER TABLE {SALES} ADD CONSTRAINT omni_sales_tenant_id_check CHECK (tenant_id <> '') NOT VALID")
         b.execute("COMMIT")

@@ -10,6 +10,9 @@
 -- The cross-tenant jobs (backfill_customer_hash,
 -- reconcile_merges) are not in the list: they run as omni_identity_admin.
 -- Names not (yet) defined are skipped, so the file applies at any stage of the package.
+-- migrate runs this file with search_path pinned to pg_catalog, pg_temp; the DO blocks
+-- pin it again (transaction-local) and qualify the built-ins, so that a function or
+-- operator planted in a writable public never runs as the installer, however it is run.
 REVOKE ALL ON ALL ROUTINES IN SCHEMA omni_identity FROM PUBLIC;
 REVOKE ALL ON ALL ROUTINES IN SCHEMA omni_identity FROM omni_identity_app;
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA omni_identity TO omni_identity_admin;
@@ -30,15 +33,16 @@ DECLARE
     v_frontier oid[];
     v_fn       regprocedure;
 BEGIN
-    SELECT coalesce(array_agg(p.oid), '{}') INTO v_frontier
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    SELECT coalesce(pg_catalog.array_agg(p.oid), '{}') INTO v_frontier
       FROM pg_catalog.pg_proc p
      WHERE p.pronamespace = 'omni_identity'::regnamespace
        AND (p.proname = ANY (c_public_api) OR p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype);
 
     -- Transitive closure of the calls, breadth first.
-    WHILE cardinality(v_frontier) > 0 LOOP
+    WHILE pg_catalog.cardinality(v_frontier) > 0 LOOP
         v_granted := v_granted || v_frontier;
-        SELECT coalesce(array_agg(DISTINCT callee.oid), '{}') INTO v_frontier
+        SELECT coalesce(pg_catalog.array_agg(DISTINCT callee.oid), '{}') INTO v_frontier
           FROM pg_catalog.pg_proc caller
           JOIN pg_catalog.pg_proc callee
             ON callee.pronamespace = 'omni_identity'::regnamespace
@@ -48,7 +52,7 @@ BEGIN
     END LOOP;
 
     FOREACH v_fn IN ARRAY v_granted::regprocedure[] LOOP
-        EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO omni_identity_app', v_fn);
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON ROUTINE %s TO omni_identity_app', v_fn);
     END LOOP;
 END;
 $grants$;
@@ -59,6 +63,7 @@ $grants$;
 -- and the REVOKE at the top of this file, run by every migrate, is the guard.
 DO $trigger$
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'omni_identity_revoke_public_execute')
        AND (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
         CREATE EVENT TRIGGER omni_identity_revoke_public_execute ON ddl_command_end

@@ -52,6 +52,9 @@ def test_up_down_up(empty_db):
     assert first[0] == len(forward_migrations())
     built = snapshot.dump(empty_db.dsn)
     assert migrate.migrate(empty_db.dsn)[0] == 0, "a second migrate applied something"
+    # A table the package created has no tenant default: package rows name their tenant.
+    with pytest.raises(Exception, match="tenant_id"):
+        empty_db.execute("INSERT INTO public.omni_sales (shop_id, external_id, created_at) VALUES ('s', 'new', now())")
 
     assert migrate.rollback(empty_db.dsn, all_=True) == len(forward_migrations())
     assert empty_db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'omni_identity'") == 0
@@ -100,9 +103,17 @@ def test_legacy_omni_sales_is_kept_and_completed(empty_db):
     assert empty_db.scalar(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.omni_sales'::regclass AND contype = 'p'"
     ) == "PRIMARY KEY (tenant_id, id)"
-    # New rows must name their tenant; the legacy default applied to old rows only.
-    with pytest.raises(Exception, match="tenant_id"):
-        empty_db.execute("INSERT INTO public.omni_sales (shop_id, external_id, created_at) VALUES ('s', 'new', now())")
+    # The legacy application inserts without tenant_id: its rows join the old ones in 'default'.
+    assert empty_db.scalar("INSERT INTO public.omni_sales (shop_id, external_id, created_at)"
+                           " VALUES ('s', 'new', now()) RETURNING tenant_id") == "default"
+    empty_db.execute("DELETE FROM public.omni_sales WHERE external_id = 'new'")
+    # A database installed before 0074 (the default dropped by 0011): 0074 gives it back.
+    assert migrate.rollback(empty_db.dsn) == 1
+    empty_db.execute("ALTER TABLE public.omni_sales ALTER COLUMN tenant_id DROP DEFAULT")
+    assert migrate.migrate(empty_db.dsn)[0] == 1
+    assert empty_db.scalar("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef JOIN pg_attribute a"
+                           " ON a.attrelid = adrelid AND a.attnum = adnum"
+                           " WHERE adrelid = 'public.omni_sales'::regclass AND a.attname = 'tenant_id'") == "'default'::text"
 
     migrate.rollback(empty_db.dsn, all_=True)
     assert empty_db.rows("SELECT id, shop_id, external_id, buyer_email, amount FROM public.omni_sales ORDER BY id") == before

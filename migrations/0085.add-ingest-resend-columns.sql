@@ -1,4 +1,4 @@
--- depends: 0073.drop-key-blocks
+-- depends: 0074.alter-omni-sales-legacy-tenant-default
 -- What a resent batch needs recorded (docs/pipeline.md, "Rejects"):
 --   sales_rejects.raw_sha256  the identity of a reject: SHA-256 of its raw row's jsonb text
 --                             (UTF-8), unique per tenant (0086), so a bad row sent again —

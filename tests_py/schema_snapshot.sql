@@ -78,6 +78,13 @@ CREATE FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filte
 
 COMMENT ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) IS 'Write one report_divergences row per difference between customer_report_v1 and _v2; returns the count.';
 
+CREATE FUNCTION omni_identity.copied_sales_table() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.copied_sales_table() IS 'Create pg_temp.oi_copied_sales (dropped at commit), the staging table ingest_copied_sales reads.';
+
 CREATE FUNCTION omni_identity.current_cluster(p_tenant_id text, p_cluster_id uuid) RETURNS uuid
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -850,6 +857,10 @@ GRANT ALL ON FUNCTION omni_identity.cluster_sales_batch() TO omni_identity_app;
 REVOKE ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.copied_sales_table() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.copied_sales_table() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.copied_sales_table() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.current_cluster(p_tenant_id text, p_cluster_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.current_cluster(p_tenant_id text, p_cluster_id uuid) TO omni_identity_admin;

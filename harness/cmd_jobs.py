@@ -264,6 +264,12 @@ RETRY_SQLSTATES = frozenset({"OI035", "55P03", "40P01", "40001"})
 DEFAULT_MAX_WAIT_S = 600.0
 DEFAULT_LOCK_BUDGET_MS = 40
 MIN_BATCH = 50
+#: After this many seconds of refused tries, a backfill batch may wait in the tenant
+#: lock's queue, for at most LOCK_QUEUE_WAIT (omni_identity.tenant_lock_wait): under
+#: continuously overlapping resolves a moment with no holder is rare and pure tries
+#: would starve the job; live calls then wait at most that long behind the request.
+DEFAULT_QUEUE_AFTER_S = 0.25
+LOCK_QUEUE_WAIT = "20ms"
 
 
 class Backoff:
@@ -297,6 +303,10 @@ class Backoff:
         self.waits += 1
         self.waited += pause
         time.sleep(pause)
+
+    def streak(self) -> float:
+        """Seconds since the first refused try of the current streak (0: none)."""
+        return 0.0 if self.streak_started is None else time.monotonic() - self.streak_started
 
     def progressed(self) -> None:
         """A batch committed: report the streak of waits it ended, if any."""
@@ -356,13 +366,16 @@ def _server_now(conn: psycopg.Connection):
 
 def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
              reporter_factory=_Reporter, lock_budget_ms: int = DEFAULT_LOCK_BUDGET_MS,
-             max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
+             max_wait: float = DEFAULT_MAX_WAIT_S,
+             queue_after: float | None = DEFAULT_QUEUE_AFTER_S) -> int:
     """Loop backfill_customer_hash until it returns 0; returns the rows processed.
 
     A batch holds its tenants' lock for its whole duration, and every resolve of those
     tenants that writes waits for it: the batch size adapts so that a batch lasts about
     `lock_budget_ms` (between MIN_BATCH and `batch_size` sales). A batch refused because a
-    tenant is busy (OI035) or a lock wait timed out is retried after a jittered pause.
+    tenant is busy (OI035) or a lock wait timed out is retried after a jittered pause;
+    after `queue_after` seconds of refusals (None: never) a try may queue for the lock for
+    at most LOCK_QUEUE_WAIT.
     Across tenants, a tenant whose batch failed is skipped by the SQL for the rest of the
     run and the others go on; the run then raises TenantFailures naming it."""
     _check_batch_size(batch_size)
@@ -385,9 +398,13 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
             backoff = Backoff("backfill", max_wait, rep)
             while True:
                 t0 = time.monotonic()
+                queue = queue_after is not None and backoff.streak() >= queue_after
                 try:
-                    n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
-                                     (tenant, size)).fetchone()[0]
+                    with conn.transaction():
+                        conn.execute("SELECT set_config('omni_identity.tenant_lock_wait', %s, true)",
+                                     (LOCK_QUEUE_WAIT if queue else "0",))
+                        n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
+                                         (tenant, size)).fetchone()[0]
                 except psycopg.Error as exc:
                     if exc.sqlstate not in RETRY_SQLSTATES:
                         raise

@@ -133,7 +133,8 @@ def test_backfill_does_not_block_resolves_behind_an_idle_transaction(db, app, jo
 
     def run_backfill():
         try:
-            result.append(cmd_jobs.backfill(login_dsn(job), None, 100))
+            # Tries only (queue_after None): the batch must never be in the lock's queue.
+            result.append(cmd_jobs.backfill(login_dsn(job), None, 100, queue_after=None))
         except BaseException as exc:
             errors.append(exc)
 
@@ -165,6 +166,14 @@ def test_tenant_backfill_refuses_at_once_when_busy(db, app, job):
             with pytest.raises(psycopg.Error) as exc:
                 c.execute("SELECT omni_identity.backfill_customer_hash(%s, 100)", (TENANT,))
             assert exc.value.sqlstate == "OI035"
+            # Allowed to queue (after refusals, the job loop allows 20 ms): a bounded
+            # wait, then the same refusal; meanwhile the idle transaction keeps its lock.
+            c.execute("BEGIN")
+            c.execute("SELECT set_config('omni_identity.tenant_lock_wait', '50ms', true)")
+            with pytest.raises(psycopg.Error) as exc:
+                c.execute("SELECT omni_identity.backfill_customer_hash(%s, 100)", (TENANT,))
+            assert exc.value.sqlstate == "OI035"
+            c.execute("ROLLBACK")
             # The same for any batch writer given no time to wait.
             with pytest.raises(psycopg.Error) as exc:
                 c.execute("SELECT omni_identity.tenant_lock_exclusive(%s, interval '20 ms')", (TENANT,))

@@ -24,13 +24,16 @@
 -- clustered meanwhile by ingest, automatic mode or another backfill scope is left alone.
 -- resolve_customer_cluster calls of those tenants wait for the batch (they hold the
 -- tenant key SHARED), which keeps both correct; no per-row advisory lock is taken.
--- The batch never queues for a tenant lock (a queued exclusive request would make every
--- resolve of the tenant wait behind it, for as long as any transaction holding it shared
--- stays open): each tenant is tried once (pg_try_advisory_xact_lock). One tenant's
--- backfill (p_tenant_id given) then fails at once with OI035 ("tenant busy"), before any
--- work; the job loop backs off and calls again. Across tenants, a busy tenant's sales are
--- left for the sweep (the cursor moves past them) and the others go on; only a batch
--- whose tenants are all busy fails with OI035. lock_timeout (SET clause) bounds every
+-- The batch never waits in the queue of a tenant lock for long (a queued exclusive
+-- request makes every resolve of the tenant wait behind it, for as long as any
+-- transaction holding it shared stays open): each tenant is tried once
+-- (pg_try_advisory_xact_lock; tenant_lock_job may add one queued request bounded by the
+-- transaction's omni_identity.tenant_lock_wait, which the job loop sets only after its
+-- tries were refused for a while). One tenant's backfill (p_tenant_id given) then fails
+-- at once with OI035 ("tenant busy"), before any work; the job loop backs off and calls
+-- again. Across tenants, a busy tenant's sales are left for the sweep (the cursor moves
+-- past them) and the others go on; only a batch whose tenants are all busy fails with
+-- OI035. lock_timeout (SET clause) bounds every
 -- other wait of the batch (the checkpoint row, a sale's row lock), so a batch never holds
 -- a tenant's lock for long while waiting itself; its error (55P03) reaches the job loop,
 -- which retries too. How long a batch holds the lock grows with p_batch_size
@@ -90,8 +93,7 @@ BEGIN
     v_scope := coalesce(p_tenant_id, '*');
 
     -- One tenant: its lock first, before any work (never queued, see header).
-    IF p_tenant_id IS NOT NULL
-       AND NOT pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(p_tenant_id)) THEN
+    IF p_tenant_id IS NOT NULL AND NOT omni_identity.tenant_lock_job(p_tenant_id) THEN
         RAISE EXCEPTION 'tenant % is busy: open transactions hold its lock', pg_catalog.left(p_tenant_id, 100)
             USING ERRCODE = 'OI035',
                   HINT = 'Call again after a short, jittered pause (the CLI does); a transaction that called resolve_customer_cluster holds the lock until it ends.';
@@ -144,6 +146,11 @@ BEGIN
             v_busy := v_busy || v_tenant;
         END IF;
     END LOOP;
+    -- All refused: the first may still be had by a bounded queued request (tenant_lock_job).
+    IF cardinality(v_locked) = 0 AND omni_identity.tenant_lock_job(v_busy[1]) THEN
+        v_locked := v_busy[1:1];
+        v_busy := v_busy[2:];
+    END IF;
     IF cardinality(v_locked) = 0 THEN
         RAISE EXCEPTION 'every tenant of the batch is busy (%): open transactions hold their locks',
                 pg_catalog.left(pg_catalog.array_to_string(v_busy, ', '), 200)

@@ -358,6 +358,17 @@ class TenantFailures(HarnessError):
                          f"{names}{more} (omni_identity.batch_metrics.error)")
 
 
+def _job_transaction(conn: psycopg.Connection, tenant: str | None, lock_wait: str = "0") -> None:
+    """Settings of one job transaction, all transaction-local (nothing carried by the
+    session, so a pooled connection hands none of it to the next client): the tenant
+    (when the job has one), a lock_timeout for the harness's own statements (the job
+    functions set theirs), and how long a batch may queue for a tenant's lock."""
+    conn.execute("SELECT set_config('lock_timeout', '5s', true),"
+                 " set_config('omni_identity.tenant_lock_wait', %s, true)", (lock_wait,))
+    if tenant is not None:
+        conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+
+
 def _server_now(conn: psycopg.Connection):
     return conn.execute("SELECT clock_timestamp()").fetchone()[0]
 
@@ -386,7 +397,7 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
         _warnings_to_stderr(conn)
         since = _server_now(conn)
         with conn.transaction():
-            conn.execute("SET LOCAL lock_timeout = '5s'")
+            _job_transaction(conn, tenant)
             total = conn.execute(
                 "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
                 " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
@@ -401,8 +412,7 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
                 queue = queue_after is not None and backoff.streak() >= queue_after
                 try:
                     with conn.transaction():
-                        conn.execute("SELECT set_config('omni_identity.tenant_lock_wait', %s, true)",
-                                     (LOCK_QUEUE_WAIT if queue else "0",))
+                        _job_transaction(conn, tenant, LOCK_QUEUE_WAIT if queue else "0")
                         n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
                                          (tenant, size)).fetchone()[0]
                 except psycopg.Error as exc:
@@ -420,7 +430,8 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
                     # Proportional step toward the budget, at most ×2 or ÷2 per batch.
                     factor = min(2.0, max(0.5, lock_budget_ms / max(elapsed_ms, 1.0)))
                     size = max(MIN_BATCH, min(batch_size, int(size * factor)))
-        failures = _failures(conn, "backfill", since)
+        # One tenant's backfill is not isolated: its errors are raised, never recorded.
+        failures = _failures(conn, "backfill", since) if tenant is None else []
     if failures:
         raise TenantFailures("backfill", done, "sales processed", failures)
     return done
@@ -450,7 +461,7 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
     with connect(dsn, autocommit=True) as conn:
         since = _server_now(conn)
         with conn.transaction():
-            conn.execute("SET LOCAL lock_timeout = '5s'")
+            _job_transaction(conn, None)
             total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
                                  " WHERE reconciled_at IS NULL").fetchone()[0]
     errors: list[BaseException] = []

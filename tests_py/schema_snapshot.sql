@@ -471,6 +471,13 @@ CREATE FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait
 
 COMMENT ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) IS 'Exclusive tenant lock (L1) for batch writers without queueing: try, back off, retry for at most p_max_wait, then OI035.';
 
+CREATE FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) RETURNS boolean
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) IS 'Exclusive tenant lock for a job batch: try; refused, queue at most omni_identity.tenant_lock_wait (default 0). Returns whether held.';
+
 CREATE FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS <body>;
@@ -1139,6 +1146,9 @@ GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_val
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_admin;

@@ -268,7 +268,7 @@ MIN_BATCH = 50
 #: lock's queue, for at most LOCK_QUEUE_WAIT (omni_identity.tenant_lock_wait): under
 #: continuously overlapping resolves a moment with no holder is rare and pure tries
 #: would starve the job; live calls then wait at most that long behind the request.
-DEFAULT_QUEUE_AFTER_S = 0.25
+DEFAULT_QUEUE_AFTER_S = 0.05
 LOCK_QUEUE_WAIT = "20ms"
 
 
@@ -376,14 +376,16 @@ def _server_now(conn: psycopg.Connection):
 # -- backfill -------------------------------------------------------------------------
 
 def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
-             reporter_factory=_Reporter, lock_budget_ms: int = DEFAULT_LOCK_BUDGET_MS,
+             reporter_factory=_Reporter, lock_budget_ms: int = 0,
              max_wait: float = DEFAULT_MAX_WAIT_S,
              queue_after: float | None = DEFAULT_QUEUE_AFTER_S) -> int:
     """Loop backfill_customer_hash until it returns 0; returns the rows processed.
 
     A batch holds its tenants' lock for its whole duration, and every resolve of those
     tenants that writes waits for it: the batch size adapts so that a batch lasts about
-    `lock_budget_ms` (between MIN_BATCH and `batch_size` sales). A batch refused because a
+    `lock_budget_ms` (between MIN_BATCH and `batch_size` sales; 0, the default of this
+    function, which the demo uses: always `batch_size`; the CLI's default is
+    DEFAULT_LOCK_BUDGET_MS, for backfills beside live traffic). A batch refused because a
     tenant is busy (OI035) or a lock wait timed out is retried after a jittered pause;
     after `queue_after` seconds of refusals (None: never) a try may queue for the lock for
     at most LOCK_QUEUE_WAIT.

@@ -2,7 +2,7 @@
 -- first pg_try_advisory_xact_lock, which never queues. Refused, it returns false at once,
 -- unless the transaction's setting omni_identity.tenant_lock_wait (an interval, default
 -- 0) allows one queued request bounded by that lock_timeout. The job loop sets it only
--- after its tries were refused for a while (CLI: 20 ms after 0.25 s): with tenant
+-- after its tries were refused for a while (CLI: 20 ms after 50 ms of refusals): with tenant
 -- transactions that overlap continuously (resolves of new buyers at several clients) a
 -- moment with no shared holder can be rare, and a batch that only tries would starve;
 -- a queued request is granted as soon as the current holders commit, and makes live

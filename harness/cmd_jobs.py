@@ -395,7 +395,8 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
     if lock_budget_ms < 0:
         raise HarnessError(f"--lock-budget-ms must be 0 or more, got {lock_budget_ms}")
     size = batch_size if lock_budget_ms == 0 else min(batch_size, 250)
-    with _session(dsn, tenant) as conn:
+    # No session state: every transaction names its tenant (_job_transaction).
+    with connect(dsn, autocommit=True) as conn:
         _warnings_to_stderr(conn)
         since = _server_now(conn)
         with conn.transaction():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import random
 import re
 import sys
 import threading
@@ -46,13 +47,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     bf = sub.add_parser("backfill", help="set customer_hash of sales that have none, batch by batch")
     bf.add_argument("--tenant", help="only this tenant (default: every tenant)")
-    bf.add_argument("--batch-size", type=int, default=10_000, help="sales per batch (default 10000)")
+    bf.add_argument("--batch-size", type=int, default=10_000,
+                    help="most sales per batch (default 10000); see --lock-budget-ms")
+    bf.add_argument("--lock-budget-ms", type=int, default=DEFAULT_LOCK_BUDGET_MS,
+                    help="target duration of one batch, i.e. how long it holds its tenants' lock "
+                         f"(resolves of those tenants wait for it): batch sizes adapt to it "
+                         f"(default {DEFAULT_LOCK_BUDGET_MS}; 0 = always --batch-size)")
+    bf.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT_S,
+                    help="give up after waiting this many seconds in a row for busy tenants "
+                         f"(default {DEFAULT_MAX_WAIT_S:.0f})")
     add_dsn(bf)
     bf.set_defaults(func=cmd_backfill)
 
     rc = sub.add_parser("reconcile", help="repoint sales of merged-away clusters to their survivors")
     rc.add_argument("--batch-size", type=int, default=5_000, help="merges per batch (default 5000)")
     rc.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
+    rc.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT_S,
+                    help="give up after retrying a batch this many seconds in a row "
+                         f"(default {DEFAULT_MAX_WAIT_S:.0f})")
     add_dsn(rc)
     rc.set_defaults(func=cmd_reconcile)
 
@@ -326,14 +338,150 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- backfill and reconcile: retries, failures --------------------------------------------
+
+#: Errors after which a job batch is simply tried again after a pause: a tenant busy with
+#: live calls (the batch never queues for its lock), a lock wait that hit the function's
+#: lock_timeout, a deadlock or serialization failure. Nothing of the batch committed.
+RETRY_SQLSTATES = frozenset({"OI035", "55P03", "40P01", "40001"})
+DEFAULT_MAX_WAIT_S = 600.0
+DEFAULT_LOCK_BUDGET_MS = 40
+MIN_BATCH = 50
+#: After this many seconds of refused tries, a backfill batch may wait in the tenant
+#: lock's queue, for at most LOCK_QUEUE_WAIT (omni_identity.tenant_lock_wait): under
+#: continuously overlapping resolves a moment with no holder is rare and pure tries
+#: would starve the job; live calls then wait at most that long behind the request.
+DEFAULT_QUEUE_AFTER_S = 0.05
+LOCK_QUEUE_WAIT = "20ms"
+
+
+class Backoff:
+    """Jittered exponential pauses between retries of a batch (10 ms doubling to 1 s,
+    each × 0.5–1.5), so several jobs do not retry in step; gives up after `max_wait`
+    seconds of consecutive retries."""
+
+    def __init__(self, job: str, max_wait: float, rep=None):
+        self.job = job
+        self.max_wait = max_wait
+        self.rep = rep
+        self.rng = random.Random()
+        self.streak_started: float | None = None
+        self.pause = 0.01
+        self.tries = 0
+        self.waits = 0
+        self.waited = 0.0
+
+    def retry(self, exc: psycopg.Error) -> None:
+        """Sleep before the next try, or raise when the streak exceeds max_wait."""
+        now = time.monotonic()
+        if self.streak_started is None:
+            self.streak_started, self.pause, self.tries = now, 0.01, 0
+        if now - self.streak_started > self.max_wait:
+            raise HarnessError(
+                f"{self.job}: gave up after retrying for {now - self.streak_started:.0f}s "
+                f"({self.tries} tries); last error [{exc.sqlstate}]: {_first_line(exc)}")
+        pause = self.pause * (0.5 + self.rng.random())
+        self.pause = min(self.pause * 2, 1.0)
+        self.tries += 1
+        self.waits += 1
+        self.waited += pause
+        time.sleep(pause)
+
+    def streak(self) -> float:
+        """Seconds since the first refused try of the current streak (0: none)."""
+        return 0.0 if self.streak_started is None else time.monotonic() - self.streak_started
+
+    def progressed(self) -> None:
+        """A batch committed: report the streak of waits it ended, if any."""
+        if self.streak_started is not None:
+            waited = time.monotonic() - self.streak_started
+            _report(self.rep, f"{self.job}: waited {waited:.2f}s ({self.tries} retries) for busy tenants")
+            self.streak_started = None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _report(rep, line: str) -> None:
+    """One plain line when the output is not a terminal; on a terminal, in the bar's text."""
+    if rep is None or getattr(rep, "plain", True):
+        print(line, flush=True)
+    else:
+        rep.progress.update(rep.task, description=line)
+
+
+def _warnings_to_stderr(conn: psycopg.Connection) -> None:
+    """Print the WARNINGs of the job functions (a tenant's failure names the tenant)."""
+    def show(diag) -> None:
+        if diag.severity_nonlocalized == "WARNING":
+            print(f"omni-identity: warning: {diag.message_primary}", file=sys.stderr, flush=True)
+    conn.add_notice_handler(show)
+
+
+def _failures(conn: psycopg.Connection, job: str, since) -> list[tuple[str, str]]:
+    """The tenants whose part of a batch of `job` failed since `since` (server time), with
+    the last error of each: the rows the job functions record in batch_metrics."""
+    return conn.execute(
+        "SELECT DISTINCT ON (m.tenant_id) m.tenant_id, m.error FROM omni_identity.batch_metrics m"
+        " WHERE m.job = %s AND m.error IS NOT NULL AND m.started_at >= %s"
+        " ORDER BY m.tenant_id, m.started_at DESC", (job, since)).fetchall()
+
+
+class TenantFailures(HarnessError):
+    """A cross-tenant job finished, but some tenants' batches failed (the others ran)."""
+
+    def __init__(self, job: str, done: int, unit: str, failures: list[tuple[str, str]]):
+        self.done = done
+        self.failures = failures
+        names = "; ".join(f"tenant {t!r}: {e}" for t, e in failures[:10])
+        more = f" and {len(failures) - 10} more" if len(failures) > 10 else ""
+        super().__init__(f"{job} finished ({done} {unit}) but failed for {len(failures)} tenant(s): "
+                         f"{names}{more} (omni_identity.batch_metrics.error)")
+
+
+def _job_settings(conn: psycopg.Connection, lock_wait: str = "0") -> None:
+    """Settings of one job transaction (opened by tenant_transaction, which names its
+    tenant), all transaction-local, so a pooled connection hands none of them to the next
+    client: a lock_timeout for the harness's own statements (the job functions set
+    theirs), and how long a batch may queue for a tenant's lock."""
+    conn.execute("SELECT set_config('lock_timeout', '5s', true),"
+                 " set_config('omni_identity.tenant_lock_wait', %s, true)", (lock_wait,))
+
+
+def _server_now(conn: psycopg.Connection):
+    return conn.execute("SELECT clock_timestamp()").fetchone()[0]
+
+
 # -- backfill -------------------------------------------------------------------------
 
 def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
-             reporter_factory=_Reporter) -> int:
-    """Loop backfill_customer_hash until it returns 0; returns the rows processed."""
+             reporter_factory=_Reporter, lock_budget_ms: int = 0,
+             max_wait: float = DEFAULT_MAX_WAIT_S,
+             queue_after: float | None = DEFAULT_QUEUE_AFTER_S) -> int:
+    """Loop backfill_customer_hash until it returns 0; returns the rows processed.
+
+    A batch holds its tenants' lock for its whole duration, and every resolve of those
+    tenants that writes waits for it: the batch size adapts so that a batch lasts about
+    `lock_budget_ms` (between MIN_BATCH and `batch_size` sales; 0, the default of this
+    function, which the demo uses: always `batch_size`; the CLI's default is
+    DEFAULT_LOCK_BUDGET_MS, for backfills beside live traffic). A batch refused because a
+    tenant is busy (OI035) or a lock wait timed out is retried after a jittered pause;
+    after `queue_after` seconds of refusals (None: never) a try may queue for the lock for
+    at most LOCK_QUEUE_WAIT.
+    Across tenants, a tenant whose batch failed is skipped by the SQL for the rest of the
+    run and the others go on; the run then raises TenantFailures naming it."""
     _check_batch_size(batch_size)
+    if lock_budget_ms < 0:
+        raise HarnessError(f"--lock-budget-ms must be 0 or more, got {lock_budget_ms}")
+    size = batch_size if lock_budget_ms == 0 else min(batch_size, 250)
+    # No session state: every transaction names its tenant (tenant_transaction).
     with connect(dsn, autocommit=True) as conn:
+        _warnings_to_stderr(conn)
+        since = _server_now(conn)
         with tenant_transaction(conn, tenant):
+            _job_settings(conn)
             total = conn.execute(
                 "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
                 " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
@@ -342,21 +490,42 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
                 {"t": tenant}).fetchone()[0]
         done = 0
         with reporter_factory("backfill", total) as rep:
+            backoff = Backoff("backfill", max_wait, rep)
             while True:
-                with tenant_transaction(conn, tenant):
-                    n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
-                                     (tenant, batch_size)).fetchone()[0]
+                t0 = time.monotonic()
+                queue = queue_after is not None and backoff.streak() >= queue_after
+                try:
+                    with tenant_transaction(conn, tenant):
+                        _job_settings(conn, LOCK_QUEUE_WAIT if queue else "0")
+                        n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
+                                         (tenant, size)).fetchone()[0]
+                except psycopg.Error as exc:
+                    if exc.sqlstate not in RETRY_SQLSTATES:
+                        raise
+                    backoff.retry(exc)
+                    continue
+                elapsed_ms = (time.monotonic() - t0) * 1000
+                backoff.progressed()
                 if n == 0:
                     break
                 done += n
                 rep.batch(n)
+                if lock_budget_ms and n >= size:
+                    # Proportional step toward the budget, at most ×2 or ÷2 per batch.
+                    factor = min(2.0, max(0.5, lock_budget_ms / max(elapsed_ms, 1.0)))
+                    size = max(MIN_BATCH, min(batch_size, int(size * factor)))
+        # One tenant's backfill is not isolated: its errors are raised, never recorded.
+        failures = _failures(conn, "backfill", since) if tenant is None else []
+    if failures:
+        raise TenantFailures("backfill", done, "sales processed", failures)
     return done
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     t0 = time.monotonic()
-    n = backfill(dsn, args.tenant, args.batch_size)
+    n = backfill(dsn, args.tenant, args.batch_size, lock_budget_ms=args.lock_budget_ms,
+                 max_wait=args.max_wait)
     dt = time.monotonic() - t0
     print(f"backfill done: {n} sales processed in {dt:.1f}s ({n / max(dt, 1e-6):,.0f} rows/s)")
     return 0
@@ -365,23 +534,38 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 # -- reconcile ------------------------------------------------------------------------
 
 def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
-              reporter_factory=_Reporter) -> int:
-    """Run `workers` loops of reconcile_merges until none finds work; returns merges reconciled."""
+              reporter_factory=_Reporter, max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
+    """Run `workers` loops of reconcile_merges until none finds work; returns merges reconciled.
+    A batch that hit a lock timeout or a deadlock is retried after a jittered pause; a
+    tenant whose part failed is skipped by the SQL for the rest of the run and named in
+    the TenantFailures raised at the end (the other tenants were reconciled)."""
     _check_batch_size(batch_size)
     if not 1 <= workers <= 64:
         raise HarnessError(f"--workers must be between 1 and 64, got {workers}")
     with connect(dsn, autocommit=True) as conn:
-        total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
-                             " WHERE reconciled_at IS NULL").fetchone()[0]
+        since = _server_now(conn)
+        with tenant_transaction(conn, None):
+            _job_settings(conn)
+            total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
+                                 " WHERE reconciled_at IS NULL").fetchone()[0]
     errors: list[BaseException] = []
     counts = [0] * workers
 
     with reporter_factory("reconcile", total, unit="merges") as rep:
         def work(i: int) -> None:
             try:
+                backoff = Backoff(f"reconcile worker {i + 1}", max_wait, rep)
                 with connect(dsn, autocommit=True) as c:
+                    _warnings_to_stderr(c)
                     while True:
-                        n = c.execute("SELECT omni_identity.reconcile_merges(%s)", (batch_size,)).fetchone()[0]
+                        try:
+                            n = c.execute("SELECT omni_identity.reconcile_merges(%s)", (batch_size,)).fetchone()[0]
+                        except psycopg.Error as exc:
+                            if exc.sqlstate not in RETRY_SQLSTATES:
+                                raise
+                            backoff.retry(exc)
+                            continue
+                        backoff.progressed()
                         if n == 0:
                             return
                         counts[i] += n
@@ -396,13 +580,17 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
             t.join()
     if errors:
         raise errors[0]
+    with connect(dsn, autocommit=True) as conn:
+        failures = _failures(conn, "reconcile", since)
+    if failures:
+        raise TenantFailures("reconcile", sum(counts), "merges claimed", failures)
     return sum(counts)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     t0 = time.monotonic()
-    n = reconcile(dsn, args.batch_size, args.workers)
+    n = reconcile(dsn, args.batch_size, args.workers, max_wait=args.max_wait)
     print(f"reconcile done: {n} merges reconciled in {time.monotonic() - t0:.1f}s "
           f"with {args.workers} worker(s)")
     return 0

@@ -93,10 +93,22 @@ def main() -> int:
         targets = conn.execute(TARGETS).fetchall()
         # The temporary tables the functions create at run time (pipeline_temp_tables and
         # any other body's CREATE TEMP TABLE), so that the statements using them are checked.
-        for body in conn.execute("SELECT p.prosrc FROM pg_catalog.pg_proc p"
-                                 " WHERE p.pronamespace = 'omni_identity'::regnamespace").fetchall():
-            for statement in TEMP_TABLE.findall(body[0]):
-                conn.execute(statement)
+        # One may be LIKE another: passes until every statement ran or none could.
+        pending = [statement
+                   for body in conn.execute("SELECT p.prosrc FROM pg_catalog.pg_proc p"
+                                            " WHERE p.pronamespace = 'omni_identity'::regnamespace").fetchall()
+                   for statement in TEMP_TABLE.findall(body[0])]
+        while pending:
+            failed = []
+            for statement in pending:
+                try:
+                    with conn.transaction():
+                        conn.execute(statement)
+                except psycopg.errors.UndefinedTable:
+                    failed.append(statement)
+            if len(failed) == len(pending):
+                conn.execute(failed[0])     # raises: a temp table made from nothing the package makes
+            pending = failed
         for name, oid, relid, relname, oldtable, newtable, unattached in targets:
             where = f"{name} on {relname}" if relname else name
             if unattached:

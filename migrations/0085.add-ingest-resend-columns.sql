@@ -1,4 +1,4 @@
--- depends: 0074.alter-omni-sales-legacy-tenant-default
+-- depends: 0082.create-job-tenant-skip
 -- What a resent batch needs recorded (docs/pipeline.md, "Rejects"):
 --   sales_rejects.raw_sha256  the identity of a reject: SHA-256 of its raw row's jsonb text
 --                             (UTF-8), unique per tenant (0086), so a bad row sent again —

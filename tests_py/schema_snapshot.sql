@@ -31,10 +31,19 @@ CREATE FUNCTION omni_identity.auto_resolve_sales() RETURNS trigger
 
 COMMENT ON FUNCTION omni_identity.auto_resolve_sales() IS 'Trigger of automatic mode: clusters the rows an INSERT wrote for tenants with auto_resolve on.';
 
+CREATE FUNCTION omni_identity.backfill_cluster() RETURNS TABLE(clustered integer, clusters_created integer, merges integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.backfill_cluster() IS 'Cluster the sales of pg_temp.oi_cluster_in for the backfill and record the keyless ones.';
+
 CREATE FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
+    SET lock_timeout TO '200ms'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_batch_size integer) IS 'One set-based, resumable backfill batch of sales without customer_hash (NULL tenant = all tenants); returns rows processed, 0 = done.';
@@ -176,6 +185,26 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
+
+CREATE FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) IS 'Record a failed tenant part of a cross-tenant job batch: batch_metrics error row, job_tenant_skip, WARNING.';
+
+CREATE FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) IS 'Whether an error of one tenant''s part of a cross-tenant job is that tenant''s own (recorded, the job goes on).';
+
+CREATE FUNCTION omni_identity.key_blocklist_check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.key_blocklist_check() IS 'Trigger of key_blocklist: refuses a regex pattern that does not compile (OI036).';
 
 CREATE FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -398,9 +427,25 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     SET client_min_messages TO 'warning'
+    SET lock_timeout TO '10s'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
+
+CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) IS 'One tenant''s part of a reconcile_merges batch: repoint its claimed merges'' sales, mark them reconciled.';
+
+CREATE FUNCTION omni_identity.regex_error(p_pattern text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.regex_error(p_pattern text) IS 'NULL when the regular expression compiles, else the compiler''s message.';
 
 CREATE FUNCTION omni_identity.require_tenant(p_tenant_id text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -432,6 +477,20 @@ CREATE FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boo
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) IS 'Set a tenant''s boolean feature flag (abstraction_v2_enabled, customer_report_v2_enabled, auto_resolve).';
+
+CREATE FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) IS 'Exclusive tenant lock (L1) for batch writers without queueing: try, back off, retry for at most p_max_wait, then OI035.';
+
+CREATE FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) RETURNS boolean
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) IS 'Exclusive tenant lock for a job batch: try; refused, queue at most omni_identity.tenant_lock_wait (default 0). Returns whether held.';
 
 CREATE FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -546,6 +605,7 @@ CREATE TABLE omni_identity.batch_metrics (
     merges integer DEFAULT 0 NOT NULL,
     started_at timestamp with time zone NOT NULL,
     duration interval NOT NULL,
+    error text,
     rows_unchanged integer DEFAULT 0 NOT NULL,
     rejects_known integer DEFAULT 0 NOT NULL,
     CONSTRAINT batch_metrics_job_check CHECK ((job = ANY (ARRAY['ingest'::text, 'upload'::text, 'backfill'::text, 'reconcile'::text]))),
@@ -555,6 +615,8 @@ CREATE TABLE omni_identity.batch_metrics (
 ALTER TABLE ONLY omni_identity.batch_metrics FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.batch_metrics IS 'One row per batch: rows in/written/rejected, clusters created, merges, duration.';
+
+COMMENT ON COLUMN omni_identity.batch_metrics.error IS 'NULL = success; else the failure of this tenant''s part of a cross-tenant job batch (SQLSTATE: message).';
 
 COMMENT ON COLUMN omni_identity.batch_metrics.rows_unchanged IS 'ingest/upload: valid rows that matched a stored sale and changed nothing (resends).';
 
@@ -620,6 +682,20 @@ ALTER TABLE omni_identity.customer_cluster_merges ALTER COLUMN merge_id ADD GENE
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE omni_identity.job_tenant_skip (
+    tenant_id text NOT NULL,
+    job text NOT NULL,
+    sqlstate text NOT NULL,
+    message text NOT NULL,
+    failed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_tenant_skip_job_check CHECK ((job = ANY (ARRAY['backfill'::text, 'reconcile'::text]))),
+    CONSTRAINT job_tenant_skip_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.job_tenant_skip FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.job_tenant_skip IS 'Tenants a cross-tenant job (backfill *, reconcile) skips until its run ends, after their part of a batch failed.';
 
 CREATE TABLE omni_identity.key_blocklist (
     tenant_id text,
@@ -711,6 +787,9 @@ ALTER TABLE ONLY omni_identity.customer_cluster_merges
 ALTER TABLE ONLY omni_identity.customer_cluster
     ADD CONSTRAINT customer_cluster_pkey PRIMARY KEY (tenant_id, cluster_id);
 
+ALTER TABLE ONLY omni_identity.job_tenant_skip
+    ADD CONSTRAINT job_tenant_skip_pkey PRIMARY KEY (tenant_id, job);
+
 ALTER TABLE ONLY omni_identity.key_blocklist
     ADD CONSTRAINT key_blocklist_tenant_pattern_key UNIQUE NULLS NOT DISTINCT (tenant_id, key_type, value_pattern, is_regex);
 
@@ -743,6 +822,8 @@ CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USIN
 
 CREATE UNIQUE INDEX sales_rejects_raw_sha256_key ON omni_identity.sales_rejects USING btree (tenant_id, raw_sha256);
 
+CREATE TRIGGER key_blocklist_check BEFORE INSERT OR UPDATE OF value_pattern, is_regex ON omni_identity.key_blocklist FOR EACH ROW EXECUTE FUNCTION omni_identity.key_blocklist_check();
+
 ALTER TABLE ONLY omni_identity.customer_cluster_keys
     ADD CONSTRAINT customer_cluster_keys_cluster_fkey FOREIGN KEY (tenant_id, cluster_id) REFERENCES omni_identity.customer_cluster(tenant_id, cluster_id);
 
@@ -767,6 +848,8 @@ CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster_keys TO omni_i
 
 CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster_merges TO omni_identity_admin USING (true) WITH CHECK (true);
 
+CREATE POLICY admin_all_tenants ON omni_identity.job_tenant_skip TO omni_identity_admin USING (true) WITH CHECK (true);
+
 CREATE POLICY admin_all_tenants ON omni_identity.key_blocklist TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.report_divergences TO omni_identity_admin USING (true) WITH CHECK (true);
@@ -786,6 +869,8 @@ ALTER TABLE omni_identity.customer_cluster ENABLE ROW LEVEL SECURITY;
 ALTER TABLE omni_identity.customer_cluster_keys ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.customer_cluster_merges ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.job_tenant_skip ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.key_blocklist ENABLE ROW LEVEL SECURITY;
 
@@ -835,6 +920,9 @@ GRANT ALL ON FUNCTION omni_identity.abstraction_buyer_v2(p_tenant_id text, p_fil
 REVOKE ALL ON FUNCTION omni_identity.auto_resolve_sales() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.auto_resolve_sales() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.auto_resolve_sales() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.backfill_cluster() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.backfill_cluster() TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
@@ -917,6 +1005,16 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.key_blocklist_check() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
@@ -1056,6 +1154,13 @@ GRANT ALL ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, O
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.regex_error(p_pattern text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_app;
@@ -1070,6 +1175,13 @@ GRANT ALL ON FUNCTION omni_identity.revoke_public_execute() TO omni_identity_adm
 REVOKE ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_admin;
@@ -1138,6 +1250,8 @@ GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.customer_cluster_merges TO omn
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.customer_cluster_merges TO omni_identity_admin;
 
 GRANT ALL ON SEQUENCE omni_identity.customer_cluster_merges_merge_id_seq TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.job_tenant_skip TO omni_identity_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_blocklist TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_blocklist TO omni_identity_admin;

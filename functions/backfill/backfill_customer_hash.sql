@@ -24,6 +24,30 @@
 -- clustered meanwhile by ingest, automatic mode or another backfill scope is left alone.
 -- resolve_customer_cluster calls of those tenants wait for the batch (they hold the
 -- tenant key SHARED), which keeps both correct; no per-row advisory lock is taken.
+-- The batch never waits in the queue of a tenant lock for long (a queued exclusive
+-- request makes every resolve of the tenant wait behind it, for as long as any
+-- transaction holding it shared stays open): each tenant is tried once
+-- (pg_try_advisory_xact_lock; tenant_lock_job may add one queued request bounded by the
+-- transaction's omni_identity.tenant_lock_wait, which the job loop sets only after its
+-- tries were refused for a while). One tenant's backfill (p_tenant_id given) then fails
+-- at once with OI035 ("tenant busy"), before any work; the job loop backs off and calls
+-- again. Across tenants, a busy tenant's sales are left for the sweep (the cursor moves
+-- past them) and the others go on; only a batch whose tenants are all busy fails with
+-- OI035. lock_timeout (SET clause) bounds every
+-- other wait of the batch (the checkpoint row, a sale's row lock), so a batch never holds
+-- a tenant's lock for long while waiting itself; its error (55P03) reaches the job loop,
+-- which retries too. How long a batch holds the lock grows with p_batch_size
+-- (BENCHMARKS.md, "convoy"): the CLI sizes its batches to a target hold time.
+--
+-- Isolation across tenants (p_tenant_id NULL). The batch clusters its tenants together;
+-- when that fails with an error that is a tenant's own (job_tenant_fault: e.g. a
+-- blocklist regex that does not compile), it is rolled back (a subtransaction) and each
+-- tenant is clustered alone, in its own subtransaction: the failing tenant is recorded
+-- (job_record_failure: a batch_metrics row with error, a WARNING naming it) and skipped
+-- by both passes for the rest of the run (job_tenant_skip), the others commit. The run
+-- ends when the sweep finds nothing outside the skipped tenants; the skip list is then
+-- cleared, so the next run tries those tenants again. One tenant's backfill is not
+-- isolated: its error reaches the caller.
 CREATE OR REPLACE FUNCTION omni_identity.backfill_customer_hash(
       p_tenant_id  text    DEFAULT NULL
     , p_batch_size integer DEFAULT 10000
@@ -31,6 +55,7 @@ CREATE OR REPLACE FUNCTION omni_identity.backfill_customer_hash(
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET lock_timeout = '200ms'
 AS $fn$
 DECLARE
     c_max_tenants CONSTANT integer := 100;
@@ -42,7 +67,16 @@ DECLARE
     v_picked      integer;
     v_tenant      text;
     v_last        record;
-    v_result      record;
+    v_locked      text[] := '{}'::text[];
+    v_busy        text[] := '{}'::text[];
+    v_isolate     boolean := false;
+    v_clustered   integer := 0;
+    v_created     integer := 0;
+    v_merges      integer := 0;
+    v_one         record;
+    v_state       text;
+    v_message     text;
+    v_n           integer;
 BEGIN
     IF p_tenant_id IS NOT NULL THEN
         PERFORM omni_identity.require_tenant(p_tenant_id);
@@ -57,6 +91,13 @@ BEGIN
     END IF;
     PERFORM omni_identity.pipeline_temp_tables();
     v_scope := coalesce(p_tenant_id, '*');
+
+    -- One tenant: its lock first, before any work (never queued, see header).
+    IF p_tenant_id IS NOT NULL AND NOT omni_identity.tenant_lock_job(p_tenant_id) THEN
+        RAISE EXCEPTION 'tenant % is busy: open transactions hold its lock', pg_catalog.left(p_tenant_id, 100)
+            USING ERRCODE = 'OI035',
+                  HINT = 'Call again after a short, jittered pause (the CLI does); a transaction that called resolve_customer_cluster holds the lock until it ends.';
+    END IF;
 
     INSERT INTO omni_identity.backfill_checkpoint (tenant_id) VALUES (v_scope)
         ON CONFLICT (tenant_id) DO NOTHING;
@@ -76,6 +117,10 @@ BEGIN
         v_sweep := true;
         v_picked := omni_identity.backfill_pick(p_tenant_id, NULL, NULL, true, p_batch_size);
         IF v_picked = 0 THEN
+            -- The run is over: the tenants it skipped are tried again by the next one.
+            IF p_tenant_id IS NULL THEN
+                DELETE FROM omni_identity.job_tenant_skip j WHERE j.job = 'backfill';
+            END IF;
             RETURN 0;
         END IF;
     END IF;
@@ -85,12 +130,37 @@ BEGIN
      WHERE p.tenant_id > (SELECT t.tenant_id
                             FROM (SELECT DISTINCT q.tenant_id FROM pg_temp.oi_bf_pick q) t
                            ORDER BY t.tenant_id OFFSET c_max_tenants - 1 LIMIT 1);
-    SELECT count(*) INTO v_picked FROM pg_temp.oi_bf_pick;
 
-    -- L1: exclusive tenant locks in sorted order, before the rows are read again.
+    -- The cursor moves past every picked sale, busy tenants' included (the sweep takes them).
+    IF NOT v_sweep THEN
+        SELECT p.tenant_id, p.id INTO v_last FROM pg_temp.oi_bf_pick p
+         ORDER BY p.tenant_id DESC, p.id DESC LIMIT 1;
+    END IF;
+
+    -- L1: exclusive tenant locks in sorted order, each tried once, before the rows are
+    -- read again (a tenant of p_tenant_id is already held).
     FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
-        PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
+        IF pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant)) THEN
+            v_locked := v_locked || v_tenant;
+        ELSE
+            v_busy := v_busy || v_tenant;
+        END IF;
     END LOOP;
+    -- All refused: the first may still be had by a bounded queued request (tenant_lock_job).
+    IF cardinality(v_locked) = 0 AND omni_identity.tenant_lock_job(v_busy[1]) THEN
+        v_locked := v_busy[1:1];
+        v_busy := v_busy[2:];
+    END IF;
+    IF cardinality(v_locked) = 0 THEN
+        RAISE EXCEPTION 'every tenant of the batch is busy (%): open transactions hold their locks',
+                pg_catalog.left(pg_catalog.array_to_string(v_busy, ', '), 200)
+            USING ERRCODE = 'OI035',
+                  HINT = 'Call again after a short, jittered pause (the CLI does); a transaction that called resolve_customer_cluster holds its tenant''s lock until it ends.';
+    END IF;
+    IF cardinality(v_busy) > 0 THEN
+        DELETE FROM pg_temp.oi_bf_pick p WHERE p.tenant_id = ANY (v_busy);
+    END IF;
+    SELECT count(*) INTO v_picked FROM pg_temp.oi_bf_pick;
 
     -- Read again under the locks: one primary-key probe per picked sale (LATERAL, an
     -- optimization fence), still without a customer_hash. The ctid of the version read
@@ -111,18 +181,49 @@ BEGIN
      WHERE s.customer_hash IS NULL;
     -- No ANALYZE: cluster_sales_batch reads oi_cluster_in once, by a single scan.
 
-    SELECT * INTO v_result FROM omni_identity.cluster_sales_batch();
+    IF p_tenant_id IS NOT NULL THEN
+        SELECT * INTO v_one FROM omni_identity.backfill_cluster();
+        v_clustered := v_one.clustered; v_created := v_one.clusters_created; v_merges := v_one.merges;
+    ELSE
+        BEGIN
+            SELECT * INTO v_one FROM omni_identity.backfill_cluster();
+            v_clustered := v_one.clustered; v_created := v_one.clusters_created; v_merges := v_one.merges;
+        EXCEPTION WHEN OTHERS THEN
+            IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
+                RAISE;
+            END IF;
+            v_isolate := true;
+        END;
+    END IF;
 
-    -- Examined sales without a usable key are processed: the sweep skips them.
-    INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id)
-    SELECT s.tenant_id, s.sale_id FROM pg_temp.oi_cl_sale s
-     WHERE s.survivor IS NULL
-     ORDER BY s.tenant_id, s.sale_id
-        ON CONFLICT (tenant_id, sale_id) DO NOTHING;
+    -- One tenant at a time, each in its own subtransaction (see header).
+    IF v_isolate THEN
+        IF pg_catalog.to_regclass('pg_temp.oi_bf_in') IS NULL THEN
+            CREATE TEMP TABLE oi_bf_in (LIKE pg_temp.oi_cluster_in) ON COMMIT DELETE ROWS;
+        END IF;
+        TRUNCATE pg_temp.oi_bf_in;
+        INSERT INTO pg_temp.oi_bf_in SELECT * FROM pg_temp.oi_cluster_in;
+        FOR v_tenant IN SELECT DISTINCT i.tenant_id FROM pg_temp.oi_bf_in i ORDER BY 1 LOOP
+            TRUNCATE pg_temp.oi_cluster_in;
+            INSERT INTO pg_temp.oi_cluster_in SELECT * FROM pg_temp.oi_bf_in i WHERE i.tenant_id = v_tenant;
+            BEGIN
+                SELECT * INTO v_one FROM omni_identity.backfill_cluster();
+                v_clustered := v_clustered + v_one.clustered;
+                v_created := v_created + v_one.clusters_created;
+                v_merges := v_merges + v_one.merges;
+            EXCEPTION WHEN OTHERS THEN
+                IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
+                    RAISE;
+                END IF;
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                SELECT count(*) INTO v_n FROM pg_temp.oi_bf_in i WHERE i.tenant_id = v_tenant;
+                PERFORM omni_identity.job_record_failure('backfill', v_tenant, v_started, v_n,
+                                                         v_state, v_message);
+            END;
+        END LOOP;
+    END IF;
 
     IF NOT v_sweep THEN
-        SELECT p.tenant_id, p.id INTO v_last FROM pg_temp.oi_bf_pick p
-         ORDER BY p.tenant_id DESC, p.id DESC LIMIT 1;
         UPDATE omni_identity.backfill_checkpoint c
            SET after_tenant_id = v_last.tenant_id, after_id = v_last.id, updated_at = now()
          WHERE c.tenant_id = v_scope;
@@ -132,7 +233,7 @@ BEGIN
            (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,
             merges, started_at, duration)
     VALUES (v_scope, nextval('omni_identity.batch_id_seq'), 'backfill', v_picked,
-            v_result.clustered, 0, v_result.clusters_created, v_result.merges, v_started,
+            v_clustered, 0, v_created, v_merges, v_started,
             clock_timestamp() - v_started);
     RETURN v_picked;
 END;

@@ -2,7 +2,8 @@
 -- the main pass (p_sweep false) takes the first p_batch_size sales without customer_hash
 -- after the cursor (p_after_tenant_id, p_after_id) in (tenant_id, id) order, of tenant
 -- p_tenant_id or (NULL) of every tenant; the sweep (p_sweep true) the first unprocessed
--- ones anywhere in the scope (customer_hash NULL and not in backfill_keyless).
+-- ones anywhere in the scope (customer_hash NULL and not in backfill_keyless). Across
+-- tenants, both leave out the tenants the run skips after a failure (job_tenant_skip).
 -- Returns the rows picked.
 --
 -- Sequential, bitmap scans and sorts are off for these statements (the SET clause is
@@ -27,13 +28,19 @@ SET enable_sort = off
 SET jit = off
 AS $fn$
 DECLARE
-    v_n integer;
+    v_n    integer;
+    v_skip text[] := '{}'::text[];
 BEGIN
+    IF p_tenant_id IS NULL THEN
+        SELECT coalesce(array_agg(j.tenant_id), '{}') INTO v_skip
+          FROM omni_identity.job_tenant_skip j WHERE j.job = 'backfill';
+    END IF;
     IF p_sweep THEN
         INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
         SELECT s.tenant_id, s.id FROM public.omni_sales s
          WHERE (p_tenant_id IS NULL OR s.tenant_id = p_tenant_id)
            AND s.customer_hash IS NULL
+           AND s.tenant_id <> ALL (v_skip)
            AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
                             WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
          ORDER BY s.tenant_id, s.id
@@ -48,6 +55,7 @@ BEGIN
         INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
         SELECT s.tenant_id, s.id FROM public.omni_sales s
          WHERE s.customer_hash IS NULL AND (s.tenant_id, s.id) > (p_after_tenant_id, p_after_id)
+           AND s.tenant_id <> ALL (v_skip)
          ORDER BY s.tenant_id, s.id
          LIMIT p_batch_size;
     END IF;

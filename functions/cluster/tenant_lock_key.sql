@@ -1,6 +1,9 @@
 -- The advisory-lock key of a tenant (lock level L1 of resolve_customer_cluster):
 -- resolve_customer_cluster holds it SHARED for its transaction; set-based batch writers
--- (ingest, backfill) hold it EXCLUSIVE, so a batch never runs beside a resolve of its tenant.
+-- (ingest, backfill, automatic mode) hold it EXCLUSIVE, so a batch never runs beside a
+-- resolve of its tenant. Batch writers never queue for it (tenant_lock_exclusive, or one
+-- pg_try_advisory_xact_lock per tenant in the backfill): a queued exclusive request would
+-- make every resolve of the tenant wait behind it.
 CREATE OR REPLACE FUNCTION omni_identity.tenant_lock_key(p_tenant_id text)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

@@ -42,7 +42,8 @@ BEGIN
             USING ERRCODE = 'OI033', HINT = 'p_job is ''ingest'' or ''upload''.';
     END IF;
     PERFORM omni_identity.pipeline_temp_tables();
-    PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(p_tenant_id));
+    -- Never queued behind open resolves (tenant_lock_exclusive): waits at most 5 s, then OI035.
+    PERFORM omni_identity.tenant_lock_exclusive(p_tenant_id, interval '5 seconds');
 
     SELECT count(*) INTO v_rows_in FROM pg_temp.oi_ingest_stage;
     ANALYZE pg_temp.oi_ingest_stage;

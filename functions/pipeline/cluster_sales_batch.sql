@@ -5,10 +5,12 @@
 --
 -- Steps, each one statement over the whole batch (no per-row call touching a table that
 -- grows, no recursive CTE):
---   1. L1 lock: pg_advisory_xact_lock(tenant_lock_key(t)) EXCLUSIVE on every tenant of
---      the batch, in sorted order. resolve_customer_cluster holds the same key SHARED,
---      so no resolve of these tenants runs beside the batch, and a batch needs no
---      per-key or per-row advisory lock (the lock table stays small at any batch size).
+--   1. L1 lock: tenant_lock_key(t) EXCLUSIVE on every tenant of the batch, in sorted
+--      order, by tenant_lock_exclusive (never queued: try, back off, retry for at most
+--      5 s, then OI035; immediate when the caller already holds it, as ingest and the
+--      backfill do). resolve_customer_cluster holds the same key SHARED, so no resolve of
+--      these tenants runs beside the batch, and a batch needs no per-key or per-row
+--      advisory lock (the lock table stays small at any batch size).
 --   2. Normalize every identifier (one INSERT ... SELECT); the distinct keys of the batch
 --      drop blocked values (key_is_blocked's rule as one DELETE over the set) and find
 --      their cluster with one primary-key probe each (a correlated subquery with LIMIT 1,
@@ -54,7 +56,7 @@ BEGIN
 
     -- 1. Exclusive tenant locks, sorted (see header).
     FOR v_tenant IN SELECT DISTINCT i.tenant_id FROM pg_temp.oi_cluster_in i ORDER BY 1 LOOP
-        PERFORM pg_catalog.pg_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
+        PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '5 seconds');
     END LOOP;
 
     TRUNCATE pg_temp.oi_cl_sale, pg_temp.oi_cl_key, pg_temp.oi_cl_occ, pg_temp.oi_cl_exist,

@@ -21,22 +21,37 @@
 -- Batch writers (ingest, backfill, automatic mode) only ever write live clusters under
 -- the exclusive tenant lock, and no merge happens while they hold it, so they cannot put
 -- a sale on a cluster whose merge was already reconciled.
+--
+-- Isolation across tenants: each tenant's repoint and mark run in their own
+-- subtransaction. When one fails with an error that is the tenant's own
+-- (job_tenant_fault), that part is rolled back and recorded (job_record_failure: a
+-- batch_metrics row with error, a WARNING naming the tenant), its merges stay pending,
+-- the claim leaves the tenant out for the rest of the run (job_tenant_skip), and the
+-- other tenants' parts commit. The run ends when a claim finds nothing outside the
+-- skipped tenants; the skip list is then cleared, so the next run tries them again.
+-- lock_timeout (SET clause) bounds every wait of a batch (the reconcile lock of a tenant
+-- held by another worker's batch, a sale's row lock); its error (55P03) stops the batch,
+-- which the job loop retries. The tenant lock (L1) is not taken: reconcile never makes a
+-- resolve wait.
 CREATE OR REPLACE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET client_min_messages = warning
+SET lock_timeout = '10s'
 AS $fn$
 DECLARE
     v_started  timestamptz := clock_timestamp();
     v_tenant   text;
     v_claimed  integer;
-    v_ids      bigint[];
-    v_ctids    tid[];
-    v_live     uuid[];
     v_n        integer;
     v_sales    integer := 0;
+    v_skip     text[];
+    v_failed   integer := 0;
+    v_isolate  boolean := false;
+    v_state    text;
+    v_message  text;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
@@ -46,11 +61,14 @@ BEGIN
         tenant_id text NOT NULL, merge_id bigint NOT NULL, from_cluster uuid NOT NULL,
         into_cluster uuid NOT NULL, live uuid) ON COMMIT DELETE ROWS;
     TRUNCATE pg_temp.oi_rc_claim;
+    SELECT coalesce(array_agg(j.tenant_id), '{}') INTO v_skip
+      FROM omni_identity.job_tenant_skip j WHERE j.job = 'reconcile';
 
     WITH claimed AS (
         SELECT m.tenant_id, m.merge_id, m.from_cluster, m.into_cluster
           FROM omni_identity.customer_cluster_merges m
          WHERE m.reconciled_at IS NULL
+           AND m.tenant_id <> ALL (v_skip)
          ORDER BY m.merge_id
          LIMIT p_batch_size
            FOR UPDATE SKIP LOCKED
@@ -59,6 +77,8 @@ BEGIN
     SELECT c.tenant_id, c.merge_id, c.from_cluster, c.into_cluster FROM claimed c;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 0 THEN
+        -- The run is over: the tenants it skipped are tried again by the next one.
+        DELETE FROM omni_identity.job_tenant_skip j WHERE j.job = 'reconcile';
         RETURN 0;
     END IF;
 
@@ -77,43 +97,43 @@ BEGIN
                     WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
                     LIMIT 1);
 
-    FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-        -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
-        -- per merge (LATERAL, an optimization fence), then one UPDATE by TID in ctid order
-        -- (pipeline_set_customer_hash). One UPDATE ... FROM with the probes inside (a nested
-        -- loop) measured the same at 1M sales (~4 s of CPU for 36,000 merges); this form is
-        -- kept because it writes the heap in physical order, as the single UPDATE of the
-        -- whole table does, not in claim order all over it. No row locks first: a sale
-        -- updated by someone else in between is skipped by the TID update (its new version
-        -- has another ctid), and the loop probes again until every found sale was
-        -- repointed.
-        LOOP
-            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
-              INTO v_ctids, v_live
-              FROM pg_temp.oi_rc_claim c
-              CROSS JOIN LATERAL (
-                    SELECT s.ctid AS row_ctid
-                      FROM public.omni_sales s
-                     WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
-                     OFFSET 0) x
-             WHERE c.tenant_id = v_tenant;
-            v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
-            v_sales := v_sales + v_n;
-            EXIT WHEN v_n = cardinality(v_ctids);
+    -- Every tenant's part together; when one fails with its own error, each alone (see
+    -- header). One subtransaction per batch, not per tenant: more than 64 subtransactions
+    -- that write overflow the backend's subtransaction cache and slow every snapshot of
+    -- the server.
+    BEGIN
+        FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
+            v_sales := v_sales + omni_identity.reconcile_tenant(v_tenant);
         END LOOP;
-
-        SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
-        UPDATE omni_identity.customer_cluster_merges m
-           SET reconciled_at = now()
-         WHERE m.tenant_id = v_tenant
-           AND m.merge_id = ANY (v_ids);
-    END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
+            RAISE;
+        END IF;
+        v_isolate := true;
+    END;
+    IF v_isolate THEN
+        v_sales := 0;
+        FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
+            BEGIN
+                v_sales := v_sales + omni_identity.reconcile_tenant(v_tenant);
+            EXCEPTION WHEN OTHERS THEN
+                IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
+                    RAISE;
+                END IF;
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+                SELECT count(*)::integer INTO v_n FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
+                v_failed := v_failed + v_n;
+                PERFORM omni_identity.job_record_failure('reconcile', v_tenant, v_started, v_n,
+                                                         v_state, v_message);
+            END;
+        END LOOP;
+    END IF;
 
     INSERT INTO omni_identity.batch_metrics
            (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,
             merges, started_at, duration)
     VALUES ('*', nextval('omni_identity.batch_id_seq'), 'reconcile', v_claimed, v_sales, 0, 0,
-            v_claimed, v_started, clock_timestamp() - v_started);
+            v_claimed - v_failed, v_started, clock_timestamp() - v_started);
     RETURN v_claimed;
 END;
 $fn$;

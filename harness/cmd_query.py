@@ -127,10 +127,11 @@ def cmd_sales(args: argparse.Namespace) -> int:
             (args.tenant, Jsonb(filters_of(args)), args.limit,
              None if after is None else Jsonb(after)),
         ).fetchall()
-    cursor = None
-    if rows and len(rows) == args.limit:
-        last = rows[-1]
-        cursor = {"created_at": last["created_at"].isoformat(), "id": last["id"]}
+        cursor = None
+        if rows and len(rows) == args.limit:
+            # The cursor is the query API's own (query_page_cursor), not rebuilt here.
+            cursor = conn.execute("SELECT omni_identity.query_page_cursor(%s, %s)",
+                                  (rows[-1]["created_at"], rows[-1]["id"])).fetchone()[0]
     cursor_text = None if cursor is None else json.dumps(cursor)
     if args.format == "json":
         print(json.dumps({"rows": rows, "next_after": cursor}, default=_json_default, indent=2))

@@ -209,3 +209,35 @@ def test_report_v2_golden_record_when_every_sale_carries_an_alias(db):
     assert set(rows) == {live, loaded.live_of[2]}
     assert (rows[live]["email"], rows[live]["phone"], rows[live]["orders"]) == ("ana@x.com", "+5511987654321", 2)
     assert rows[loaded.live_of[2]]["email"] == "bia@x.com"
+
+
+def drift_v2_report(db) -> None:
+    """Make customer_report_v2 stop counting refunded sales, wherever its selection of
+    sales is written: the statement that reads public.omni_sales gets one more qual."""
+    patched = 0
+    for fn in db.column("""SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+                            WHERE p.pronamespace = 'omni_identity'::regnamespace
+                              AND p.proname LIKE 'customer\\_report\\_v2%%'"""):
+        src = db.scalar("SELECT pg_get_functiondef(%s::regprocedure)", fn)
+        if "public.omni_sales s" in src:
+            db.execute(src.replace("WHERE s.tenant_id = p_tenant_id",
+                                   "WHERE s.tenant_id = p_tenant_id AND s.status IS DISTINCT FROM 'refunded'"))
+            patched += 1
+    assert patched == 1
+
+
+def test_compare_reads_the_reports_so_a_drifted_report_shows(db):
+    sales = [sale("ana@x.com", hours=1), sale("bia@x.com", hours=2), sale("cid@x.com", hours=3)]
+    sales[1]["status"] = "refunded"
+    load_tenant(db, "t1", sales)
+    assert divergences(db, "t1", {}) == (0, [])
+
+    drift_v2_report(db)
+    # The drift is real: v2 now leaves out the refunded sale, v1 still counts it.
+    assert sum(r["orders"] for r in report(db, "customer_report_v2", "t1")) == 2
+    assert sum(r["orders"] for r in report(db, "customer_report_v1", "t1")) == 3
+    # ... and the audit says so, naming the sale.
+    n, rows = divergences(db, "t1", {})
+    assert n == 1
+    assert [(r["kind"], r["v1_email"], r["sale_id"]) for r in rows] == \
+        [("sale_only_in_v1", "bia@x.com", sales[1]["id"])]

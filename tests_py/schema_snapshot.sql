@@ -128,12 +128,12 @@ CREATE FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jso
 
 COMMENT ON FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb) IS 'Customer report by live cluster with its golden record, plus the sales without a cluster.';
 
-CREATE FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, customer_hash uuid)
+CREATE FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, cluster_id uuid, is_live boolean, email text, phone text, document text, name text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) IS 'The sales customer_report_v2 counts (v2 filter meaning), each with its stored customer_hash.';
+COMMENT ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) IS 'The sales customer_report_v2 counts (v2 filter meaning), each with its live cluster (and golden record when stored on it).';
 
 CREATE FUNCTION omni_identity.document_parse(p_raw text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE

@@ -21,20 +21,14 @@ BEGIN
     -- The filters are validated (OI041, OI042) before a run id is taken.
     PERFORM omni_identity.query_filters(p_filters);
     v_run_id := nextval('omni_identity.batch_id_seq');
-    -- Each side is the sales its report counts, from the report's own first stage.
+    -- Each side is the sales its report counts, under the customer it counts them for,
+    -- from the report's own first stage: a report cannot change either unseen.
     WITH v1 AS (
         SELECT r.id, r.email AS v1_email
           FROM omni_identity.customer_report_v1_sales(p_tenant_id, p_filters) AS r
     ), v2 AS (
-        -- One primary-key probe per sale (LATERAL with LIMIT: never a hash of the tenant's
-        -- clusters for a filtered comparison).
-        SELECT r.id, coalesce(m.merged_into, r.customer_hash) AS live
+        SELECT r.id, r.cluster_id AS live
           FROM omni_identity.customer_report_v2_sales(p_tenant_id, p_filters) AS r
-          LEFT JOIN LATERAL (
-                SELECT c.merged_into
-                  FROM omni_identity.customer_cluster c
-                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = r.customer_hash
-                 LIMIT 1) AS m ON true
     ), paired AS (
         SELECT coalesce(v1.id, v2.id) AS id, v1.id IS NOT NULL AS in_v1, v2.id IS NOT NULL AS in_v2,
                v1.v1_email, v2.live

@@ -12,45 +12,24 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
-    -- Aggregate per stored customer_hash (and shop, for the distinct count) first, then
-    -- map each group to its live cluster with one primary-key probe: a LATERAL with LIMIT
-    -- stays a per-group probe, where a join lets the planner hash the tenant's clusters.
-    -- The probe also brings the golden record when the group's cluster is the live one;
-    -- only customers whose every sale still carries an alias need a second probe.
+    -- The golden record comes with the sales stored on the live cluster; only customers
+    -- whose every sale still carries an alias need a probe of their own.
     RETURN QUERY
-    WITH by_hash AS (
-        SELECT s.customer_hash, s.shop_id,
+    WITH g AS (
+        SELECT s.cluster_id AS live,
                count(*) AS orders,
                coalesce(sum(s.amount), 0) AS total_amount,
                min(s.created_at) AS first_purchase_at,
-               max(s.created_at) AS last_purchase_at
+               max(s.created_at) AS last_purchase_at,
+               count(DISTINCT s.shop_id) AS shops,
+               bool_or(s.is_live) AS have_golden,
+               -- Every is_live row of a group carries the same cluster row: max() picks its value.
+               max(s.email) FILTER (WHERE s.is_live) AS email,
+               max(s.phone) FILTER (WHERE s.is_live) AS phone,
+               max(s.document) FILTER (WHERE s.is_live) AS document,
+               max(s.name) FILTER (WHERE s.is_live) AS name
           FROM omni_identity.customer_report_v2_sales(p_tenant_id, p_filters) AS s
-         GROUP BY s.customer_hash, s.shop_id
-    ), mapped AS (
-        SELECT h.*, m.merged_into, m.last_buyer_email, m.last_buyer_phone, m.last_buyer_document,
-               m.last_buyer_name, coalesce(m.is_live, false) AS is_live
-          FROM by_hash h
-          LEFT JOIN LATERAL (
-                SELECT c.merged_into, c.last_buyer_email, c.last_buyer_phone, c.last_buyer_document,
-                       c.last_buyer_name, c.merged_into IS NULL AS is_live
-                  FROM omni_identity.customer_cluster c
-                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = h.customer_hash
-                 LIMIT 1) AS m ON true
-    ), g AS (
-        SELECT coalesce(x.merged_into, x.customer_hash) AS live,
-               sum(x.orders)::bigint AS orders,
-               sum(x.total_amount) AS total_amount,
-               min(x.first_purchase_at) AS first_purchase_at,
-               max(x.last_purchase_at) AS last_purchase_at,
-               count(DISTINCT x.shop_id) AS shops,
-               bool_or(x.is_live) AS have_golden,
-               -- Every is_live row of a group is the same cluster row: max() picks its value.
-               max(x.last_buyer_email) FILTER (WHERE x.is_live) AS email,
-               max(x.last_buyer_phone) FILTER (WHERE x.is_live) AS phone,
-               max(x.last_buyer_document) FILTER (WHERE x.is_live) AS document,
-               max(x.last_buyer_name) FILTER (WHERE x.is_live) AS name
-          FROM mapped x
-         GROUP BY 1
+         GROUP BY s.cluster_id
     )
     SELECT g.live,
            CASE WHEN g.have_golden THEN g.email ELSE lc.last_buyer_email END,

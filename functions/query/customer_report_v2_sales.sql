@@ -1,8 +1,10 @@
--- The sales customer_report_v2 counts, each with the customer_hash it carries: the
+-- The sales customer_report_v2 counts, each with the customer it counts it for: the
 -- filters in the v2 meaning (email, phone and document select the live cluster owning
 -- them and every cluster merged into it, buyer_cluster_aliases; the others are row
--- filters). A sale counts for the live cluster of its customer_hash (NULL: no cluster),
--- which the callers look up: customer_report_v2 once per group of sales.
+-- filters), and the customer is the live cluster of the sale's customer_hash (a sale
+-- still carrying a merged-away cluster counts for its survivor; NULL: no cluster).
+-- is_live says the stored cluster is that live one; then email, phone, document and name
+-- are its golden record (the probe that finds the live cluster brings them), else NULL.
 -- customer_report_v2 aggregates these rows and compare_customer_reports pairs them with
 -- customer_report_v1_sales, so the report and its audit cannot disagree on a sale.
 CREATE OR REPLACE FUNCTION omni_identity.customer_report_v2_sales(
@@ -13,7 +15,12 @@ CREATE OR REPLACE FUNCTION omni_identity.customer_report_v2_sales(
     , created_at    timestamptz
     , amount        numeric
     , shop_id       text
-    , customer_hash uuid
+    , cluster_id    uuid
+    , is_live       boolean
+    , email         text
+    , phone         text
+    , document      text
+    , name          text
 )
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -34,14 +41,36 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+    -- One primary-key probe per stored cluster, not per sale: a LATERAL with LIMIT stays
+    -- a probe, where a join lets the planner hash the tenant's clusters.
     RETURN QUERY
-    SELECT s.id, s.created_at, s.amount, s.shop_id, s.customer_hash
-      FROM public.omni_sales s
-     WHERE s.tenant_id = p_tenant_id
-       AND (v_aliases IS NULL OR s.customer_hash = ANY (v_aliases))
-       AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
-                                           v_f.status, v_f.created_from, v_f.created_to);
+    WITH sel AS (
+        SELECT s.id, s.created_at, s.amount, s.shop_id, s.customer_hash
+          FROM public.omni_sales s
+         WHERE s.tenant_id = p_tenant_id
+           AND (v_aliases IS NULL OR s.customer_hash = ANY (v_aliases))
+           AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
+                                               v_f.status, v_f.created_from, v_f.created_to)
+    ), stored AS (
+        SELECT h.customer_hash, m.merged_into, m.is_live,
+               CASE WHEN m.is_live THEN m.last_buyer_email END AS email,
+               CASE WHEN m.is_live THEN m.last_buyer_phone END AS phone,
+               CASE WHEN m.is_live THEN m.last_buyer_document END AS document,
+               CASE WHEN m.is_live THEN m.last_buyer_name END AS name
+          FROM (SELECT DISTINCT sel.customer_hash FROM sel WHERE sel.customer_hash IS NOT NULL) AS h
+          LEFT JOIN LATERAL (
+                SELECT c.merged_into, c.merged_into IS NULL AS is_live, c.last_buyer_email,
+                       c.last_buyer_phone, c.last_buyer_document, c.last_buyer_name
+                  FROM omni_identity.customer_cluster c
+                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = h.customer_hash
+                 LIMIT 1) AS m ON true
+    )
+    SELECT sel.id, sel.created_at, sel.amount, sel.shop_id,
+           coalesce(st.merged_into, sel.customer_hash), coalesce(st.is_live, false),
+           st.email, st.phone, st.document, st.name
+      FROM sel
+      LEFT JOIN stored st ON st.customer_hash = sel.customer_hash;
 END;
 $fn$;
 COMMENT ON FUNCTION omni_identity.customer_report_v2_sales(text, jsonb)
-    IS 'The sales customer_report_v2 counts (v2 filter meaning), each with its stored customer_hash.';
+    IS 'The sales customer_report_v2 counts (v2 filter meaning), each with its live cluster (and golden record when stored on it).';

@@ -107,6 +107,13 @@ CREATE FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb 
 
 COMMENT ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) IS 'Customer report routed by the tenant flag customer_report_v2_enabled (v2 when on, else v1).';
 
+CREATE FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, cluster_id uuid, is_live boolean, email text, phone text, document text, name text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) IS 'The sales customer_report_v1 (p_by_cluster false) or _v2 (true) counts, each with the customer it counts it for.';
+
 CREATE FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS SETOF omni_identity.customer_report_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -114,26 +121,12 @@ CREATE FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jso
 
 COMMENT ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) IS 'Legacy customer report: one row per normalized buyer e-mail, plus the sales without one.';
 
-CREATE FUNCTION omni_identity.customer_report_v1_sales(p_tenant_id text, p_filters jsonb) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, buyer_name text, email text, phone text, document text)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.customer_report_v1_sales(p_tenant_id text, p_filters jsonb) IS 'The sales customer_report_v1 counts (v1 filter meaning), each with its normalized e-mail, phone and document.';
-
 CREATE FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS SETOF omni_identity.customer_report_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb) IS 'Customer report by live cluster with its golden record, plus the sales without a cluster.';
-
-CREATE FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, cluster_id uuid, is_live boolean, email text, phone text, document text, name text)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) IS 'The sales customer_report_v2 counts (v2 filter meaning), each with its live cluster (and golden record when stored on it).';
 
 CREATE FUNCTION omni_identity.document_parse(p_raw text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -882,21 +875,17 @@ REVOKE ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters
 GRANT ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.customer_report_v1_sales(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.customer_report_v1_sales(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.customer_report_v1_sales(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
-
 REVOKE ALL ON FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.customer_report_v2_sales(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.document_parse(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.document_parse(p_raw text) TO omni_identity_admin;

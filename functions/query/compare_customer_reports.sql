@@ -25,10 +25,10 @@ BEGIN
     -- from the report's own first stage: a report cannot change either unseen.
     WITH v1 AS (
         SELECT r.id, r.email AS v1_email
-          FROM omni_identity.customer_report_v1_sales(p_tenant_id, p_filters) AS r
+          FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, false) AS r
     ), v2 AS (
         SELECT r.id, r.cluster_id AS live
-          FROM omni_identity.customer_report_v2_sales(p_tenant_id, p_filters) AS r
+          FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, true) AS r
     ), paired AS (
         SELECT coalesce(v1.id, v2.id) AS id, v1.id IS NOT NULL AS in_v1, v2.id IS NOT NULL AS in_v2,
                v1.v1_email, v2.live

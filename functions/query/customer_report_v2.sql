@@ -1,8 +1,8 @@
 -- Customer report by cluster: one row per live cluster (a sale still carrying a
 -- merged-away cluster counts for its survivor) with the cluster's golden record, over the
--- sales customer_report_v2_sales selects (the filters in the v2 meaning), plus one row
--- for the sales without a cluster (cluster_id NULL), so the rows add up to every selected
--- sale. total_amount sums amount over every currency.
+-- sales customer_report_sales selects in the v2 meaning, plus one row for the sales
+-- without a cluster (cluster_id NULL), so the rows add up to every selected sale.
+-- total_amount sums amount over every currency.
 CREATE OR REPLACE FUNCTION omni_identity.customer_report_v2(
       p_tenant_id text
     , p_filters   jsonb DEFAULT '{}'
@@ -28,7 +28,7 @@ BEGIN
                max(s.phone) FILTER (WHERE s.is_live) AS phone,
                max(s.document) FILTER (WHERE s.is_live) AS document,
                max(s.name) FILTER (WHERE s.is_live) AS name
-          FROM omni_identity.customer_report_v2_sales(p_tenant_id, p_filters) AS s
+          FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, true) AS s
          GROUP BY s.cluster_id
     )
     SELECT g.live,

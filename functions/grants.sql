@@ -25,7 +25,7 @@ DECLARE
         'identifier_sha256',
         'resolve_customer_cluster', 'current_cluster',
         'ingest_sales', 'copied_sales_table', 'ingest_copied_sales',
-        'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2',
+        'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2', 'query_page_cursor',
         'customer_report', 'customer_report_v1', 'customer_report_v2',
         'compare_customer_reports',
         'set_flag', 'flag_enabled'];

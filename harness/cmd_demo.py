@@ -100,17 +100,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"({stats[0] - stats[1]} without any usable key), {stats[3]} live customers, "
                       f"{stats[4]} merges, {stats[5]} sales on merged-away clusters")
 
+        # The report's own rows, in its order (largest total first); the row of the sales
+        # without a cluster is not a customer.
         top = conn.execute(
-            """SELECT coalesce(c.last_buyer_name, '?'), coalesce(c.last_buyer_email, ''),
-                      coalesce(c.last_buyer_phone, ''), coalesce(c.last_buyer_document, ''),
-                      count(*), sum(s.amount), count(DISTINCT s.shop_id),
-                      min(s.created_at)::date, max(s.created_at)::date
-                 FROM public.omni_sales s
-                 JOIN omni_identity.customer_cluster c
-                   ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash
-                WHERE s.tenant_id = %s
-                GROUP BY c.tenant_id, c.cluster_id
-                ORDER BY count(*) DESC, c.cluster_id
+            """SELECT coalesce(r.name, '?'), coalesce(r.email, ''), coalesce(r.phone, ''),
+                      coalesce(r.document, ''), r.orders, r.total_amount, r.shops,
+                      r.first_purchase_at::date, r.last_purchase_at::date
+                 FROM omni_identity.customer_report_v2(%s, '{}') WITH ORDINALITY AS r
+                WHERE r.cluster_id IS NOT NULL
+                ORDER BY r.ordinality
                 LIMIT 10""", (TENANT,)).fetchall()
         table = Table(title="Top customers (golden record)")
         for col in ("name", "e-mail", "phone", "document", "orders", "total", "shops", "first", "last"):

@@ -120,14 +120,14 @@ def parse_cursor(text: str | None) -> dict | None:
 def cmd_sales(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     after = parse_cursor(args.after)
+    # Each row comes with the query API's own cursor (query_page_cursor), not rebuilt here.
     rows = _query(dsn, args.tenant,
-                  f"SELECT * FROM {_function('abstraction_buyer', args.version)}(%s, %s, %s, %s)",
+                  f"SELECT r.*, omni_identity.query_page_cursor(r.created_at, r.id) AS oi_cursor"
+                  f" FROM {_function('abstraction_buyer', args.version)}(%s, %s, %s, %s) r",
                   (args.tenant, Jsonb(filters_of(args)), args.limit,
                    None if after is None else Jsonb(after)))
-    cursor = None
-    if rows and len(rows) == args.limit:
-        last = rows[-1]
-        cursor = {"created_at": last["created_at"].isoformat(), "id": last["id"]}
+    cursors = [row.pop("oi_cursor") for row in rows]
+    cursor = cursors[-1] if rows and len(rows) == args.limit else None
     cursor_text = None if cursor is None else json.dumps(cursor)
     if args.format == "json":
         print(json.dumps({"rows": rows, "next_after": cursor}, default=_json_default, indent=2))

@@ -2,6 +2,21 @@ CREATE SCHEMA omni_identity;
 
 COMMENT ON SCHEMA omni_identity IS 'omni-identity: customer clusters of e-commerce buyers';
 
+CREATE TYPE omni_identity.customer_report_row AS (
+	cluster_id uuid,
+	email text,
+	phone text,
+	document text,
+	name text,
+	orders bigint,
+	total_amount numeric,
+	first_purchase_at timestamp with time zone,
+	last_purchase_at timestamp with time zone,
+	shops bigint
+);
+
+COMMENT ON TYPE omni_identity.customer_report_row IS 'One row of customer_report_v1/_v2: a customer (v1 e-mail, v2 live cluster) and its sales totals.';
+
 CREATE FUNCTION omni_identity.abstraction_buyer(p_tenant_id text, p_filters jsonb, p_limit integer DEFAULT 50, p_after jsonb DEFAULT NULL::jsonb) RETURNS SETOF public.omni_sales
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -101,21 +116,28 @@ CREATE FUNCTION omni_identity.current_cluster(p_tenant_id text, p_cluster_id uui
 
 COMMENT ON FUNCTION omni_identity.current_cluster(p_tenant_id text, p_cluster_id uuid) IS 'The live cluster for a cluster id: itself, or the survivor it was merged into; NULL if unknown.';
 
-CREATE FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(cluster_id uuid, email text, phone text, document text, name text, orders bigint, total_amount numeric, first_purchase_at timestamp with time zone, last_purchase_at timestamp with time zone, shops bigint)
+CREATE FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS SETOF omni_identity.customer_report_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) IS 'Customer report routed by the tenant flag customer_report_v2_enabled (v2 when on, else v1).';
 
-CREATE FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(cluster_id uuid, email text, phone text, document text, name text, orders bigint, total_amount numeric, first_purchase_at timestamp with time zone, last_purchase_at timestamp with time zone, shops bigint)
+CREATE FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) RETURNS TABLE(id bigint, created_at timestamp with time zone, amount numeric, shop_id text, cluster_id uuid, is_live boolean, email text, phone text, document text, name text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) IS 'The sales customer_report_v1 (p_by_cluster false) or _v2 (true) counts, each with the customer it counts it for.';
+
+CREATE FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS SETOF omni_identity.customer_report_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) IS 'Legacy customer report: one row per normalized buyer e-mail, plus the sales without one.';
 
-CREATE FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS TABLE(cluster_id uuid, email text, phone text, document text, name text, orders bigint, total_amount numeric, first_purchase_at timestamp with time zone, last_purchase_at timestamp with time zone, shops bigint)
+CREATE FUNCTION omni_identity.customer_report_v2(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS SETOF omni_identity.customer_report_row
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
@@ -421,6 +443,18 @@ CREATE FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, OUT aft
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, OUT after_at timestamp with time zone, OUT after_id bigint) IS 'Validate p_limit (OI040) and the keyset cursor p_after (OI043) of abstraction_buyer_*.';
+
+CREATE FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) RETURNS jsonb
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) IS 'Keyset cursor {"created_at", "id"} of a row: the p_after of the next page of abstraction_buyer*.';
+
+CREATE FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) IS 'Row filter of the query API: the sale passes every non-NULL filter on its own columns (inlined).';
 
 CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000) RETURNS integer
     LANGUAGE plpgsql
@@ -958,6 +992,10 @@ REVOKE ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters
 GRANT ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.customer_report(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.customer_report_sales(p_tenant_id text, p_filters jsonb, p_by_cluster boolean) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.customer_report_v1(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
@@ -1150,6 +1188,14 @@ GRANT ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email tex
 REVOKE ALL ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, OUT after_at timestamp with time zone, OUT after_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, OUT after_at timestamp with time zone, OUT after_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.query_page(p_limit integer, p_after jsonb, OUT after_at timestamp with time zone, OUT after_id bigint) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;

@@ -21,3 +21,9 @@ def test_demo_runs_end_to_end(db):
                      "  ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash"
                      " WHERE c.merged_into IS NOT NULL") == 0
     assert set(db.column("SELECT DISTINCT job FROM omni_identity.batch_metrics")) == {"upload", "backfill", "reconcile"}
+    # The top-customer table is customer_report_v2's first customers, in the report's order.
+    top = db.rows("SELECT email, orders FROM omni_identity.customer_report_v2('demo')"
+                  " WHERE cluster_id IS NOT NULL LIMIT 5")
+    table = r.stdout[r.stdout.index("Top customers"):r.stdout.index("Batch metrics")]
+    lines = [line for line in table.splitlines() if "@" in line]
+    assert [(email in line, f" {orders} " in line) for (email, orders), line in zip(top, lines)] == [(True, True)] * 5, table

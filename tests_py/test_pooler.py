@@ -279,15 +279,16 @@ def test_two_concurrent_uploads_land_exactly_their_own_rows(request, db, logins,
              for k, t in enumerate(("ua", "ub"))}
     spy = Spy(pool.dsn(app.name), application=True, tenants=list(files))
     # Both uploads start their first batch together: hold both tenants' locks until both
-    # wait on them, so their transactions interleave on the pool's two server connections.
+    # wait on them (retrying the refused lock: a back-off sleep; or queued: an advisory
+    # wait), so their transactions interleave on the pool's two server connections.
     holder = db.connect()
     for t in files:
         holder.execute("SELECT pg_advisory_lock(omni_identity.tenant_lock_key(%s))", (t,))
     procs = [cli("upload", str(f), "--tenant", t, "--batch-size", "10", "--dsn", pool.dsn(app.name))
              for t, f in files.items()]
     deadline = time.monotonic() + 120
-    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND wait_event = 'advisory'",
-                    app.name) < 2:
+    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = %s"
+                    " AND wait_event IN ('advisory', 'PgSleep')", app.name) < 2:
         assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
         assert time.monotonic() < deadline, "the uploads never reached the tenant lock"
     holder.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -63,3 +64,19 @@ def test_sales_errors_exit_1_with_the_sqlstate(db, capsys):
     assert code == 1 and "--after" in err
     code, _, err = run(capsys, "sales", "--tenant", "t1", "--after", '{"id": 1}', "--dsn", db.dsn)
     assert code == 1 and "OI043" in err
+
+
+def test_sales_cursor_is_the_query_apis_own(db, capsys):
+    # Sub-second times: the cursor must name the last row to the microsecond, as SQL writes it.
+    sales = [sale("ana@x.com", hours=h) for h in range(3)]
+    for i, s in enumerate(sales):
+        s["created_at"] += dt.timedelta(milliseconds=120 * (i + 1))
+    load_tenant(db, "t1", sales)
+    code, out, _ = run(capsys, "sales", "--tenant", "t1", "--limit", "2", "--format", "json", "--dsn", db.dsn)
+    assert code == 0
+    doc = json.loads(out)
+    last = doc["rows"][-1]["id"]
+    assert doc["next_after"] == db.scalar(
+        "SELECT omni_identity.query_page_cursor(created_at, id) FROM public.omni_sales WHERE id = %s", last)
+    code, out, _ = run(capsys, "sales", "--tenant", "t1", "--limit", "2", "--dsn", db.dsn)
+    assert f"next page: --after '{json.dumps(doc['next_after'])}'" in out

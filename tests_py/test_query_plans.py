@@ -155,3 +155,26 @@ def test_v2_plans_use_key_probes_and_the_customer_hash_index(db):
     assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'public.omni_sales'::regclass") > 0
     check_v2_plans(db, generic=False)
     check_v2_plans(db, generic=True, as_app=True)
+    check_row_filter_inlined(db)
+
+
+V1 = "SELECT id FROM omni_identity.abstraction_buyer_v1('big', %s, 50)"
+
+
+def index_conds(scan: dict) -> str:
+    return " ".join(n.get("Index Cond", "") for n in nodes(scan))
+
+
+def check_row_filter_inlined(db) -> None:
+    """The row filter (query_row_matches) is inlined: no plan calls it, and under RLS its
+    range test still becomes an index condition (leakproof quals only), as when written out."""
+    month = Jsonb({"shop_id": "shop3", "created_from": "2026-03-01T00:00:00Z", "created_to": "2026-03-08T00:00:00Z"})
+    for as_app in (False, True):
+        statements = explained(db, V1, month, as_app=as_app)
+        scans = sales_scans(statements)
+        assert scans and all("created_at >=" in index_conds(s) for s in scans), scans
+        assert not any("query_row_matches" in json.dumps(s["plan"]) for s in statements)
+    want = db.column("SELECT id FROM public.omni_sales WHERE tenant_id = 'big' AND shop_id = 'shop3'"
+                     " AND created_at >= '2026-03-01T00:00:00Z' AND created_at < '2026-03-08T00:00:00Z'"
+                     " ORDER BY created_at DESC, id DESC LIMIT 50")
+    assert want and db.column(V1, month) == want

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import uuid
 from collections import defaultdict
 from decimal import Decimal
@@ -209,3 +210,53 @@ def test_report_v2_golden_record_when_every_sale_carries_an_alias(db):
     assert set(rows) == {live, loaded.live_of[2]}
     assert (rows[live]["email"], rows[live]["phone"], rows[live]["orders"]) == ("ana@x.com", "+5511987654321", 2)
     assert rows[loaded.live_of[2]]["email"] == "bia@x.com"
+
+
+def drift_report(db, pattern: str, replacement: str) -> None:
+    """Change a customer report wherever its code is written (the report or a stage of
+    it: any function named customer_report*); pattern must match in exactly one."""
+    patched = 0
+    for fn in db.column("""SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+                            WHERE p.pronamespace = 'omni_identity'::regnamespace
+                              AND p.proname LIKE 'customer\\_report%%'"""):
+        src = db.scalar("SELECT pg_get_functiondef(%s::regprocedure)", fn)
+        changed, n = re.subn(pattern, replacement, src)
+        if n:
+            db.execute(changed)
+            patched += 1
+    assert patched == 1
+
+
+def test_compare_reads_the_reports_so_a_drifted_report_shows(db):
+    sales = [sale("ana@x.com", hours=1), sale("bia@x.com", hours=2), sale("cid@x.com", hours=3)]
+    sales[1]["status"] = "refunded"
+    load_tenant(db, "t1", sales)
+    assert divergences(db, "t1", {}) == (0, [])
+
+    # v2's statement that reads public.omni_sales gets one more qual.
+    drift_report(db, r"s\.customer_hash = ANY \(v_aliases\)\)",
+                 "s.customer_hash = ANY (v_aliases)) AND s.status IS DISTINCT FROM 'refunded'")
+    # The drift is real: v2 now leaves out the refunded sale, v1 still counts it.
+    assert sum(r["orders"] for r in report(db, "customer_report_v2", "t1")) == 2
+    assert sum(r["orders"] for r in report(db, "customer_report_v1", "t1")) == 3
+    # ... and the audit says so, naming the sale.
+    n, rows = divergences(db, "t1", {})
+    assert n == 1
+    assert [(r["kind"], r["v1_email"], r["sale_id"]) for r in rows] == \
+        [("sale_only_in_v1", "bia@x.com", sales[1]["id"])]
+
+
+def test_compare_reads_the_reports_so_a_report_that_stops_following_merges_shows(db):
+    loaded = load_tenant(db, "t1", [sale("ana@x.com", hours=1), sale("ana@x.com", hours=2)])
+    live, alias = loaded.live_of[0], uuid.uuid4()
+    db.execute("INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, merged_into) VALUES ('t1', %s, %s)",
+               alias, live)
+    db.execute("UPDATE public.omni_sales SET customer_hash = %s WHERE id = %s", alias, loaded.sales[1]["id"])
+    assert divergences(db, "t1", {}) == (0, [])
+
+    # The drift: v2 counts a sale for its stored cluster, not that cluster's survivor.
+    drift_report(db, r"coalesce\((\w+)\.merged_into, (\w+)\.customer_hash\)", r"\2.customer_hash")
+    assert sorted(r["cluster_id"] for r in report(db, "customer_report_v2", "t1")) == sorted([live, alias])
+    n, rows = divergences(db, "t1", {})
+    assert [(r["kind"], r["v1_email"], sorted(r["detail"]["clusters"])) for r in rows] == \
+        [("v1_customer_split", "ana@x.com", sorted([str(live), str(alias)]))]

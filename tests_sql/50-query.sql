@@ -1,6 +1,6 @@
 -- 50-query.sql: query API (abstraction_buyer, customer_report, compare, flags): signatures, v1/v2 meaning, aliases, routing, errors, tenancy as the application role.
 BEGIN;
-SELECT plan(59);
+SELECT plan(73);
 
 -- Signatures of the public contract.
 SELECT has_function('omni_identity', 'abstraction_buyer_v1', ARRAY['text', 'jsonb', 'integer', 'jsonb']);
@@ -16,6 +16,21 @@ SELECT has_function('omni_identity', 'set_flag', ARRAY['text', 'text', 'boolean'
 SELECT has_function('omni_identity', 'flag_enabled', ARRAY['text', 'text']);
 SELECT volatility_is('omni_identity', 'flag_enabled', ARRAY['text', 'text'], 'stable');
 SELECT isnt_definer('omni_identity', 'abstraction_buyer_v2', ARRAY['text', 'jsonb', 'integer', 'jsonb']);
+-- One row type for the three reports (SPEC §7's column list).
+SELECT has_type('omni_identity', 'customer_report_row', 'the report row type');
+SELECT results_eq($$ SELECT a.attname::text COLLATE "default", format_type(a.atttypid, a.atttypmod)
+                       FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = (SELECT typrelid FROM pg_catalog.pg_type
+                                           WHERE oid = 'omni_identity.customer_report_row'::regtype)
+                        AND a.attnum > 0 ORDER BY a.attnum $$,
+                  $$ VALUES ('cluster_id', 'uuid'), ('email', 'text'), ('phone', 'text'), ('document', 'text'),
+                            ('name', 'text'), ('orders', 'bigint'), ('total_amount', 'numeric'),
+                            ('first_purchase_at', 'timestamp with time zone'),
+                            ('last_purchase_at', 'timestamp with time zone'), ('shops', 'bigint') $$,
+                  'the report row: SPEC §7 columns in order');
+SELECT function_returns('omni_identity', 'customer_report_v1', ARRAY['text', 'jsonb'], 'setof omni_identity.customer_report_row');
+SELECT function_returns('omni_identity', 'customer_report_v2', ARRAY['text', 'jsonb'], 'setof omni_identity.customer_report_row');
+SELECT function_returns('omni_identity', 'customer_report', ARRAY['text', 'jsonb'], 'setof omni_identity.customer_report_row');
 
 -- Tenant a: cluster 1 (keys ana@x.com, +5511987654321) with cluster 2 merged into it, not
 -- reconciled: sale 2 still carries cluster 2. Cluster 3: bia@x.com. Sale 4 has no cluster.
@@ -74,6 +89,41 @@ SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a
 SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{"created_from": "2026-01-02", "created_to": "2026-01-04"}') $$,
                   ARRAY[900003, 900002]::bigint[], 'created_from inclusive, created_to exclusive');
 
+-- The row filter alone (query_row_matches): every non-NULL argument must hold.
+SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
+                      WHERE s.tenant_id = 'tenant-a'
+                        AND omni_identity.query_row_matches(s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+                      ORDER BY s.id $$,
+                  ARRAY[900001, 900002, 900003, 900004]::bigint[], 'row filter: all NULL is no filter');
+SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
+                      WHERE s.tenant_id = 'tenant-a'
+                        AND omni_identity.query_row_matches(s, 'ana@x.com', NULL, NULL, NULL, 's1', NULL, NULL, NULL, NULL) $$,
+                  ARRAY[900001::bigint], 'row filter: the sale''s own normalized e-mail, and the shop');
+SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
+                      WHERE s.tenant_id = 'tenant-a'
+                        AND omni_identity.query_row_matches(s, NULL, '+5511987654321', NULL, 'ana', NULL, NULL, NULL,
+                                                            '2026-01-02', '2026-01-03')
+                      ORDER BY s.id $$,
+                  ARRAY[900002::bigint], 'row filter: phone, name substring, created range');
+SELECT is_empty($$ SELECT s.id FROM public.omni_sales s
+                    WHERE s.tenant_id = 'tenant-a'
+                      AND omni_identity.query_row_matches(s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-01-01') $$,
+                'row filter: created_to is exclusive');
+SELECT is((SELECT count(*) FROM pg_catalog.pg_proc p
+            WHERE p.oid = 'omni_identity.query_row_matches(public.omni_sales, text, text, text, text, text, text, text, timestamptz, timestamptz)'::regprocedure
+              AND p.prolang = (SELECT oid FROM pg_catalog.pg_language WHERE lanname = 'sql')
+              AND p.proconfig IS NULL AND NOT p.prosecdef AND p.provolatile IN ('i', 's')),
+          1::bigint, 'row filter: plain SQL with no SET clause, so the planner inlines it');
+
+-- The keyset cursor is built by SQL and read back by the page functions.
+SELECT is(omni_identity.query_page_cursor('2026-01-03T00:00:00.12+00', 900003) - 'created_at',
+          '{"id": 900003}'::jsonb, 'cursor: the id as a number');
+SELECT is((omni_identity.query_page_cursor('2026-01-03T00:00:00.12+00', 900003) ->> 'created_at')::timestamptz,
+          '2026-01-03T00:00:00.12+00'::timestamptz, 'cursor: the timestamp to the microsecond');
+SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a', '{}', 2,
+                        omni_identity.query_page_cursor('2026-01-03T00:00:00+00', 900003)) $$,
+                  ARRAY[900002, 900001]::bigint[], 'cursor: the next page starts after its row');
+
 -- Reports add up to the same orders and amount, unidentified row included.
 SELECT results_eq($$ SELECT count(*), sum(orders), sum(total_amount) FROM omni_identity.customer_report_v1('tenant-a') $$,
                   $$ VALUES (3::bigint, 4::numeric, 42.00::numeric) $$, 'v1 report: two e-mails + unidentified, all orders and amount');
@@ -126,6 +176,7 @@ SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v2('tenant-a
                   ARRAY[900002, 900001]::bigint[], 'app role: own tenant through v2');
 SELECT throws_ok($$ SELECT * FROM omni_identity.abstraction_buyer_v1('tenant-b', '{"email": "ana@x.com"}') $$, 'OI002');
 SELECT throws_ok($$ SELECT * FROM omni_identity.customer_report('tenant-b') $$, 'OI002');
+SELECT lives_ok($$ SELECT omni_identity.query_page_cursor(now(), 1) $$, 'app role builds a cursor');
 SELECT is((SELECT sum(orders) FROM omni_identity.customer_report_v1('tenant-a')), 4::numeric,
           'app role: the report sees only its tenant''s sales');
 SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'abstraction_v2_enabled', true) $$, 'app role sets its flag');

@@ -26,15 +26,8 @@ BEGIN
       FROM public.omni_sales s
      WHERE s.tenant_id = p_tenant_id
        AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
-       AND (v_f.email IS NULL OR omni_identity.normalize_email(s.buyer_email) = v_f.email)
-       AND (v_f.phone IS NULL OR omni_identity.normalize_phone(s.buyer_phone) = v_f.phone)
-       AND (v_f.document IS NULL OR omni_identity.normalize_document(s.buyer_document) = v_f.document)
-       AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
-       AND (v_f.shop_id IS NULL OR s.shop_id = v_f.shop_id)
-       AND (v_f.product_id IS NULL OR s.product_id = v_f.product_id)
-       AND (v_f.status IS NULL OR s.status = v_f.status)
-       AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
-       AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
+       AND omni_identity.query_row_matches(s, v_f.email, v_f.phone, v_f.document, v_f.name, v_f.shop_id,
+                                           v_f.product_id, v_f.status, v_f.created_from, v_f.created_to)
      ORDER BY s.created_at DESC, s.id DESC
      LIMIT p_limit;
 END;

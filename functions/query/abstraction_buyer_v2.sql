@@ -46,12 +46,8 @@ BEGIN
              WHERE s.tenant_id = p_tenant_id
                AND s.customer_hash = a.cluster_id
                AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
-               AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
-               AND (v_f.shop_id IS NULL OR s.shop_id = v_f.shop_id)
-               AND (v_f.product_id IS NULL OR s.product_id = v_f.product_id)
-               AND (v_f.status IS NULL OR s.status = v_f.status)
-               AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
-               AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
+               AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
+                                                   v_f.status, v_f.created_from, v_f.created_to)
              ORDER BY s.created_at DESC, s.id DESC
              LIMIT p_limit) AS p
      ORDER BY p.created_at DESC, p.id DESC

@@ -14,51 +14,21 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    v_f       record;
-    v_aliases uuid[];
-    v_v2_none boolean := false;
-    v_run_id  bigint;
-    v_count   integer;
+    v_run_id bigint;
+    v_count  integer;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
-    SELECT * INTO v_f FROM omni_identity.query_filters(p_filters);
+    -- The filters are validated (OI041, OI042) before a run id is taken.
+    PERFORM omni_identity.query_filters(p_filters);
     v_run_id := nextval('omni_identity.batch_id_seq');
-    IF v_f.matches_none THEN
-        RETURN 0;                       -- both reports are empty
-    END IF;
-    IF v_f.by_buyer THEN
-        v_aliases := omni_identity.buyer_cluster_aliases(p_tenant_id, v_f.email, v_f.phone, v_f.document);
-        v_v2_none := cardinality(v_aliases) = 0;
-    END IF;
-    WITH rows_all AS (
-        -- The row filters both versions share.
-        SELECT s.id, s.buyer_email, s.buyer_phone, s.buyer_document, s.customer_hash
-          FROM public.omni_sales s
-         WHERE s.tenant_id = p_tenant_id
-           AND (v_f.name IS NULL OR strpos(omni_identity.normalize_name(s.buyer_name), v_f.name) > 0)
-           AND (v_f.shop_id IS NULL OR s.shop_id = v_f.shop_id)
-           AND (v_f.product_id IS NULL OR s.product_id = v_f.product_id)
-           AND (v_f.status IS NULL OR s.status = v_f.status)
-           AND (v_f.created_from IS NULL OR s.created_at >= v_f.created_from)
-           AND (v_f.created_to IS NULL OR s.created_at < v_f.created_to)
-    ), v1 AS (
-        SELECT r.id, omni_identity.normalize_email(r.buyer_email) AS v1_email
-          FROM rows_all r
-         WHERE (v_f.email IS NULL OR omni_identity.normalize_email(r.buyer_email) = v_f.email)
-           AND (v_f.phone IS NULL OR omni_identity.normalize_phone(r.buyer_phone) = v_f.phone)
-           AND (v_f.document IS NULL OR omni_identity.normalize_document(r.buyer_document) = v_f.document)
+    -- Each side is the sales its report counts, under the customer it counts them for,
+    -- from the report's own first stage: a report cannot change either unseen.
+    WITH v1 AS (
+        SELECT r.id, r.email AS v1_email
+          FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, false) AS r
     ), v2 AS (
-        -- One primary-key probe per sale (LATERAL with LIMIT: never a hash of the tenant's
-        -- clusters for a filtered comparison).
-        SELECT r.id, coalesce(m.merged_into, r.customer_hash) AS live
-          FROM rows_all r
-          LEFT JOIN LATERAL (
-                SELECT c.merged_into
-                  FROM omni_identity.customer_cluster c
-                 WHERE c.tenant_id = p_tenant_id AND c.cluster_id = r.customer_hash
-                 LIMIT 1) AS m ON true
-         WHERE NOT v_v2_none
-           AND (v_aliases IS NULL OR r.customer_hash = ANY (v_aliases))
+        SELECT r.id, r.cluster_id AS live
+          FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, true) AS r
     ), paired AS (
         SELECT coalesce(v1.id, v2.id) AS id, v1.id IS NOT NULL AS in_v1, v2.id IS NOT NULL AS in_v2,
                v1.v1_email, v2.live

@@ -4,18 +4,7 @@
 CREATE OR REPLACE FUNCTION omni_identity.customer_report(
       p_tenant_id text
     , p_filters   jsonb DEFAULT '{}'
-) RETURNS TABLE (
-      cluster_id        uuid
-    , email             text
-    , phone             text
-    , document          text
-    , name              text
-    , orders            bigint
-    , total_amount      numeric
-    , first_purchase_at timestamptz
-    , last_purchase_at  timestamptz
-    , shops             bigint
-)
+) RETURNS SETOF omni_identity.customer_report_row
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $fn$

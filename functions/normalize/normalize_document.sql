@@ -11,7 +11,8 @@
 -- 14-character body whose last two are not digits fails the check-digit comparison (a
 -- letter's value is ≥ 17), as document_parse would reject it. Everything else (white
 -- space, lowercase, other lengths, text longer than any formatted document) goes
--- through document_parse().
+-- through document_parse(). Text over 256 characters is not a document; over 1024
+-- octets that is known from the length word alone, before any copy or scan.
 DO $do$
 DECLARE
     -- Σ c·(w1·65536 + w2) over the given 1-based positions of v_bytes: both check digits'
@@ -34,10 +35,16 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
 DECLARE
-    v_doc   text := replace(replace(replace(p_raw, '.', ''), '-', ''), '/', '');
+    v_doc   text;
     v_bytes bytea;
     v_sums  int;
 BEGIN
+    IF octet_length(p_raw) > 1024 THEN
+        -- Over 256 characters (a character is at most 4 octets): not a document, known
+        -- from the length word before replace() copies the text.
+        RETURN NULL;
+    END IF;
+    v_doc := replace(replace(replace(p_raw, '.', ''), '-', ''), '/', '');
     IF length(v_doc) = 11 AND v_doc ~ '^[0-9]+$' AND length(p_raw) <= 256 THEN
         -- Digits only: the cast reads no escape.
         v_bytes := v_doc::bytea;
@@ -76,8 +83,9 @@ DECLARE
     v_d1    int;
     v_d2    int;
 BEGIN
-    IF length(p_raw) > 256 THEN
-        -- Longer than any formatted document: not one (and 1 MB inputs stay cheap).
+    IF octet_length(p_raw) > 1024 OR length(p_raw) > 256 THEN
+        -- Longer than any formatted document: not one. Over 1024 octets it is over 256
+        -- characters, known in constant time (length() counts every character).
         RETURN NULL;
     ELSIF p_raw ~ '^[0-9./-]+$' THEN
         -- Digits and masks only: a short translate().

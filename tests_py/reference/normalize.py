@@ -43,6 +43,7 @@ MAX_RAW_OCTETS = 4096
 MAX_EMAIL_OCTETS = 254
 MAX_NAME_OCTETS = 1024
 MAX_DOCUMENT_CHARS = 256
+MAX_PHONE_CHARS = _pnu._MAX_INPUT_STRING_LENGTH  # 250
 
 
 def octets(s: str) -> int:
@@ -183,7 +184,7 @@ def phone(raw: str | None, default_region: str | None = "BR") -> str | None:
     - ``ſ ı İ K`` (``CASE_FOLDED_LETTERS``): Python's case-insensitive matching lets them
       pass as letters; we do not (None when one is in the number).
     """
-    if raw is None or len(raw) > _pnu._MAX_INPUT_STRING_LENGTH:
+    if raw is None or len(raw) > MAX_PHONE_CHARS:
         return None
     if ";phone-context=" in raw:
         return None

@@ -35,16 +35,13 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
 DECLARE
-    v_doc   text;
+    -- Over 1024 octets the text is over 256 characters (a character is at most 4 octets):
+    -- NULL here, so replace() never copies it, and document_parse() refuses it at once.
+    v_doc   text := CASE WHEN octet_length(p_raw) <= 1024
+                         THEN replace(replace(replace(p_raw, '.', ''), '-', ''), '/', '') END;
     v_bytes bytea;
     v_sums  int;
 BEGIN
-    IF octet_length(p_raw) > 1024 THEN
-        -- Over 256 characters (a character is at most 4 octets): not a document, known
-        -- from the length word before replace() copies the text.
-        RETURN NULL;
-    END IF;
-    v_doc := replace(replace(replace(p_raw, '.', ''), '-', ''), '/', '');
     IF length(v_doc) = 11 AND v_doc ~ '^[0-9]+$' AND length(p_raw) <= 256 THEN
         -- Digits only: the cast reads no escape.
         v_bytes := v_doc::bytea;

@@ -38,6 +38,7 @@ PATHOLOGICAL = {
     "ideographic space around a name": "repeat(E'\\u3000', %(n)s / 6) || 'Ana Silva' || repeat(E'\\u3000', %(n)s / 6)",
     "digits": "repeat('9', %(n)s)",
     "digits after a plus": "'+' || repeat('5', %(n)s)",
+    "document masks": "repeat('./-', %(n)s / 3)",
     "accented words": "repeat(E'Jos\\u00e9 da Concei\\u00e7\\u00e3o, ', %(n)s / 22)",
 }
 

@@ -166,7 +166,7 @@ CREATE FUNCTION omni_identity.email_parse(p_raw text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar; NULL when invalid.';
+COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';
 
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -248,6 +248,12 @@ CREATE FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], 
 
 COMMENT ON FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], p_survivors uuid[]) IS 'Merge p_losers[i] into p_survivors[i] set-based: merged_into, chains repointed, keys moved, lineage, golden records.';
 
+CREATE FUNCTION omni_identity.name_within_bounds(p_raw text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.name_within_bounds(p_raw text) IS 'Whether a name is readable: at most 1024 octets trimmed and 4096 as given; the name normalizers answer NULL past it.';
+
 CREATE FUNCTION omni_identity.normalize_document(p_raw text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS <body>;
@@ -264,7 +270,7 @@ CREATE FUNCTION omni_identity.normalize_name(p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.normalize_name(p_raw text) IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty → NULL.';
+COMMENT ON FUNCTION omni_identity.normalize_name(p_raw text) IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty or over 1024 octets → NULL.';
 
 CREATE FUNCTION omni_identity.normalize_phone(p_raw text, p_default_region text DEFAULT 'BR'::text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1064,6 +1070,10 @@ GRANT ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type te
 REVOKE ALL ON FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], p_survivors uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], p_survivors uuid[]) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.merge_clusters(p_tenant_id text, p_losers uuid[], p_survivors uuid[]) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.name_within_bounds(p_raw text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.name_within_bounds(p_raw text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.name_within_bounds(p_raw text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.normalize_document(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.normalize_document(p_raw text) TO omni_identity_admin;

@@ -133,6 +133,22 @@ def test_validate_docbr_generated_documents(cdb):
             assert sql_document(cdb, doc.lower() if rng.random() < 0.5 else f" {doc} ") == expected, doc
 
 
+# Padding of 1 to 4 octets a character: the bound is 256 characters, and over 1024 octets
+# (past 256 characters whatever they are) the text is refused without being read.
+_DOC_PAD = st.sampled_from([" ", "\u3000", ".", "\U0001f600", "-\u00a0"])
+
+
+@settings(max_examples=examples(500))
+@given(doc=document_surface(), pad=_DOC_PAD, length=st.integers(ref.MAX_DOCUMENT_CHARS - 4, ref.MAX_DOCUMENT_CHARS + 4),
+       cut=st.floats(0, 1))
+@example(doc="52998224725", pad="\u3000", length=256, cut=1.0)
+@example(doc="52998224725", pad="\u3000", length=257, cut=1.0)
+def test_documents_around_the_bound_match_reference(cdb, doc, pad, length, cut):
+    padding = (pad * length)[:max(0, length - len(doc))]
+    raw = padding[:int(len(padding) * cut)] + doc + padding[int(len(padding) * cut):]
+    assert sql_document(cdb, raw) == ref.document(raw)
+
+
 def test_long_input_is_not_a_document(cdb):
     for raw in ("529.982.247-25" + "." * 250, " " * 300 + "52998224725", "1" * (1 << 20)):
         assert sql_document(cdb, raw) is None and ref.document(raw) is None

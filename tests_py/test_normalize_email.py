@@ -121,3 +121,51 @@ def test_unicode_lowercase_in_c_locale(cdb):
     # lower() under LC_CTYPE 'C' would keep these; the function maps all of Unicode.
     assert sql_email(cdb, "\u00c9MILE@EX.COM") == "\u00e9mile@ex.com"
     assert sql_email(cdb, "JOSE\u0301@X.COM") == "jos\u00e9@x.com"  # NFC after trimming
+
+
+# --- around the bounds (README, "Normalization bounds") ----------------------------------
+
+# Local-part pieces whose octets differ from their characters', or change in normalizing:
+# e + U+0301 composes (3 → 2 octets), Ⱥ lowercases longer (2 → 3), the Kelvin sign to k
+# (3 → 1), U+0958 decomposes for good (3 → 6).
+_BOUND_PIECES = st.lists(st.sampled_from(["a", "Z", ".", "+", "\u00e9", "e\u0301", "\u023a", "\u212a", "\u0958",
+                                          "\u4e2d", "\U0001f600"]), min_size=1, max_size=24).map("".join)
+_BOUND_OCTETS = st.integers(ref.MAX_EMAIL_OCTETS - 6, ref.MAX_EMAIL_OCTETS + 6)
+_RAW_OCTETS = st.integers(ref.MAX_RAW_OCTETS - 6, ref.MAX_RAW_OCTETS + 6)
+_PAD = st.sampled_from(["", "", " ", "\u3000", "\t\u200b", "big", "big ideographic"])
+
+
+def ascii_domain(n: int) -> str:
+    """A valid domain of exactly n ≥ 4 ASCII characters: labels of at most 61 letters, '.co'."""
+    body = "".join("." if i % 61 == 60 else "b" for i in range(n - 3))
+    return (body[:-1] + "b" if body.endswith(".") else body) + ".co"
+
+
+@st.composite
+def email_near_bounds(draw) -> str:
+    """An address whose trimmed text is 254 ± 6 octets (the local part mixing characters
+    that NFC and lowercase lengthen or shorten), padded with white space — at times to
+    4096 ± 6 octets in all."""
+    local = draw(_BOUND_PIECES)
+    domain_len = draw(_BOUND_OCTETS) - ref.octets(local) - 1
+    text = local + "@" + (ascii_domain(domain_len) if domain_len >= 4 else "x.co")
+    pad = draw(_PAD)
+    if pad.startswith("big"):
+        missing = draw(_RAW_OCTETS) - ref.octets(text)
+        ws = "\u3000" * (missing // 3) + " " * (missing % 3) if pad == "big ideographic" else " " * missing
+        cut = draw(st.integers(0, len(ws)))
+        return ws[:cut] + text + ws[cut:]
+    return pad + text + draw(_PAD).replace("big", "").replace(" ideographic", "")
+
+
+@settings(max_examples=examples(1000))
+@given(raw=email_near_bounds(), canonical=st.booleans())
+@example(raw="a@" + ascii_domain(252), canonical=False)           # 254 octets
+@example(raw="ab@" + ascii_domain(252), canonical=False)          # 255
+@example(raw="e\u0301@" + ascii_domain(251), canonical=False)     # 255 as written, 254 once NFC
+@example(raw="\u023a@" + ascii_domain(251), canonical=False)      # 254 as written, 255 once lowercased
+@example(raw=" " * 4087 + "ana@x.com", canonical=False)           # 4096 as given
+@example(raw=" " * 4088 + "ana@x.com", canonical=False)           # 4097
+def test_addresses_around_the_bounds_match_reference(cdb, raw, canonical):
+    assert sql_email(cdb, raw, canonical) == ref.email(raw, canonical)
+

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests_py.conftest import examples
+from tests_py.reference import model
 from tests_py.reference import normalize as ref
 from tests_py.support import Db
 from tests_py.test_normalize_document import document_surface
@@ -147,3 +148,43 @@ def test_lone_surrogates_never_reach_the_server(cdb):
         cdb.scalar("SELECT omni_identity.normalize_name(%s)", "a\ud800b")
     with pytest.raises(psycopg.errors.CharacterNotInRepertoire):
         cdb.scalar("SELECT omni_identity.normalize_name(convert_from('\\x61eda080'::bytea, 'UTF8'))")
+
+
+# --- around the bounds (README, "Normalization bounds") ----------------------------------
+
+# Pieces of 1 to 4 octets, combining marks and white space among them.
+_NAME_PIECES = st.lists(st.sampled_from(["a", "Z", " ", "-", "\u00e9", "e\u0301", "\u0301\u0316", "\u4e2d", "\U0001d400",
+                                         "\u3000", "\u00df", "\u0130", "\u1100\u1161"]), min_size=1, max_size=6).map("".join)
+_NAME_OCTETS = st.integers(ref.MAX_NAME_OCTETS - 6, ref.MAX_NAME_OCTETS + 6)
+_RAW_OCTETS = st.integers(ref.MAX_RAW_OCTETS - 6, ref.MAX_RAW_OCTETS + 6)
+_NAME_PAD = st.sampled_from(["", "", " ", "\u3000", "\t\u200b", "big", "big ideographic"])
+
+
+@st.composite
+def name_near_bounds(draw) -> str:
+    """A name whose trimmed text is 1024 ± 6 octets (a piece repeated, filled with 'b'),
+    padded with white space — at times to 4096 ± 6 octets in all."""
+    piece = draw(_NAME_PIECES)
+    target = draw(_NAME_OCTETS) - 2
+    body = piece * ((target - 1) // ref.octets(piece))
+    text = "A" + body + "b" * (target - ref.octets(body)) + "z"
+    pad = draw(_NAME_PAD)
+    if pad.startswith("big"):
+        missing = draw(_RAW_OCTETS) - ref.octets(text)
+        ws = "\u3000" * (missing // 3) + " " * (missing % 3) if pad == "big ideographic" else " " * missing
+        cut = draw(st.integers(0, len(ws)))
+        return ws[:cut] + text + ws[cut:]
+    return pad + text + draw(_NAME_PAD).replace("big", "").replace(" ideographic", "")
+
+
+@settings(max_examples=examples(500))
+@given(raw=name_near_bounds())
+@example(raw="a" * 1024)
+@example(raw="a" * 1025)
+@example(raw=" " * 3072 + "a" * 1024)
+@example(raw=" " * 3073 + "a" * 1024)
+def test_names_around_the_bounds_match_reference(cdb, raw):
+    """normalize_name, the golden name and the advertising hash refuse the same names."""
+    assert cdb.rows("SELECT omni_identity.normalize_name(%s), omni_identity.golden_name(%s),"
+                    " omni_identity.identifier_sha256('name', %s)", raw, raw, raw)[0] == \
+        (ref.name(raw), model.display_name(raw), ref.identifier_sha256("name", raw))

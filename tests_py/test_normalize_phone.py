@@ -163,6 +163,26 @@ def test_other_default_regions_read_international_format_only(cdb, raw, region):
     assert sql_phone(cdb, raw, region) == ref.phone(raw, region)
 
 
+# Around the bound of 250 characters (the library's), with padding of 1 to 4 octets a
+# character and digits of 4 (MATHEMATICAL BOLD): over 1000 octets the text is past 250
+# characters whatever they are, and refused without being read.
+_PHONE_PAD = st.sampled_from([" ", "\u3000", "-", "\U0001f600", ".\u00a0"])
+_BOLD_DIGITS = str.maketrans("0123456789", "".join(chr(0x1D7CE + d) for d in range(10)))
+
+
+@settings(max_examples=examples(500))
+@given(phone=surface, bold=st.booleans(), pad=_PHONE_PAD, cut=st.floats(0, 1),
+       length=st.integers(ref.MAX_PHONE_CHARS - 4, ref.MAX_PHONE_CHARS + 4))
+@example(phone="11987654321", bold=True, pad="\U0001f600", cut=1.0, length=250)   # 1000 octets
+@example(phone="11987654321", bold=True, pad="\U0001f600", cut=1.0, length=251)   # 1004
+def test_numbers_around_the_bound_match_reference(cdb, phone, bold, pad, cut, length):
+    if bold:
+        phone = phone.translate(_BOLD_DIGITS)
+    padding = (pad * length)[:max(0, length - len(phone))]
+    raw = padding[:int(len(padding) * cut)] + phone + padding[int(len(padding) * cut):]
+    assert sql_phone(cdb, raw) == ref.phone(raw)
+
+
 def test_valid_results_are_e164_fixed_or_mobile(cdb):
     """Every Brazilian result the function gives is one the library calls FIXED_LINE/MOBILE."""
     for area in REAL_AREA_CODES:

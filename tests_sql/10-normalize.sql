@@ -1,6 +1,6 @@
 -- 10-normalize.sql: normalizer vectors (SPEC §3), valid and invalid, for every rule; properties vs the Python reference live in tests_py/test_normalize_*.py.
 BEGIN;
-SELECT plan(146);
+SELECT plan(176);
 
 -- normalize_email: trimming, NFC, Unicode lowercase, grammar, canonical form.
 SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || description)
@@ -14,7 +14,7 @@ SELECT is(omni_identity.normalize_email(raw, canonical), expected, 'email: ' || 
     (repeat('a', 65) || '@x.com', false, NULL, 'local part of 65 characters'),
     ('ab@' || repeat('a', 63) || '.com', false, 'ab@' || repeat('a', 63) || '.com', 'label of 63 characters'),
     ('ab@' || repeat('a', 64) || '.com', false, NULL, 'label of 64 characters'),
-    ('ab@' || repeat('abcdefghi.', 25) || 'com', false, 'ab@' || repeat('abcdefghi.', 25) || 'com', 'domain of 253 characters'),
+    ('ab@' || repeat('abcdefghi.', 25) || 'com', false, NULL, 'domain of 253 characters: 256 octets in all, over 254'),
     ('ab@' || repeat('abcdefghi.', 25) || 'coms', false, NULL, 'domain of 254 characters'),
     ('a@b@c.com', false, NULL, 'two @'),
     ('abc.com', false, NULL, 'no @'),
@@ -167,6 +167,61 @@ SELECT is(omni_identity.identifier_sha256(key_type, value), expected, 'sha256: '
     ('cpf', '529.982.247-25', NULL, 'unknown key type'),
     (NULL, 'a@b.com', NULL, 'NULL key type')
   ) AS v(key_type, value, expected, description);
+
+-- Bounds (README, "Normalization bounds"): past them NULL, before any Unicode normalization.
+-- Combining marks here are 16 kB: code that lost its bound takes a second on them, where
+-- 1 MB would run for an hour that nothing interrupts (tests_py/test_normalize_bounds.py
+-- sends 1 MB only after 16 kB passed).
+SELECT is(omni_identity.normalize_email(raw), expected, 'email bound: ' || description)
+  FROM (VALUES
+    ('a@' || repeat('abcdefghi.', 25) || 'co', 'a@' || repeat('abcdefghi.', 25) || 'co', '254 octets'),
+    ('ab@' || repeat('abcdefghi.', 25) || 'co', NULL, '255 octets'),
+    (E'\u00e9@' || repeat('abcdefghi.', 25) || 'c', E'\u00e9@' || repeat('abcdefghi.', 25) || 'c', '254 octets, 253 characters'),
+    (E'\u00e9@' || repeat('abcdefghi.', 25) || 'co', NULL, '255 octets, 254 characters'),
+    (E'e\u0301@' || repeat('abcdefghi.', 25) || 'c', NULL, '255 octets as written, 254 once NFC: counted before NFC'),
+    (E'\u023a@' || repeat('abcdefghi.', 25) || 'c', NULL, '254 octets as written, 255 once lowercased'),
+    (repeat(' ', 4000) || 'ana@x.com' || repeat(' ', 87), 'ana@x.com', 'padded to 4096 octets'),
+    (repeat(' ', 4000) || 'ana@x.com' || repeat(' ', 88), NULL, 'padded to 4097 octets'),
+    ('e' || repeat(E'\u0301\u0316', 4096) || '@x.com', NULL, '16 kB of combining marks')
+  ) AS v(raw, expected, description);
+SELECT is(omni_identity.normalize_name(raw), expected, 'name bound: ' || description)
+  FROM (VALUES
+    (repeat('a', 1024), repeat('a', 1024), '1024 octets'),
+    (repeat('a', 1025), NULL, '1025 octets'),
+    (repeat(E'\u00e9', 512), repeat('e', 512), '1024 octets, 512 characters'),
+    ('a' || repeat(E'\u00e9', 512), NULL, '1025 octets, 513 characters'),
+    (repeat(' ', 3072) || repeat('a', 1024), repeat('a', 1024), '1024 octets trimmed, 4096 as given'),
+    (repeat(' ', 3073) || repeat('a', 1024), NULL, '1024 octets trimmed, 4097 as given'),
+    ('e' || repeat(E'\u0301\u0316', 4096), NULL, '16 kB of combining marks')
+  ) AS v(raw, expected, description);
+SELECT is(omni_identity.golden_name(raw), expected, 'golden name bound: ' || description)
+  FROM (VALUES
+    (E'\u3000 ' || repeat('a', 1024) || E'\t', repeat('a', 1024), '1024 octets trimmed'),
+    (repeat('a', 1025), NULL, '1025 octets'),
+    ('e' || repeat(E'\u0301\u0316', 4096), NULL, '16 kB of combining marks')
+  ) AS v(raw, expected, description);
+SELECT is(omni_identity.identifier_sha256('name', raw), expected, 'sha256 name bound: ' || description)
+  FROM (VALUES
+    (repeat('A', 1024), encode(sha256(convert_to(repeat('a', 1024), 'UTF8')), 'hex'), '1024 octets'),
+    (repeat('A', 1025), NULL, '1025 octets'),
+    ('e' || repeat(E'\u0301\u0316', 4096), NULL, '16 kB of combining marks')
+  ) AS v(raw, expected, description);
+SELECT is(omni_identity.normalize_document(raw), expected, 'document bound: ' || description)
+  FROM (VALUES
+    ('52998224725' || repeat(E'\u3000', 245), '52998224725', '256 characters (746 octets)'),
+    ('52998224725' || repeat(E'\u3000', 246), NULL, '257 characters'),
+    (repeat('1', 1048576), NULL, '1 MB of digits')
+  ) AS v(raw, expected, description);
+SELECT is(omni_identity.normalize_phone(raw), expected, 'phone bound: ' || description)
+  FROM (VALUES
+    (E'\U0001d7cf\U0001d7cf\U0001d7d7\U0001d7d6\U0001d7d5\U0001d7d4\U0001d7d3\U0001d7d2\U0001d7d1\U0001d7d0\U0001d7cf'
+       || repeat(E'\U0001f600', 239), '+5511987654321', '250 characters of 4 octets (1000 octets)'),
+    (E'\U0001d7cf\U0001d7cf\U0001d7d7\U0001d7d6\U0001d7d5\U0001d7d4\U0001d7d3\U0001d7d2\U0001d7d1\U0001d7d0\U0001d7cf'
+       || repeat(E'\U0001f600', 240), NULL, '251 characters (1004 octets)'),
+    ('(11) 98765-4321' || repeat(' ', 235), '+5511987654321', '250 characters'),
+    ('(11) 98765-4321' || repeat(' ', 236), NULL, '251 characters'),
+    ('+' || repeat('5', 1048576), NULL, '1 MB of digits')
+  ) AS v(raw, expected, description);
 
 -- Never an error, whatever the text.
 SELECT lives_ok($$ SELECT omni_identity.normalize_email(repeat('a', 1048576) || '@x.com'),

@@ -9,11 +9,18 @@ type them (see `inputs()`), written with COPY and VACUUM ANALYZEd. Each function
 timed as `SELECT count(f(col)) FROM normalize_inputs` on the server (no rows travel),
 parallel query off, best of --runs; the floor is `SELECT count(lower(col))` over the same
 column in the same run. Prints rows/s and the ratio f / floor (target: ≤ 15).
+
+Then the bounds (README, "Normalization bounds"): stored rows of pathological text — runs
+of combining marks, which PostgreSQL's NFC/NFD sort in quadratic time that nothing
+interrupts, of 1 MB and at each bound (an e-mail of 254 octets, a name of 1024) — timed
+the same way, next to `SELECT count(length(x))` over the same rows (the floor: one pass
+over the characters). Prints µs per row and the ratio f / length().
 """
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -141,6 +148,36 @@ CASES = [
 ]
 
 
+#: (label, SQL of the text, rows): combining marks, 1 MB and at the bounds.
+PATHOLOGICAL = [
+    ("combining marks, 1 MB", "'e' || repeat(E'\\u0301\\u0316', 262144)", 20),
+    ("combining marks, e-mail at its bound (254 octets)", "'e' || repeat(E'\\u0301\\u0316', 62) || '@x.co'", 2000),
+    ("combining marks, name at its bound (1022 octets)", "'e' || repeat(E'\\u0301\\u0316', 255) || 'x'", 2000),
+]
+PATHOLOGICAL_CASES = [(label, expr) for label, _, expr in CASES] + [("golden_name", "omni_identity.golden_name(name)")]
+
+
+def as_of_x(expr: str) -> str:
+    """The call of a case over the column x instead of its own column."""
+    return re.sub(r"(?<!')\b(email|phone|document|name)\b(?!')", "x", expr)
+
+
+def bounds(conn, runs: int) -> None:
+    conn.execute("CREATE TABLE pathological_inputs (kind text, x text)")
+    for label, text, rows in PATHOLOGICAL:
+        conn.execute(f"INSERT INTO pathological_inputs SELECT %s, {text} FROM generate_series(1, %s)", (label, rows))
+    conn.execute("VACUUM ANALYZE pathological_inputs")
+    for label, _, rows in PATHOLOGICAL:
+        where = f"FROM pathological_inputs WHERE kind = '{label}'"
+        octets = conn.execute(f"SELECT max(octet_length(x)) {where}").fetchone()[0]
+        print(f"\n{label}: {rows:,} rows of {octets:,} octets")
+        print(f"{'function':28} {'µs/row':>10} {'length() µs/row':>16} {'ratio':>7}")
+        for case, expr in PATHOLOGICAL_CASES:
+            floor = best_of(conn, f"SELECT count(length(x)) {where}", runs)
+            took = best_of(conn, f"SELECT count({as_of_x(expr)}) {where}", runs)
+            print(f"{case:28} {took / rows * 1e6:10.1f} {floor / rows * 1e6:16.1f} {took / floor:7.2f}", flush=True)
+
+
 def best_of(conn, query: str, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -187,6 +224,7 @@ def main(argv: list[str]) -> int:
                 share_txt = f"{share / args.rows:.0%}" if share is not None else ""
                 print(f"{label:28} {args.rows / took:12,.0f} {args.rows / floor:13,.0f} {took / floor:6.1f}  {share_txt}",
                       flush=True)
+            bounds(conn, args.runs)
     finally:
         with connect(server, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))

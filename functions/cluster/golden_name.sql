@@ -1,7 +1,9 @@
 -- The golden-record form of a buyer name: as given, trimmed, every inner white-space run
 -- collapsed to one space (white space = Python str.isspace plus U+200B and U+FEFF).
 -- NULL when the name does not survive normalization (normalize_name is NULL), so a name
--- of only punctuation or blanks never becomes a golden value. Plain SQL: inlined.
+-- of only punctuation or blanks never becomes a golden value, nor one past the bounds of
+-- name_within_bounds() (1024 octets trimmed, 4096 as given): the CASE tests it first, so
+-- the pattern below only ever reads bounded text. Plain SQL: inlined.
 CREATE OR REPLACE FUNCTION omni_identity.golden_name(p_raw text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -12,6 +12,8 @@
 -- Other ASCII names, and ASCII plus accented Latin-1 letters, take shorter roads: NFC changes nothing there, their lowercase stays in ASCII and à–ÿ, so
 -- the classes can be ASCII and Latin-1 ones; white space is replaced only where it is not
 -- already one space (a usual name costs one pass of each pattern, not one per word).
+-- A name past name_within_bounds() (1024 octets trimmed, 4096 as given) hashes to NULL
+-- before any pattern or NFC reads it, as normalize_name refuses it.
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -33,6 +35,7 @@ SELECT encode(sha256(
         WHEN 'phone' THEN omni_identity.phone_e164_digits(p_value)::bytea
         WHEN 'document' THEN omni_identity.normalize_document(p_value)::bytea
         WHEN 'name' THEN (CASE
+            WHEN NOT omni_identity.name_within_bounds(p_value) THEN NULL
             -- Words of ASCII and accented Latin-1 letters, one space apart: nothing to
             -- remove or collapse, only the lowercase to take (ASCII's when no accented
             -- letter is uppercase).

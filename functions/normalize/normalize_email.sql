@@ -8,7 +8,8 @@
 -- character arrays in a multibyte database and costs more than a pattern of few states,
 -- so only padded text pays for it. The 64-character bound is tested on bytes (constant
 -- time; length() counts characters): each branch goes on only for printable ASCII, where
--- the two agree. Everything else (and every NULL) goes through email_parse(). Plain SQL
+-- the two agree. Everything else (and every NULL) goes through email_parse(), which
+-- refuses text too long to be an address before any Unicode normalization. Plain SQL
 -- without SET so the planner inlines it.
 CREATE OR REPLACE FUNCTION omni_identity.normalize_email(p_raw text, p_canonical boolean DEFAULT false)
 RETURNS text
@@ -62,9 +63,15 @@ COMMENT ON FUNCTION omni_identity.email_ascii_re()
 -- U+200B, U+FEFF), NFC, Unicode lowercase, then the grammar: exactly one '@'; local
 -- part 1–64 characters without white space, controls (Cc) or '"', no leading, trailing
 -- or double dot; domain ≤ 253 characters of ≥ 2 LDH labels of 1–63 characters, the last
--- not all digits. The collation of lower() is picked at apply time: ICU's root locale
--- when the server has ICU, else the builtin pg_unicode_fast (PostgreSQL 17+); both map
--- all of Unicode whatever the database's LC_CTYPE.
+-- not all digits; the whole address at most 254 octets (RFC 5321), counted on the
+-- trimmed text and again on the result. The collation of lower() is picked at apply
+-- time: ICU's root locale when the server has ICU, else the builtin pg_unicode_fast
+-- (PostgreSQL 17+); both map all of Unicode whatever the database's LC_CTYPE.
+-- Bounds first: PostgreSQL's NFC sorts a run of combining marks in quadratic time and
+-- cannot be interrupted (no statement_timeout, no pg_terminate_backend), so no text
+-- longer than an address reaches normalize(). Text over 4096 octets as given (white
+-- space padding included) is refused before trimming, so btrim() stays cheap too;
+-- octet_length() reads the length word, whatever the size of the text.
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -81,11 +88,22 @@ RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $fn$
 DECLARE
-    v_email  text := lower(normalize(btrim(p_raw, omni_identity.unicode_space_chars()), NFC) COLLATE %1$I);
-    v_at     int  := strpos(v_email, '@');
-    v_domain text := substr(v_email, v_at + 1);
+    v_email  text;
+    v_at     int;
+    v_domain text;
 BEGIN
-    IF v_at NOT BETWEEN 2 AND 65 OR strpos(v_domain, '@') > 0 OR length(v_domain) > 253 THEN
+    IF octet_length(p_raw) > 4096 THEN
+        RETURN NULL;
+    END IF;
+    v_email := btrim(p_raw, omni_identity.unicode_space_chars());
+    IF octet_length(v_email) > 254 THEN
+        RETURN NULL;
+    END IF;
+    v_email := lower(normalize(v_email, NFC) COLLATE %1$I);
+    v_at := strpos(v_email, '@');
+    v_domain := substr(v_email, v_at + 1);
+    IF v_at NOT BETWEEN 2 AND 65 OR strpos(v_domain, '@') > 0 OR length(v_domain) > 253
+       OR octet_length(v_email) > 254 THEN
         RETURN NULL;
     END IF;
     IF left(v_email, v_at - 1) !~ ('^[^@."\u0001-\u001f\u007f-\u009f' || omni_identity.unicode_space_class()
@@ -104,4 +122,4 @@ $sql$, v_collation);
 END
 $do$;
 COMMENT ON FUNCTION omni_identity.email_parse(text)
-    IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar; NULL when invalid.';
+    IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';

@@ -9,6 +9,9 @@
 -- times cheaper than translate() over the 53 letters). Both replace only the runs that
 -- are not already one space (two or more non-alphanumerics, or one that is not a space),
 -- so a usual name costs one pass of the pattern instead of one per word.
+-- A name past name_within_bounds() (1024 octets trimmed, 4096 as given) is NULL before
+-- anything reads it: NFD of a long run of combining marks takes quadratic time that
+-- nothing can interrupt, and length() in the ASCII test counts every character.
 DO $do$
 DECLARE
     v_collation text := coalesce(
@@ -25,6 +28,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
 SELECT CASE
+        WHEN NOT omni_identity.name_within_bounds(p_raw) THEN NULL
         WHEN octet_length(p_raw) = length(p_raw)  -- ASCII
             THEN nullif(btrim(regexp_replace(lower(p_raw COLLATE "C"), '[^0-9a-z][^0-9a-z]+|[^ 0-9a-z]', ' ', 'g'), ' '), '') COLLATE "default"
         WHEN p_raw ~ ('^[\u0001-\u007f' || omni_identity.unicode_latin1_accented() || ']*$')
@@ -42,4 +46,4 @@ $sql$, v_collation);
 END
 $do$;
 COMMENT ON FUNCTION omni_identity.normalize_name(text)
-    IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty → NULL.';
+    IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty or over 1024 octets → NULL.';

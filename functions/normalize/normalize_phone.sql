@@ -35,10 +35,14 @@ CREATE OR REPLACE FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $fn$
--- The fast path answers '' for NULL and NULL when it cannot decide; phone_fallback()
--- then reads the text.
+-- The fast path answers '' for NULL and for text over 1000 octets, NULL when it cannot
+-- decide; phone_fallback() then reads the text.
 SELECT nullif(coalesce(CASE
     WHEN p_raw IS NULL THEN ''
+    -- Over 1000 octets is over 250 characters (a character is at most 4 octets), past
+    -- the library's limit: no number, known from the length word without reading the
+    -- text (length() would count every character of a 1 MB value, several times over).
+    WHEN octet_length(p_raw) > 1000 THEN ''
     -- octet_length() first: constant time, where length() counts the characters of every
     -- row (a text under 251 bytes cannot hold 251 characters).
     WHEN upper(p_default_region) IS DISTINCT FROM 'BR' OR (octet_length(p_raw) > 250 AND length(p_raw) > 250) THEN NULL
@@ -92,14 +96,19 @@ DECLARE
     v_national text;
     v_stripped text;
     v_fallback boolean := false;
-    -- ASCII text (the usual case) is read with the ASCII forms of the patterns.
-    v_ascii    boolean := octet_length(p_raw) = length(p_raw);
-    v_viable   text := CASE WHEN v_ascii THEN omni_identity.phone_viable_ascii_re()
-                            ELSE omni_identity.phone_viable_re() END;
+    v_ascii    boolean;
+    v_viable   text;
 BEGIN
-    IF p_raw IS NULL OR length(p_raw) > 250 OR strpos(p_raw, ';phone-context=') > 0 THEN
+    -- Over 1000 octets is over 250 characters: refused from the length word, before
+    -- anything reads the text.
+    IF p_raw IS NULL OR octet_length(p_raw) > 1000 OR length(p_raw) > 250
+       OR strpos(p_raw, ';phone-context=') > 0 THEN
         RETURN NULL;
     END IF;
+    -- ASCII text (the usual case) is read with the ASCII forms of the patterns.
+    v_ascii := octet_length(p_raw) = length(p_raw);
+    v_viable := CASE WHEN v_ascii THEN omni_identity.phone_viable_ascii_re()
+                     ELSE omni_identity.phone_viable_re() END;
     -- _extract_possible_number: from the first plus sign or digit; trailing characters
     -- that are neither alphanumeric nor '#' dropped; a second number ("/ x...") cut off.
     v_number := substring(p_raw FROM CASE WHEN v_ascii THEN '[+0-9].*$'

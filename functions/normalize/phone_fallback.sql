@@ -15,7 +15,10 @@ AS $fn$
 DECLARE
     v_digits text;
 BEGIN
-    IF p_raw IS NULL OR upper(p_default_region) IS DISTINCT FROM 'BR' OR length(p_raw) > 250 THEN
+    -- octet_length() first: over 1000 octets the text is over 250 characters, known
+    -- without counting them.
+    IF p_raw IS NULL OR upper(p_default_region) IS DISTINCT FROM 'BR'
+       OR octet_length(p_raw) > 1000 OR length(p_raw) > 250 THEN
         RETURN omni_identity.phone_parse(p_raw, p_default_region);
     END IF;
     IF p_raw !~ '[^0-9 ().+-]' THEN

@@ -29,6 +29,34 @@ WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace()) + "\u2
 _WS_SET = frozenset(WHITESPACE)
 
 
+# --- bounds on the text a normalizer reads ------------------------------------------------
+
+#: PostgreSQL's NFC/NFD sort a run of combining marks in quadratic time, and nothing
+#: interrupts them (no statement_timeout, no pg_terminate_backend; BENCHMARKS.md). So
+#: every normalizer refuses text past a bound (None), measured in UTF-8 octets — the
+#: server reads that from the length word — before any normalization:
+#: - e-mail and name, as given (white-space padding included): at most 4096 octets;
+#: - e-mail, trimmed: at most 254 octets (RFC 5321), and again once normalized;
+#: - name, trimmed: at most 1024 octets (normalize_name, the golden name, ad_name);
+#: - document: at most 256 characters as given; phone: at most 250 (the library's).
+MAX_RAW_OCTETS = 4096
+MAX_EMAIL_OCTETS = 254
+MAX_NAME_OCTETS = 1024
+MAX_DOCUMENT_CHARS = 256
+MAX_PHONE_CHARS = _pnu._MAX_INPUT_STRING_LENGTH  # 250
+
+
+def octets(s: str) -> int:
+    """UTF-8 length of s (what PostgreSQL's octet_length() gives for it)."""
+    return len(s.encode("utf-8", "surrogatepass"))
+
+
+def name_within_bounds(raw: str) -> bool:
+    """A name is read only when at most ``MAX_RAW_OCTETS`` as given and at most
+    ``MAX_NAME_OCTETS`` once trimmed of ``WHITESPACE``."""
+    return octets(raw) <= MAX_RAW_OCTETS and octets(raw.strip(WHITESPACE)) <= MAX_NAME_OCTETS
+
+
 def _is_control(c: str) -> bool:
     return unicodedata.category(c) == "Cc"
 
@@ -56,7 +84,10 @@ def email(raw: str | None, canonical: bool = False) -> str | None:
     ending with ``.``, no ``..``; domain of at most 253 characters and at least two
     dot-separated labels of 1–63 ASCII letters/digits/hyphens (the host-name LDH rule;
     internationalized domains must come in their ``xn--`` form), no label starting or
-    ending with ``-``, the last label not all digits.
+    ending with ``-``, the last label not all digits. Bounds: at most ``MAX_RAW_OCTETS``
+    as given, at most ``MAX_EMAIL_OCTETS`` (254, RFC 5321) trimmed — counted before NFC,
+    so no longer text is ever normalized — and again once normalized (NFC and lowercase
+    lengthen a few characters: ``Ⱥ`` → ``ⱥ`` is 2 → 3 octets).
 
     ``canonical``: the local part loses a ``+tag`` (from its first ``+``; kept whole when
     nothing precedes the ``+``), and at ``gmail.com``/``googlemail.com`` its dots, the
@@ -65,14 +96,17 @@ def email(raw: str | None, canonical: bool = False) -> str | None:
     Difference with email-validator (ASCII addresses): it accepts only RFC 5322 "atext"
     in the local part, while any character but white space, controls, ``"`` and ``@`` is
     accepted here (buyers' addresses are keys, not mail routes); it limits the whole
-    address to 254 characters, we limit the parts (64 + 253); it rejects special-use
-    domains (``.local``, ``.test``, ...) and top-level domains not ending in a letter,
-    we reject only all-digit last labels.
+    address to 254 characters, we to 254 octets (and the parts to 64 + 253 characters);
+    it rejects special-use domains (``.local``, ``.test``, ...) and top-level domains not
+    ending in a letter, we reject only all-digit last labels.
     """
-    if raw is None:
+    if raw is None or octets(raw) > MAX_RAW_OCTETS:
         return None
-    s = unicodedata.normalize("NFC", raw.strip(WHITESPACE)).lower()
-    if s.count("@") != 1:
+    trimmed = raw.strip(WHITESPACE)
+    if octets(trimmed) > MAX_EMAIL_OCTETS:
+        return None
+    s = unicodedata.normalize("NFC", trimmed).lower()
+    if s.count("@") != 1 or octets(s) > MAX_EMAIL_OCTETS:
         return None
     local, domain = s.split("@")
     if not 1 <= len(local) <= 64:
@@ -150,7 +184,7 @@ def phone(raw: str | None, default_region: str | None = "BR") -> str | None:
     - ``ſ ı İ K`` (``CASE_FOLDED_LETTERS``): Python's case-insensitive matching lets them
       pass as letters; we do not (None when one is in the number).
     """
-    if raw is None or len(raw) > _pnu._MAX_INPUT_STRING_LENGTH:
+    if raw is None or len(raw) > MAX_PHONE_CHARS:
         return None
     if ";phone-context=" in raw:
         return None
@@ -207,10 +241,11 @@ def document(raw: str | None) -> str | None:
 
     Difference with validate-docbr: it zero-pads CPFs shorter than 11 digits; we do not
     (a short CPF is a typo, not a key). It also accepts any formatting character mix it
-    strips itself; we drop exactly the characters above. Input longer than 256
-    characters is not a document (no formatting is that long; 1 MB inputs stay cheap).
+    strips itself; we drop exactly the characters above. Input longer than
+    ``MAX_DOCUMENT_CHARS`` (256) characters is not a document (no formatting is that
+    long; 1 MB inputs stay cheap).
     """
-    if raw is None or len(raw) > 256:
+    if raw is None or len(raw) > MAX_DOCUMENT_CHARS:
         return None
     s = "".join(c for c in raw.strip(WHITESPACE) if c not in _DOC_DROP).translate(_ASCII_UPPER)
     if len(set(s)) <= 1:
@@ -234,8 +269,9 @@ def document(raw: str | None) -> str | None:
 def name(raw: str | None) -> str | None:
     """SPEC §3 normalize_name: NFD, combining marks (M*) dropped, lowercase, every run of
     characters that are not letters or numbers (``str.isalnum``) → one space, trimmed;
-    empty → None. Not a linking key (display and search)."""
-    if raw is None:
+    empty → None. Not a linking key (display and search). Past ``name_within_bounds``
+    (1024 octets trimmed, 4096 as given) → None, not a truncated name."""
+    if raw is None or not name_within_bounds(raw):
         return None
     s = "".join(c for c in unicodedata.normalize("NFD", raw) if not _is_mark(c)).lower()
     out: list[str] = []
@@ -254,8 +290,9 @@ def name(raw: str | None) -> str | None:
 def ad_name(raw: str | None) -> str | None:
     """The name as advertising platforms hash it: NFC, lowercase, accents kept, every
     character that is not a letter, mark or number (punctuation, symbols, controls)
-    removed, white space runs → one space, trimmed; empty → None."""
-    if raw is None:
+    removed, white space runs → one space, trimmed; empty → None. Past
+    ``name_within_bounds`` → None, as ``name``."""
+    if raw is None or not name_within_bounds(raw):
         return None
     s = unicodedata.normalize("NFC", raw).lower()
     out: list[str] = []

@@ -26,26 +26,20 @@ RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
-SET client_min_messages = warning
 AS $fn$
 DECLARE
     v_started  timestamptz := clock_timestamp();
     v_tenant   text;
     v_claimed  integer;
     v_ids      bigint[];
-    v_ctids    tid[];
-    v_live     uuid[];
-    v_n        integer;
     v_sales    integer := 0;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'OI032', HINT = 'Use a batch size such as 5000.';
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS oi_rc_claim (
-        tenant_id text NOT NULL, merge_id bigint NOT NULL, from_cluster uuid NOT NULL,
-        into_cluster uuid NOT NULL, live uuid) ON COMMIT DELETE ROWS;
-    TRUNCATE pg_temp.oi_rc_claim;
+    PERFORM omni_identity.pipeline_temp_tables();
+    TRUNCATE pg_temp.oi_rc_claim, pg_temp.oi_hash_write;
 
     WITH claimed AS (
         SELECT m.tenant_id, m.merge_id, m.from_cluster, m.into_cluster
@@ -77,30 +71,17 @@ BEGIN
                     WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
                     LIMIT 1);
 
+    -- The sales of the claimed from_clusters go to the live target: the batch core's
+    -- write-back (pipeline_write_customer_hash: one probe of (tenant_id, customer_hash)
+    -- per merge, then one UPDATE by TID in ctid order, repeated until every sale found
+    -- was written). One UPDATE ... FROM with the probes inside (a nested loop) measured
+    -- the same; this form writes the heap in physical order, as the single UPDATE of the
+    -- whole table does, not in claim order all over it.
+    INSERT INTO pg_temp.oi_hash_write (tenant_id, from_hash, hash)
+    SELECT c.tenant_id, c.from_cluster, c.live FROM pg_temp.oi_rc_claim c;
+
     FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-        -- The sales of the claimed from_clusters: one probe of (tenant_id, customer_hash)
-        -- per merge (LATERAL, an optimization fence), then one UPDATE by TID in ctid order
-        -- (pipeline_set_customer_hash). One UPDATE ... FROM with the probes inside (a nested
-        -- loop) measured the same at 1M sales (~4 s of CPU for 36,000 merges); this form is
-        -- kept because it writes the heap in physical order, as the single UPDATE of the
-        -- whole table does, not in claim order all over it. No row locks first: a sale
-        -- updated by someone else in between is skipped by the TID update (its new version
-        -- has another ctid), and the loop probes again until every found sale was
-        -- repointed.
-        LOOP
-            SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(c.live), '{}')
-              INTO v_ctids, v_live
-              FROM pg_temp.oi_rc_claim c
-              CROSS JOIN LATERAL (
-                    SELECT s.ctid AS row_ctid
-                      FROM public.omni_sales s
-                     WHERE s.tenant_id = c.tenant_id AND s.customer_hash = c.from_cluster
-                     OFFSET 0) x
-             WHERE c.tenant_id = v_tenant;
-            v_n := omni_identity.pipeline_set_customer_hash(v_tenant, v_ctids, v_live);
-            v_sales := v_sales + v_n;
-            EXIT WHEN v_n = cardinality(v_ctids);
-        END LOOP;
+        v_sales := v_sales + omni_identity.pipeline_write_customer_hash(v_tenant);
 
         SELECT array_agg(c.merge_id) INTO v_ids FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
         UPDATE omni_identity.customer_cluster_merges m

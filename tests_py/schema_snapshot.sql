@@ -2,6 +2,11 @@ CREATE SCHEMA omni_identity;
 
 COMMENT ON SCHEMA omni_identity IS 'omni-identity: customer clusters of e-commerce buyers';
 
+CREATE TYPE omni_identity.golden_value AS (
+	seen_at timestamp with time zone,
+	value text COLLATE pg_catalog."C"
+);
+
 CREATE FUNCTION omni_identity.abstraction_buyer(p_tenant_id text, p_filters jsonb, p_limit integer DEFAULT 50, p_after jsonb DEFAULT NULL::jsonb) RETURNS SETOF public.omni_sales
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -49,6 +54,13 @@ CREATE FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) IS 'Pick the next backfill batch (main pass after the cursor, or the sweep) into pg_temp.oi_bf_pick by an ordered index walk; returns rows picked.';
+
+CREATE FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) RETURNS TABLE(key_type text, key_value text)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) IS 'The keys of a set (parallel arrays of key types and normalized values) that match the blocklist (global or the tenant''s; exact or regex).';
 
 CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -143,6 +155,18 @@ CREATE FUNCTION omni_identity.golden_name(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.golden_name(p_raw text) IS 'Golden-record form of a name: trimmed, inner white space collapsed; NULL unless normalize_name accepts it.';
 
+CREATE FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) RETURNS omni_identity.golden_value
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) IS 'The golden-record order: (seen_at, value COLLATE "C") as a comparable row; the greatest wins.';
+
+CREATE FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) IS 'True when (p_new_at, p_new) outranks (p_old_at, p_old) in the golden-record order (NULL candidate never wins).';
+
 CREATE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
@@ -162,13 +186,6 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
-
-CREATE FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) RETURNS boolean
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) IS 'True when a normalized identifier matches the blocklist (global or the tenant''s; exact or regex).';
 
 CREATE FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -340,6 +357,46 @@ CREATE FUNCTION omni_identity.phone_viable_re() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.phone_viable_re() IS 'Anchored regular expression of a viable phone number (phonenumbers _VALID_PHONE_NUMBER_PATTERN).';
 
+CREATE FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) IS 'Batch core stage 4b: new clusters, merges, golden records of existing survivors and new keys, from oi_cl_root.';
+
+CREATE FUNCTION omni_identity.pipeline_components() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_components() IS 'Batch core stage 3: connected components of oi_cl_edge; oi_cl_comp.root := smallest node of each component.';
+
+CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) IS 'Batch core stage 2: existing clusters as nodes (oi_cl_exist), the edges (oi_cl_edge) and the node list (oi_cl_comp).';
+
+CREATE FUNCTION omni_identity.pipeline_keys() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_keys() IS 'Batch core stage 1: normalize pg_temp.oi_cluster_in into oi_cl_sale; distinct unblocked keys (oi_cl_key) and their occurrences (oi_cl_occ).';
+
+CREATE FUNCTION omni_identity.pipeline_roots() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_roots() IS 'Batch core stage 4a: per component the survivor and the batch''s golden values (oi_cl_root); each keyed sale''s survivor.';
+
 CREATE FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -359,11 +416,13 @@ CREATE FUNCTION omni_identity.pipeline_temp_tables() RETURNS void
 
 COMMENT ON FUNCTION omni_identity.pipeline_temp_tables() IS 'Create the pipeline''s temporary work tables of this session (idempotent).';
 
-CREATE FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) IS 'True when (p_new_at, p_new) is greater than (p_old_at, p_old) for the golden record (NULL candidate never wins).';
+COMMENT ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) IS 'Batch core stage 5 and reconcile''s write-back: customer_hash of the sales in oi_hash_write, by TID, re-probing until all found are written.';
 
 CREATE FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) RETURNS record
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -383,7 +442,6 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
-    SET client_min_messages TO 'warning'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
@@ -411,6 +469,12 @@ CREATE FUNCTION omni_identity.revoke_public_execute() RETURNS event_trigger
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.revoke_public_execute() IS 'Event trigger: revoke PUBLIC''s EXECUTE on every routine created in omni_identity.';
+
+CREATE FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) RETURNS TABLE(key_type text, key_value text)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) IS 'A sale''s keys: (key_type, key_value) of its non-NULL normalized e-mail, phone and document. Inlined.';
 
 CREATE FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) RETURNS void
     LANGUAGE plpgsql
@@ -817,6 +881,10 @@ GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_b
 REVOKE ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -873,6 +941,14 @@ REVOKE ALL ON FUNCTION omni_identity.golden_name(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_app;
@@ -884,9 +960,6 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) TO omni_identity_admin;
@@ -1000,6 +1073,26 @@ REVOKE ALL ON FUNCTION omni_identity.phone_viable_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_viable_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_viable_re() TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_components() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_roots() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) TO omni_identity_app;
@@ -1008,9 +1101,9 @@ REVOKE ALL ON FUNCTION omni_identity.pipeline_temp_tables() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_temp_tables() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_temp_tables() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) TO omni_identity_admin;
@@ -1033,6 +1126,10 @@ GRANT ALL ON FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p
 
 REVOKE ALL ON FUNCTION omni_identity.revoke_public_execute() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.revoke_public_execute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_admin;

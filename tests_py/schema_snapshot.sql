@@ -55,13 +55,6 @@ CREATE FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id 
 
 COMMENT ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) IS 'Pick the next backfill batch (main pass after the cursor, or the sweep) into pg_temp.oi_bf_pick by an ordered index walk; returns rows picked.';
 
-CREATE FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) RETURNS TABLE(key_type text, key_value text)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) IS 'The keys of a set (parallel arrays of key types and normalized values) that match the blocklist (global or the tenant''s; exact or regex).';
-
 CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS <body>;
@@ -372,6 +365,14 @@ CREATE FUNCTION omni_identity.pipeline_components() RETURNS integer
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.pipeline_components() IS 'Batch core stage 3: connected components of oi_cl_edge; oi_cl_comp.root := smallest node of each component.';
+
+CREATE FUNCTION omni_identity.pipeline_drop_blocked_keys() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_drop_blocked_keys() IS 'Batch core: delete from pg_temp.oi_cl_key the keys that match the blocklist (global or the tenant''s; exact or regex).';
 
 CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
     LANGUAGE plpgsql
@@ -881,10 +882,6 @@ GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_b
 REVOKE ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) TO omni_identity_admin;
 
-REVOKE ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.blocked_key_set(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_app;
-
 REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1080,6 +1077,10 @@ GRANT ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer,
 REVOKE ALL ON FUNCTION omni_identity.pipeline_components() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;

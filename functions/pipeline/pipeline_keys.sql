@@ -3,7 +3,8 @@
 --   Output  pg_temp.oi_cl_sale     one row per sale: node 1..n (by tenant, sale id), its
 --                                  normalized e-mail, phone, document, golden_name, and
 --                                  the ctid the caller gave;
---           pg_temp.oi_cl_key      the distinct keys of the batch that are not blocked:
+--           pg_temp.oi_cl_key      the distinct keys of the batch that are not blocked
+--                                  (pipeline_drop_blocked_keys):
 --                                  min_node (their first sale) and cluster_id (the live
 --                                  cluster that owns the key; NULL = a new key);
 --           pg_temp.oi_cl_occ      (sale, key) pairs of those keys.
@@ -15,10 +16,7 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
-    v_nodes  integer;
-    v_tenant text;
-    v_types  text[];
-    v_values text[];
+    v_nodes integer;
 BEGIN
     TRUNCATE pg_temp.oi_cl_sale, pg_temp.oi_cl_key, pg_temp.oi_cl_occ;
 
@@ -57,15 +55,8 @@ BEGIN
               CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
              GROUP BY s.tenant_id, k.key_type, k.key_value) g;
 
-    -- Blocked keys leave the set (design §2): the rule is blocked_key_set's, called once
-    -- per tenant of the batch over all its keys.
-    FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
-        SELECT array_agg(k.key_type), array_agg(k.key_value) INTO v_types, v_values
-          FROM pg_temp.oi_cl_key k WHERE k.tenant_id = v_tenant;
-        DELETE FROM pg_temp.oi_cl_key k
-         USING omni_identity.blocked_key_set(v_tenant, v_types, v_values) b
-         WHERE k.tenant_id = v_tenant AND k.key_type = b.key_type AND k.key_value = b.key_value;
-    END LOOP;
+    -- Blocked keys leave the set (design §2).
+    PERFORM omni_identity.pipeline_drop_blocked_keys();
     ANALYZE pg_temp.oi_cl_key;
 
     -- Occurrences: (sale, key) pairs of the keys kept.

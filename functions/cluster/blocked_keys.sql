@@ -10,7 +10,7 @@
 -- function, inlined into the calling statement. The batch core's set form of the same
 -- rule is pipeline_drop_blocked_keys (PL/pgSQL). An inlined SQL function that reads a
 -- table is what Citus cannot plan; resolve keeps it because the PL/pgSQL form measured
--- 20-40 µs more per call (BENCHMARKS.md, resolve).
+-- slower beyond noise (BENCHMARKS.md, resolve).
 CREATE OR REPLACE FUNCTION omni_identity.blocked_keys(
       p_tenant_id text
     , p_email     text

@@ -5,7 +5,7 @@
 -- anchors itself). Returns the keys deleted.
 -- The one-buyer form of the same rule is blocked_keys, inlined into resolve's read-only
 -- statement: resolve's cost is mostly statement setup, and calling a PL/pgSQL function
--- there instead measured 20-40 µs more per call (BENCHMARKS.md, resolve).
+-- there instead measured slower beyond noise (BENCHMARKS.md, resolve).
 -- PL/pgSQL, so the rule is never an SQL function inlined into another statement (it
 -- reads a table; Citus cannot plan that). Two statements, each a join of the batch's keys
 -- with the blocklist (hashed on value, resp. key_type for the few regex rows), never two

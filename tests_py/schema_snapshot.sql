@@ -17,6 +17,11 @@ CREATE TYPE omni_identity.customer_report_row AS (
 
 COMMENT ON TYPE omni_identity.customer_report_row IS 'One row of customer_report_v1/_v2: a customer (v1 e-mail, v2 live cluster) and its sales totals.';
 
+CREATE TYPE omni_identity.golden_value AS (
+	seen_at timestamp with time zone,
+	value text COLLATE pg_catalog."C"
+);
+
 CREATE FUNCTION omni_identity.abstraction_buyer(p_tenant_id text, p_filters jsonb, p_limit integer DEFAULT 50, p_after jsonb DEFAULT NULL::jsonb) RETURNS SETOF public.omni_sales
     LANGUAGE plpgsql STABLE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -181,6 +186,18 @@ CREATE FUNCTION omni_identity.golden_name(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.golden_name(p_raw text) IS 'Golden-record form of a name: trimmed, inner white space collapsed; NULL unless normalize_name accepts it.';
 
+CREATE FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) RETURNS omni_identity.golden_value
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) IS 'The golden-record order: (seen_at, value COLLATE "C") as a comparable row; the greatest wins.';
+
+CREATE FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) IS 'True when (p_new_at, p_new) outranks (p_old_at, p_old) in the golden-record order (NULL candidate never wins).';
+
 CREATE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
@@ -227,13 +244,6 @@ CREATE FUNCTION omni_identity.key_blocklist_check() RETURNS trigger
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.key_blocklist_check() IS 'Trigger of key_blocklist: refuses a regex pattern that does not compile (OI036).';
-
-CREATE FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) RETURNS boolean
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) IS 'True when a normalized identifier matches the blocklist (global or the tenant''s; exact or regex).';
 
 CREATE FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -411,6 +421,54 @@ CREATE FUNCTION omni_identity.phone_viable_re() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.phone_viable_re() IS 'Anchored regular expression of a viable phone number (phonenumbers _VALID_PHONE_NUMBER_PATTERN).';
 
+CREATE FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) IS 'Batch core stage 4b: new clusters, merges, golden records of existing survivors and new keys, from oi_cl_root.';
+
+CREATE FUNCTION omni_identity.pipeline_components() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_components() IS 'Batch core stage 3: connected components of oi_cl_edge; oi_cl_comp.root := smallest node of each component.';
+
+CREATE FUNCTION omni_identity.pipeline_drop_blocked_keys() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_drop_blocked_keys() IS 'Batch core: delete from pg_temp.oi_cl_key the keys that match the blocklist (global or the tenant''s; exact or regex).';
+
+CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) IS 'Batch core stage 2: existing clusters as nodes (oi_cl_exist), the edges (oi_cl_edge) and the node list (oi_cl_comp).';
+
+CREATE FUNCTION omni_identity.pipeline_keys() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_keys() IS 'Batch core stage 1: normalize pg_temp.oi_cluster_in into oi_cl_sale; distinct unblocked keys (oi_cl_key) and their occurrences (oi_cl_occ).';
+
+CREATE FUNCTION omni_identity.pipeline_roots() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_roots() IS 'Batch core stage 4a: per component the survivor and the batch''s golden values (oi_cl_root); each keyed sale''s survivor.';
+
 CREATE FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -430,11 +488,13 @@ CREATE FUNCTION omni_identity.pipeline_temp_tables() RETURNS void
 
 COMMENT ON FUNCTION omni_identity.pipeline_temp_tables() IS 'Create the pipeline''s temporary work tables of this session (idempotent).';
 
-CREATE FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) IS 'True when (p_new_at, p_new) is greater than (p_old_at, p_old) for the golden record (NULL candidate never wins).';
+COMMENT ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) IS 'Batch core stage 5 and reconcile''s write-back: customer_hash of the sales in oi_hash_write, by TID, re-probing until all found are written.';
 
 CREATE FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) RETURNS record
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -510,6 +570,12 @@ CREATE FUNCTION omni_identity.revoke_public_execute() RETURNS event_trigger
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.revoke_public_execute() IS 'Event trigger: revoke PUBLIC''s EXECUTE on every routine created in omni_identity.';
+
+CREATE FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) RETURNS TABLE(key_type text, key_value text)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) IS 'A sale''s keys: (key_type, key_value) of its non-NULL normalized e-mail, phone and document. Inlined.';
 
 CREATE FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) RETURNS void
     LANGUAGE plpgsql
@@ -1034,6 +1100,14 @@ REVOKE ALL ON FUNCTION omni_identity.golden_name(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zone, p_value text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_app;
@@ -1059,9 +1133,6 @@ GRANT ALL ON FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) TO omni_id
 REVOKE ALL ON FUNCTION omni_identity.key_blocklist_check() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.key_is_blocked(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) TO omni_identity_admin;
@@ -1179,6 +1250,30 @@ REVOKE ALL ON FUNCTION omni_identity.phone_viable_re() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.phone_viable_re() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.phone_viable_re() TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_apply(OUT clusters_created integer, OUT merges integer) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_components() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_keys() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_roots() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_set_customer_hash(p_tenant_id text, p_ctids tid[], p_hashes uuid[]) TO omni_identity_app;
@@ -1187,9 +1282,9 @@ REVOKE ALL ON FUNCTION omni_identity.pipeline_temp_tables() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_temp_tables() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_temp_tables() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.pipeline_value_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) TO omni_identity_admin;
@@ -1227,6 +1322,10 @@ GRANT ALL ON FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p
 
 REVOKE ALL ON FUNCTION omni_identity.revoke_public_execute() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.revoke_public_execute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_admin;

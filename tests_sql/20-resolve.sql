@@ -1,6 +1,6 @@
 -- 20-resolve.sql: resolve_customer_cluster — new/attach/merge, chains, oldest survivor, blocklist, golden record, fast path, errors
 BEGIN;
-SELECT plan(75);
+SELECT plan(77);
 
 -- Helpers for this file only (rolled back with it).
 CREATE FUNCTION pg_temp.r(p_tenant text, p_email text, p_phone text, p_document text, p_name text, p_at text)
@@ -129,8 +129,9 @@ INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_
 SELECT is(pg_temp.r('t4', 'loja@minhaloja.com', NULL, NULL, NULL, '2024-01-01'), NULL, 'a tenant exact row blocks for its tenant');
 SELECT is(pg_temp.r('t4', NULL, '(11) 3000-0000', NULL, NULL, '2024-01-01'), NULL, 'a tenant regex row blocks for its tenant');
 SELECT isnt(pg_temp.r('t5', 'loja@minhaloja.com', NULL, NULL, NULL, '2024-01-01'), NULL, 'another tenant is not affected');
-SELECT ok(omni_identity.key_is_blocked('t5', 'email', 'nao@tem.com') AND NOT omni_identity.key_is_blocked('t5', 'email', 'nao@tem.com.br'),
-          'key_is_blocked: global exact rows, exact means exact');
+SELECT ok(pg_temp.r('t5', 'nao@tem.com', NULL, NULL, NULL, '2024-01-01') IS NULL
+          AND pg_temp.r('t5', 'nao@tem.com.br', NULL, NULL, NULL, '2024-01-01') IS NOT NULL,
+          'global exact rows block, and exact means exact');
 -- Invalid values do not stop the valid ones.
 INSERT INTO ids VALUES ('i', pg_temp.r('t4', 'broken@', '(11) 97777-3333', '111.111.111-11', NULL, '2024-01-01'));
 SELECT is((SELECT array_agg(key_type ORDER BY key_type) FROM omni_identity.customer_cluster_keys
@@ -154,6 +155,19 @@ SELECT pg_temp.r('t6', 'late@x.com', NULL, NULL, 'Zeta', '2024-06-01');
 SELECT pg_temp.r('t6', 'late@x.com', NULL, NULL, 'Alpha', '2024-06-01');
 SELECT is((pg_temp.cl('t6', (SELECT id FROM ids WHERE name = 'g'))).last_buyer_name, 'Zeta',
           'equal seen_at: the greater value wins (code point order)');
+-- The order itself, once (golden_rank over golden_value): code points whatever the
+-- database's collation, seen_at first; a NULL candidate never wins, any beats a NULL.
+SELECT is((SELECT c.collname::text FROM pg_catalog.pg_attribute a
+             JOIN pg_catalog.pg_collation c ON c.oid = a.attcollation
+            WHERE a.attrelid = 'omni_identity.golden_value'::regclass AND a.attname = 'value'),
+          'C', 'golden_value compares values by code point (COLLATE "C")');
+SELECT ok(omni_identity.golden_wins('2024-01-01', 'a', '2024-01-01', 'B')
+          AND NOT omni_identity.golden_wins('2024-01-01', 'B', '2024-01-01', 'a')
+          AND omni_identity.golden_wins('2024-01-02', 'A', '2024-01-01', 'z')
+          AND NOT omni_identity.golden_wins('2024-01-01', 'a', '2024-01-01', 'a')
+          AND NOT omni_identity.golden_wins('2024-01-02', NULL, '2024-01-01', 'a')
+          AND omni_identity.golden_wins('2024-01-01', 'a', NULL, NULL),
+          'golden_wins: seen_at first, then code points; a NULL candidate never wins, any beats a NULL');
 
 -- Read-only fast path: a returning buyer whose golden record would not change writes nothing.
 CREATE TEMP TABLE writes_before AS

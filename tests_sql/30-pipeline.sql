@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(75);
+SELECT plan(79);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -207,6 +207,32 @@ SELECT is(omni_identity.parse_sale_amount('0.' || repeat('9', 16384)), 1.00, 'am
 SELECT is(omni_identity.parse_sale_amount(repeat('9', 200000)), 1e13, 'amount: 200,000 integer digits come back as 10^13');
 SELECT is(omni_identity.parse_sale_amount('-1,235'), -1.24, 'amount: decimal comma, half away from zero');
 SELECT is(omni_identity.parse_sale_amount('Infinity'), NULL, 'amount: Infinity is not a numeral');
+
+-- Connected components (stage pipeline_components) on hand-made graphs: a chain, a star
+-- whose centre is not its smallest node, two components, a singleton (a node without
+-- edges) and a zig-zag that needs several rounds; every node's root is the smallest node
+-- of its component.
+TRUNCATE pg_temp.oi_cl_edge, pg_temp.oi_cl_comp;
+INSERT INTO pg_temp.oi_cl_edge (a, b) VALUES
+    (2, 1), (3, 2), (4, 3), (5, 4),                      -- chain 1-2-3-4-5
+    (11, 10), (12, 10), (13, 10), (14, 10), (10, 6),     -- star around 10, plus 6
+    (22, 20), (24, 22), (23, 21),                        -- {20, 22, 24} and {21, 23}
+    (45, 41), (45, 42), (44, 42), (44, 43), (43, 40);    -- zig-zag 40..45
+INSERT INTO pg_temp.oi_cl_comp (node, root)
+SELECT n, n FROM unnest(ARRAY[1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 30,
+                              40, 41, 42, 43, 44, 45]) AS n;
+SELECT cmp_ok(omni_identity.pipeline_components(), '>', 0, 'components: converges in some rounds');
+SELECT results_eq($$ SELECT node, root FROM pg_temp.oi_cl_comp ORDER BY node $$,
+    $$ VALUES (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 6), (10, 6), (11, 6), (12, 6), (13, 6), (14, 6),
+              (20, 20), (21, 21), (22, 20), (23, 21), (24, 20), (30, 30),
+              (40, 40), (41, 40), (42, 40), (43, 40), (44, 40), (45, 40) $$,
+    'components: every node''s root is the smallest node of its component');
+SELECT is((SELECT count(*)::int FROM pg_temp.oi_cl_edge e JOIN pg_temp.oi_cl_comp c ON c.node = e.a
+            WHERE e.b <> c.root), 0, 'components: the edges left are stars (node, root)');
+TRUNCATE pg_temp.oi_cl_edge, pg_temp.oi_cl_comp;
+INSERT INTO pg_temp.oi_cl_comp (node, root) VALUES (7, 7);
+SELECT results_eq($$ SELECT omni_identity.pipeline_components(), (SELECT root FROM pg_temp.oi_cl_comp) $$,
+    $$ VALUES (0, 7) $$, 'components: no edges, no rounds, a singleton is its own root');
 
 -- A session whose work tables predate row_ctid gets the column on its next batch.
 DROP TABLE pg_temp.oi_cluster_in, pg_temp.oi_cl_sale;

@@ -198,9 +198,6 @@ BEGIN
 
     -- One tenant at a time, each in its own subtransaction (see header).
     IF v_isolate THEN
-        IF pg_catalog.to_regclass('pg_temp.oi_bf_in') IS NULL THEN
-            CREATE TEMP TABLE oi_bf_in (LIKE pg_temp.oi_cluster_in) ON COMMIT DELETE ROWS;
-        END IF;
         TRUNCATE pg_temp.oi_bf_in;
         INSERT INTO pg_temp.oi_bf_in SELECT * FROM pg_temp.oi_cluster_in;
         FOR v_tenant IN SELECT DISTINCT i.tenant_id FROM pg_temp.oi_bf_in i ORDER BY 1 LOOP

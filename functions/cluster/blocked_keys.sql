@@ -1,4 +1,4 @@
--- The blocklist rule, once, for the three values of one buyer: whether each normalized
+-- The blocklist rule (design §2) for the three values of one buyer: whether each normalized
 -- value matches key_blocklist — the global rows (tenant_id NULL) or the
 -- tenant's own, as exact text or as a regular expression (~, unanchored unless the
 -- pattern anchors itself). NULL never matches.
@@ -7,7 +7,10 @@
 -- key_blocklist_regex_idx. resolve_customer_cluster runs this on every call, and what a
 -- call costs is mostly setting its plan up, so fewer plan nodes is what counts here: the
 -- three single-value checks it replaced were eighteen scans. A one-row plain-SQL table
--- function, inlined into the calling statement; key_is_blocked is the one-value form.
+-- function, inlined into the calling statement. The batch core's set form of the same
+-- rule is pipeline_drop_blocked_keys (PL/pgSQL). An inlined SQL function that reads a
+-- table is what Citus cannot plan; resolve keeps it because the PL/pgSQL form measured
+-- slower beyond noise (BENCHMARKS.md, resolve).
 CREATE OR REPLACE FUNCTION omni_identity.blocked_keys(
       p_tenant_id text
     , p_email     text

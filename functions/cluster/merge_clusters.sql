@@ -14,8 +14,8 @@
 --   2. every cluster that pointed at a loser is repointed at its survivor (chains ≤ 1);
 --   3. the losers' keys move to the survivor;
 --   4. one customer_cluster_merges row per loser;
---   5. each survivor's golden record takes, per field, the greatest (at, value) among
---      itself and its losers (values compared COLLATE "C", i.e. by code point);
+--   5. each survivor's golden record takes, per field, the value of greatest golden_rank
+--      among itself and its losers;
 --      updated_at is bumped on survivors and losers.
 -- Returns the number of merges done (losers merged).
 CREATE OR REPLACE FUNCTION omni_identity.merge_clusters(
@@ -69,7 +69,7 @@ BEGIN
     SELECT p_tenant_id, p.loser, p.survivor
       FROM unnest(p_losers, p_survivors) AS p(loser, survivor);
 
-    -- 5. Golden records: per survivor and field, the greatest (at, value) of its group.
+    -- 5. Golden records: per survivor and field, the greatest golden_rank of its group.
     UPDATE omni_identity.customer_cluster c
        SET last_buyer_email       = g.email,    last_buyer_email_at    = g.email_at
          , last_buyer_phone       = g.phone,    last_buyer_phone_at    = g.phone_at
@@ -78,16 +78,16 @@ BEGIN
          , updated_at             = now()
       FROM (
         SELECT m.survivor
-             , (array_agg(x.last_buyer_email ORDER BY x.last_buyer_email_at DESC, x.last_buyer_email COLLATE "C" DESC)
+             , (array_agg(x.last_buyer_email ORDER BY omni_identity.golden_rank(x.last_buyer_email_at, x.last_buyer_email) DESC)
                     FILTER (WHERE x.last_buyer_email IS NOT NULL))[1] AS email
              , max(x.last_buyer_email_at) AS email_at
-             , (array_agg(x.last_buyer_phone ORDER BY x.last_buyer_phone_at DESC, x.last_buyer_phone COLLATE "C" DESC)
+             , (array_agg(x.last_buyer_phone ORDER BY omni_identity.golden_rank(x.last_buyer_phone_at, x.last_buyer_phone) DESC)
                     FILTER (WHERE x.last_buyer_phone IS NOT NULL))[1] AS phone
              , max(x.last_buyer_phone_at) AS phone_at
-             , (array_agg(x.last_buyer_document ORDER BY x.last_buyer_document_at DESC, x.last_buyer_document COLLATE "C" DESC)
+             , (array_agg(x.last_buyer_document ORDER BY omni_identity.golden_rank(x.last_buyer_document_at, x.last_buyer_document) DESC)
                     FILTER (WHERE x.last_buyer_document IS NOT NULL))[1] AS document
              , max(x.last_buyer_document_at) AS document_at
-             , (array_agg(x.last_buyer_name ORDER BY x.last_buyer_name_at DESC, x.last_buyer_name COLLATE "C" DESC)
+             , (array_agg(x.last_buyer_name ORDER BY omni_identity.golden_rank(x.last_buyer_name_at, x.last_buyer_name) DESC)
                     FILTER (WHERE x.last_buyer_name IS NOT NULL))[1] AS name
              , max(x.last_buyer_name_at) AS name_at
           FROM (SELECT p.loser AS member, p.survivor FROM unnest(p_losers, p_survivors) AS p(loser, survivor)

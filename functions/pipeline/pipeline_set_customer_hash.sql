@@ -1,9 +1,9 @@
 -- Set customer_hash of the sales of tenant p_tenant_id at p_ctids[i] to p_hashes[i]: the
--- last step of the batch core, whose caller read or wrote those row versions earlier in
--- the same call (whose snapshot keeps them from being pruned), or which found them by
--- primary-key probes just before. A row updated by another transaction since is skipped
--- (its new version has another ctid); the caller compares the count returned and probes
--- again.
+-- TID update of pipeline_write_customer_hash, whose caller read or wrote those row
+-- versions earlier in the same transaction (whose snapshot keeps them from being
+-- pruned), or which found them by index probes just before. A row updated by another
+-- transaction since is skipped (its new version has another ctid); the caller compares
+-- the count returned and probes again.
 -- Returns the rows updated.
 --
 -- The plan is one parameterized TID fetch per (ctid, hash) pair, in ctid order (the heap

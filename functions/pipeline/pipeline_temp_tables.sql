@@ -4,7 +4,12 @@
 --   oi_bf_pick       the sales one backfill batch picked;
 --   oi_cluster_in    the sales one cluster_sales_batch call clusters (raw buyer columns,
 --                    and the ctid of the row version the caller read or wrote, if known);
---   oi_cl_*          cluster_sales_batch's intermediate sets (sales, keys, edges, ...).
+--   oi_cl_*          the batch core's intermediate sets (sales, keys, edges, ...); each
+--                    stage's header (functions/pipeline/pipeline_*.sql) says which it
+--                    reads and writes;
+--   oi_hash_write    the customer_hash writes of pipeline_write_customer_hash;
+--   oi_bf_in         a backfill batch's oi_cluster_in, kept while its tenants are retried one by one;
+--   oi_rc_claim      the merges one reconcile_merges batch claimed.
 -- Created once per session; the NOTICE of IF NOT EXISTS is silenced by the SET clause.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_temp_tables()
 RETURNS void
@@ -61,6 +66,13 @@ BEGIN
         email text, email_at timestamptz, phone text, phone_at timestamptz,
         document text, document_at timestamptz, name text, name_at timestamptz)
         ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_hash_write (
+        tenant_id text NOT NULL, sale_id bigint, from_hash uuid, hash uuid NOT NULL,
+        row_ctid tid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_bf_in (LIKE oi_cluster_in) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_rc_claim (
+        tenant_id text NOT NULL, merge_id bigint NOT NULL, from_cluster uuid NOT NULL,
+        into_cluster uuid NOT NULL, live uuid) ON COMMIT DELETE ROWS;
 END;
 $fn$;
 COMMENT ON FUNCTION omni_identity.pipeline_temp_tables()

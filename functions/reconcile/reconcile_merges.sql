@@ -57,11 +57,9 @@ BEGIN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'OI032', HINT = 'Use a batch size such as 5000.';
     END IF;
-    CREATE TEMP TABLE IF NOT EXISTS oi_rc_claim (
-        tenant_id text NOT NULL, merge_id bigint NOT NULL, from_cluster uuid NOT NULL,
-        into_cluster uuid NOT NULL, live uuid) ON COMMIT DELETE ROWS;
-    TRUNCATE pg_temp.oi_rc_claim;
-    SELECT coalesce(array_agg(j.tenant_id), '{}') INTO v_skip
+    PERFORM omni_identity.pipeline_temp_tables();
+    TRUNCATE pg_temp.oi_rc_claim, pg_temp.oi_hash_write;
+    SELECT coalesce(array_agg(j.tenant_id), '{}'::text[]) INTO v_skip
       FROM omni_identity.job_tenant_skip j WHERE j.job = 'reconcile';
 
     WITH claimed AS (
@@ -96,6 +94,11 @@ BEGIN
                      FROM omni_identity.customer_cluster cc
                     WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
                     LIMIT 1);
+
+    -- The sales of the claimed from_clusters go to the live target, through the batch
+    -- core's write-back (pipeline_write_customer_hash), tenant by tenant in reconcile_tenant.
+    INSERT INTO pg_temp.oi_hash_write (tenant_id, from_hash, hash)
+    SELECT c.tenant_id, c.from_cluster, c.live FROM pg_temp.oi_rc_claim c;
 
     -- Every tenant's part together; when one fails with its own error, each alone (see
     -- header). One subtransaction per batch, not per tenant: more than 64 subtransactions

@@ -4,7 +4,7 @@
 -- normalized; values matching key_blocklist are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
--- record per field: greatest (seen_at, value), values compared COLLATE "C"; the name
+-- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
 -- normalize_name accepts it. A NULL p_seen_at counts as now().
 --
@@ -135,14 +135,10 @@ BEGIN
            AND (k.e IS NULL OR k.ce = c.cluster_id)
            AND (k.p IS NULL OR k.cp = c.cluster_id)
            AND (k.d IS NULL OR k.cd = c.cluster_id)
-           AND (k.e IS NULL
-                OR (c.last_buyer_email_at, c.last_buyer_email COLLATE "C") >= (v_seen_at, k.e))
-           AND (k.p IS NULL
-                OR (c.last_buyer_phone_at, c.last_buyer_phone COLLATE "C") >= (v_seen_at, k.p))
-           AND (k.d IS NULL
-                OR (c.last_buyer_document_at, c.last_buyer_document COLLATE "C") >= (v_seen_at, k.d))
-           AND (v_name IS NULL
-                OR (c.last_buyer_name_at, c.last_buyer_name COLLATE "C") >= (v_seen_at, v_name))
+           AND NOT omni_identity.golden_wins(v_seen_at, k.e, c.last_buyer_email_at, c.last_buyer_email)
+           AND NOT omni_identity.golden_wins(v_seen_at, k.p, c.last_buyer_phone_at, c.last_buyer_phone)
+           AND NOT omni_identity.golden_wins(v_seen_at, k.d, c.last_buyer_document_at, c.last_buyer_document)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
       INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
       FROM (SELECT f.e, f.p, f.d
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
@@ -291,7 +287,7 @@ BEGIN
                  WHERE v.key_value IS NOT NULL AND v.owner IS NULL;
             END IF;
 
-            -- Golden record: each field takes this input when (seen_at, value) is greater.
+            -- Golden record: each field takes this input when it wins (golden_wins).
             UPDATE omni_identity.customer_cluster c
                SET last_buyer_email = CASE WHEN g.e THEN v_email ELSE c.last_buyer_email END
                  , last_buyer_email_at = CASE WHEN g.e THEN v_seen_at ELSE c.last_buyer_email_at END
@@ -302,15 +298,10 @@ BEGIN
                  , last_buyer_name = CASE WHEN g.n THEN v_name ELSE c.last_buyer_name END
                  , last_buyer_name_at = CASE WHEN g.n THEN v_seen_at ELSE c.last_buyer_name_at END
                  , updated_at = now()
-              FROM (SELECT
-                      v_email IS NOT NULL AND (s.last_buyer_email_at IS NULL
-                          OR (v_seen_at, v_email COLLATE "C") > (s.last_buyer_email_at, s.last_buyer_email)) AS e
-                    , v_phone IS NOT NULL AND (s.last_buyer_phone_at IS NULL
-                          OR (v_seen_at, v_phone COLLATE "C") > (s.last_buyer_phone_at, s.last_buyer_phone)) AS p
-                    , v_document IS NOT NULL AND (s.last_buyer_document_at IS NULL
-                          OR (v_seen_at, v_document COLLATE "C") > (s.last_buyer_document_at, s.last_buyer_document)) AS d
-                    , v_name IS NOT NULL AND (s.last_buyer_name_at IS NULL
-                          OR (v_seen_at, v_name COLLATE "C") > (s.last_buyer_name_at, s.last_buyer_name)) AS n
+              FROM (SELECT omni_identity.golden_wins(v_seen_at, v_email, s.last_buyer_email_at, s.last_buyer_email) AS e
+                         , omni_identity.golden_wins(v_seen_at, v_phone, s.last_buyer_phone_at, s.last_buyer_phone) AS p
+                         , omni_identity.golden_wins(v_seen_at, v_document, s.last_buyer_document_at, s.last_buyer_document) AS d
+                         , omni_identity.golden_wins(v_seen_at, v_name, s.last_buyer_name_at, s.last_buyer_name) AS n
                       FROM omni_identity.customer_cluster s
                      WHERE s.tenant_id = p_tenant_id AND s.cluster_id = v_survivor) g
              WHERE c.tenant_id = p_tenant_id AND c.cluster_id = v_survivor

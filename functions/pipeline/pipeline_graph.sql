@@ -1,0 +1,49 @@
+-- Batch core, stage 2 (design §6): the graph "sale — key — existing cluster".
+--   Input   pg_temp.oi_cl_key, pg_temp.oi_cl_occ (stage 1); p_nodes = n, the sales are
+--           nodes 1..n.
+--   Output  pg_temp.oi_cl_exist  the live clusters the keys name, as nodes n+1..;
+--           pg_temp.oi_cl_edge   edges (a, b), a > b, each once: (sale, first sale with
+--                                the same key) and (cluster, first sale with one of its
+--                                keys);
+--           pg_temp.oi_cl_comp   every keyed node, with root = itself (the input of
+--                                pipeline_components).
+CREATE OR REPLACE FUNCTION omni_identity.pipeline_graph(p_nodes integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+BEGIN
+    TRUNCATE pg_temp.oi_cl_exist, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2, pg_temp.oi_cl_comp;
+
+    -- Existing clusters (keys always name live clusters; the batch holds the tenant lock,
+    -- so none is merged meanwhile): one primary-key probe each (LATERAL, LIMIT 1).
+    INSERT INTO pg_temp.oi_cl_exist (cnode, tenant_id, cluster_id, created_at)
+    SELECT p_nodes + row_number() OVER (ORDER BY e.tenant_id, e.cluster_id)::integer,
+           e.tenant_id, e.cluster_id, c.created_at
+      FROM (SELECT DISTINCT k.tenant_id, k.cluster_id
+              FROM pg_temp.oi_cl_key k WHERE k.cluster_id IS NOT NULL) e
+      CROSS JOIN LATERAL (
+            SELECT cc.created_at
+              FROM omni_identity.customer_cluster cc
+             WHERE cc.tenant_id = e.tenant_id AND cc.cluster_id = e.cluster_id
+             LIMIT 1) c;
+    ANALYZE pg_temp.oi_cl_exist;
+
+    INSERT INTO pg_temp.oi_cl_edge (a, b)
+    SELECT DISTINCT o.node, o.min_node FROM pg_temp.oi_cl_occ o WHERE o.node <> o.min_node
+    UNION
+    SELECT x.cnode, k.min_node
+      FROM pg_temp.oi_cl_key k
+      JOIN pg_temp.oi_cl_exist x ON x.tenant_id = k.tenant_id AND x.cluster_id = k.cluster_id;
+    ANALYZE pg_temp.oi_cl_edge;
+
+    INSERT INTO pg_temp.oi_cl_comp (node, root)
+    SELECT n.node, n.node
+      FROM (SELECT DISTINCT o.node FROM pg_temp.oi_cl_occ o
+            UNION ALL
+            SELECT x.cnode FROM pg_temp.oi_cl_exist x) n;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.pipeline_graph(integer)
+    IS 'Batch core stage 2: existing clusters as nodes (oi_cl_exist), the edges (oi_cl_edge) and the node list (oi_cl_comp).';

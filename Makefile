@@ -64,7 +64,7 @@ test-wheel: deps-test venv
 
 test-matrix: test test-wheel
 
-# Refresh tests_py/schema_snapshot.sql after an intended schema change.
+# Refresh schema.sql (the whole current schema, drift-tested) after an intended schema change.
 schema-snapshot: venv
 	$(VENV)/bin/python -m harness.snapshot
 

@@ -345,7 +345,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 #: lock_timeout, a deadlock or serialization failure. Nothing of the batch committed.
 RETRY_SQLSTATES = frozenset({"OI035", "55P03", "40P01", "40001"})
 DEFAULT_MAX_WAIT_S = 600.0
-DEFAULT_LOCK_BUDGET_MS = 40
+DEFAULT_LOCK_BUDGET_MS = 20
 MIN_BATCH = 50
 #: After this many seconds of refused tries, a backfill batch may wait in the tenant
 #: lock's queue, for at most LOCK_QUEUE_WAIT (omni_identity.tenant_lock_wait): under

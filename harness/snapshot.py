@@ -1,6 +1,6 @@
 """The committed schema snapshot: `pg_dump --schema-only --no-owner` of a fresh build, normalized.
 
-    python -m harness.snapshot            # rewrite tests_py/schema_snapshot.sql (make schema-snapshot)
+    python -m harness.snapshot            # rewrite schema.sql (make schema-snapshot)
 
 Normalization drops what varies between runs and servers (comments, SET lines,
 \\restrict keys, blank runs) and keeps function *signatures and attributes* but not
@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from harness import migrate, paths
 from harness.errors import HarnessError
 
-SNAPSHOT = paths.ROOT / "tests_py" / "schema_snapshot.sql"
+SNAPSHOT = paths.ROOT / "schema.sql"
 
 
 def pg_dump_for(dsn: str) -> str:

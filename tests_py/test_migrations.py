@@ -153,6 +153,6 @@ def test_schema_snapshot_has_not_drifted(pg_server):
     built = snapshot.build_fresh(pg_server)
     committed = snapshot.SNAPSHOT.read_text()
     assert built == committed, (
-        "the schema built from migrations/ and functions/ differs from tests_py/schema_snapshot.sql; "
+        "the schema built from migrations/ and functions/ differs from schema.sql; "
         "if the change is intended, run 'make schema-snapshot' and commit the file"
     )

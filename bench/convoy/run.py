@@ -12,7 +12,7 @@ for --seconds, with the CLI's backfill of the same tenant running or not:
            shared);
   new      new buyers only: every call takes the lock, the worst case beside a batch.
 
-Backfill modes: none; `budget` = the CLI's defaults (batches sized to a 40 ms lock hold);
+Backfill modes: none; `budget` = the CLI's defaults (batches sized to a 20 ms lock hold);
 `10k` = --lock-budget-ms 0 --batch-size 10000 (every batch 10,000 sales, the hold before
 this change). Latencies are those of the resolves that ended while the backfill ran.
 
@@ -196,7 +196,7 @@ def main() -> int:
     print("| resolves (4 clients) | backfill of the same tenant | resolves | p50 ms | p99 ms | p99.9 ms | max ms "
           "| batches: median / max ms | backfill rows/s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    label = {"none": "none", "budget": "CLI defaults (40 ms lock budget)", "10k": "10,000-sale batches"}
+    label = {"none": "none", "budget": "CLI defaults (20 ms lock budget)", "10k": "10,000-sale batches"}
     for r in runs:
         bf = (f"{r['batch_p50']:.0f} / {r['batch_max']:.0f}", f"{r['bf_rate']:,.0f}") if "batches" in r else ("—", "—")
         print(f"| {r['script']} | {label[r['mode']]} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | "

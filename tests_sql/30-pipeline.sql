@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(79);
+SELECT plan(81);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -246,6 +246,16 @@ CREATE TEMP TABLE oi_cl_sale (
 SELECT results_eq($$ SELECT inserted, clustered FROM pg_temp.ing('p8', '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "gil@v.com"}]') $$,
     $$ VALUES (1, 1) $$, 'old work tables: the batch runs');
 SELECT isnt(pg_temp.hash_of('p8', '1'), NULL, 'old work tables: the sale is clustered');
+
+-- The sale columns: one list, read from the catalog; the CSV staging table has exactly them.
+SELECT results_eq($$ SELECT column_name FROM omni_identity.sale_columns() WHERE required ORDER BY 1 $$,
+    $$ VALUES ('created_at'), ('external_id'), ('shop_id') $$, 'sale_columns: the required ones');
+SELECT omni_identity.copied_sales_table();
+SELECT set_eq($$ SELECT column_name FROM omni_identity.sale_columns() $$,
+    $$ SELECT a.attname::text FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = 'pg_temp.oi_copied_sales'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname NOT IN ('row_no', 'reject_reason') $$,
+    'sale_columns: the columns of the CSV staging table');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(81);
+SELECT plan(84);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -90,8 +90,11 @@ VALUES ('p3', 's', 'h1', '2023-01-01', 'carla@z.com', NULL),
        ('p3', 's', 'h2', '2023-01-02', NULL, '390.533.447-05'),
        ('p3', 's', 'h3', '2023-01-03', 'CARLA@z.com', '39053344705'),
        ('p3', 's', 'h4', '2023-01-04', 'nada', NULL);
+SELECT is(omni_identity.backfill_remaining('p3'), 4::bigint, 'backfill_remaining: four sales to do');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'first backfill batch: two sales');
+SELECT is(omni_identity.backfill_remaining('p3'), 2::bigint, 'backfill_remaining: two left');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'second batch: the other two');
+SELECT is(omni_identity.backfill_remaining('p3'), 0::bigint, 'backfill_remaining: none, the keyless sale counts as processed');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 0, '0 = done');
 SELECT is(omni_identity.reconcile_merges() >= 1, true, 'the second batch merged the first batch''s clusters');
 SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p3' AND customer_hash IS NOT NULL), 1,

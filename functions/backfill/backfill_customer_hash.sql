@@ -78,12 +78,9 @@ DECLARE
     v_message     text;
     v_n           integer;
 BEGIN
+    -- Who may run it at all is EXECUTE (functions/grants.sql: omni_identity_admin only).
     IF p_tenant_id IS NOT NULL THEN
         PERFORM omni_identity.require_tenant(p_tenant_id);
-    ELSIF NOT (current_setting('is_superuser') = 'on'
-               OR pg_has_role(current_user, 'omni_identity_admin', 'MEMBER')) THEN
-        RAISE EXCEPTION 'a backfill across tenants needs the omni_identity_admin role'
-            USING ERRCODE = 'OI034', HINT = 'Pass p_tenant_id, or run the job as a member of omni_identity_admin.';
     END IF;
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size

@@ -108,8 +108,8 @@ BEGIN
 
     -- Step 1: normalize; blocked values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
-    -- normalizer is a large one (tens of µs to set up, for a NULL too), so an absent
-    -- argument costs nothing.
+    -- normalizer is a large one (costly to set up, for a NULL too: BENCHMARKS.md, resolve),
+    -- so an absent argument costs nothing.
     IF p_email IS NOT NULL THEN
         v_email := omni_identity.normalize_email(p_email);
     END IF;

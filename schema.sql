@@ -79,6 +79,13 @@ CREATE FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id 
 
 COMMENT ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) IS 'Pick the next backfill batch (main pass after the cursor, or the sweep) into pg_temp.oi_bf_pick by an ordered index walk; returns rows picked.';
 
+CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
+
 CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS <body>;
@@ -571,6 +578,13 @@ CREATE FUNCTION omni_identity.revoke_public_execute() RETURNS event_trigger
 
 COMMENT ON FUNCTION omni_identity.revoke_public_execute() IS 'Event trigger: revoke PUBLIC''s EXECUTE on every routine created in omni_identity.';
 
+CREATE FUNCTION omni_identity.sale_columns() RETURNS TABLE(column_name text, required boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.sale_columns() IS 'The columns of public.omni_sales a caller may fill (not tenant_id, id, customer_hash), and whether each is required.';
+
 CREATE FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) RETURNS TABLE(key_type text, key_value text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
@@ -1036,6 +1050,9 @@ GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_b
 REVOKE ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1322,6 +1339,10 @@ GRANT ALL ON FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p
 
 REVOKE ALL ON FUNCTION omni_identity.revoke_public_execute() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.revoke_public_execute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.sale_columns() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.sale_columns() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.sale_columns() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_admin;

@@ -544,8 +544,7 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
         since = _server_now(conn)
         with tenant_transaction(conn, None):
             _job_settings(conn)
-            total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
-                                 " WHERE reconciled_at IS NULL").fetchone()[0]
+            total = conn.execute("SELECT omni_identity.reconcile_remaining()").fetchone()[0]
     errors: list[BaseException] = []
     counts = [0] * workers
 

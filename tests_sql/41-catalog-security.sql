@@ -79,7 +79,8 @@ SELECT is_empty($$ SELECT tbl, priv FROM tenant_tables,
                     WHERE pg_catalog.has_table_privilege('omni_identity_app', tbl, priv) $$,
                 'the application role has no TRUNCATE, REFERENCES or TRIGGER on tenant tables');
 SELECT is_empty($$ SELECT fn FROM package_functions
-                    WHERE proname IN ('backfill_customer_hash', 'reconcile_merges')
+                    WHERE proname IN ('backfill_customer_hash', 'reconcile_merges',
+                                      'backfill_remaining', 'reconcile_remaining')
                       AND pg_catalog.has_function_privilege('omni_identity_app', oid, 'EXECUTE') $$,
                 'the cross-tenant jobs are not executable by the application role');
 SELECT is_empty($$ SELECT fn FROM package_functions

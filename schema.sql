@@ -539,12 +539,12 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
 
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
 
-CREATE FUNCTION omni_identity.reconcile_remaining() RETURNS bigint
+CREATE FUNCTION omni_identity.reconcile_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.reconcile_remaining() IS 'Merges not yet reconciled, of every tenant (the reconcile job''s progress total).';
+COMMENT ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) IS 'Merges not yet reconciled, of one tenant or of all (the reconcile job''s progress total).';
 
 CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
     LANGUAGE plpgsql STRICT
@@ -1329,8 +1329,8 @@ GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;
 
-REVOKE ALL ON FUNCTION omni_identity.reconcile_remaining() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.reconcile_remaining() TO omni_identity_admin;
+REVOKE ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_identity_admin;

@@ -96,7 +96,7 @@ SELECT is(omni_identity.backfill_remaining('p3'), 2::bigint, 'backfill_remaining
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'second batch: the other two');
 SELECT is(omni_identity.backfill_remaining('p3'), 0::bigint, 'backfill_remaining: none, the keyless sale counts as processed');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 0, '0 = done');
-SELECT ok(omni_identity.reconcile_remaining() >= 1, 'reconcile_remaining: the merges to reconcile');
+SELECT ok(omni_identity.reconcile_remaining('p3') >= 1, 'reconcile_remaining: the tenant''s merges to reconcile');
 SELECT is(omni_identity.reconcile_merges() >= 1, true, 'the second batch merged the first batch''s clusters');
 SELECT is(omni_identity.reconcile_remaining(), 0::bigint, 'reconcile_remaining: none left');
 SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p3' AND customer_hash IS NOT NULL), 1,

@@ -79,6 +79,13 @@ CREATE FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id 
 
 COMMENT ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) IS 'Pick the next backfill batch (main pass after the cursor, or the sweep) into pg_temp.oi_bf_pick by an ordered index walk; returns rows picked.';
 
+CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
+
 CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
     LANGUAGE sql STABLE PARALLEL SAFE
     AS <body>;
@@ -532,6 +539,13 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
 
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
 
+CREATE FUNCTION omni_identity.reconcile_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) IS 'Merges not yet reconciled, of one tenant or of all (the reconcile job''s progress total).';
+
 CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
     LANGUAGE plpgsql STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -570,6 +584,13 @@ CREATE FUNCTION omni_identity.revoke_public_execute() RETURNS event_trigger
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.revoke_public_execute() IS 'Event trigger: revoke PUBLIC''s EXECUTE on every routine created in omni_identity.';
+
+CREATE FUNCTION omni_identity.sale_columns() RETURNS TABLE(column_name text, required boolean)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.sale_columns() IS 'The columns of public.omni_sales a caller may fill (not tenant_id, id, customer_hash), and whether each is required.';
 
 CREATE FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) RETURNS TABLE(key_type text, key_value text)
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1036,6 +1057,9 @@ GRANT ALL ON FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text, p_b
 REVOKE ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tenant_id text, p_after_id bigint, p_sweep boolean, p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1305,6 +1329,9 @@ GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_identity_admin;
 
@@ -1322,6 +1349,10 @@ GRANT ALL ON FUNCTION omni_identity.resolve_customer_cluster(p_tenant_id text, p
 
 REVOKE ALL ON FUNCTION omni_identity.revoke_public_execute() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.revoke_public_execute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.sale_columns() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.sale_columns() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.sale_columns() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_document text) TO omni_identity_admin;

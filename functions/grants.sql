@@ -8,7 +8,8 @@
 -- `omni_identity.<name>(` in the bodies. Trigger functions are roots too: a trigger runs
 -- its function as the role whose statement fired it (they cannot be called directly).
 -- The cross-tenant jobs (backfill_customer_hash,
--- reconcile_merges) are not in the list: they run as omni_identity_admin.
+-- reconcile_merges) and their progress totals (backfill_remaining, reconcile_remaining)
+-- are not in the list: they run as omni_identity_admin.
 -- Names not (yet) defined are skipped, so the file applies at any stage of the package.
 -- migrate runs this file with search_path pinned to pg_catalog, pg_temp; the DO blocks
 -- pin it again (transaction-local) and qualify the built-ins, so that a function or
@@ -24,7 +25,7 @@ DECLARE
         'normalize_email', 'normalize_phone', 'normalize_document', 'normalize_name',
         'identifier_sha256',
         'resolve_customer_cluster', 'current_cluster',
-        'ingest_sales', 'copied_sales_table', 'ingest_copied_sales',
+        'ingest_sales', 'sale_columns', 'copied_sales_table', 'ingest_copied_sales',
         'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2', 'query_page_cursor',
         'customer_report', 'customer_report_v1', 'customer_report_v2',
         'compare_customer_reports',

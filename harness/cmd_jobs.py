@@ -29,10 +29,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgress
 from harness.dsn import connect, resolve_dsn, tenant_transaction
 from harness.errors import HarnessError
 
-#: The columns an upload file may name (public.omni_sales minus tenant_id, id, customer_hash).
-SALE_COLUMNS = ("shop_id", "gateway", "external_id", "buyer_email", "buyer_phone", "buyer_name",
-                "buyer_document", "product_id", "status", "amount", "currency", "created_at")
-REQUIRED_COLUMNS = ("shop_id", "external_id", "created_at")
+#: The columns an upload file may name and whether each is required, read from the
+#: catalog by SQL (public.omni_sales minus the columns the package sets itself).
+SALE_COLUMNS = "SELECT column_name, required FROM omni_identity.sale_columns()"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -138,14 +137,15 @@ class UploadResult:
     rejects: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read_header(reader) -> list[str]:
+def _read_header(reader, columns: list[tuple[str, bool]]) -> list[str]:
+    allowed = [name for name, _ in columns]
     try:
         header = next(reader)
     except StopIteration:
         raise HarnessError("the file is empty: expected a header row with omni_sales column names") from None
     names = [h.strip().lstrip("\ufeff").strip() for h in header]
-    unknown = [n for n in names if n not in SALE_COLUMNS]
-    missing = [n for n in REQUIRED_COLUMNS if n not in names]
+    unknown = [n for n in names if n not in allowed]
+    missing = [n for n, required in columns if required and n not in names]
     dup = sorted({n for n in names if names.count(n) > 1})
     problems = []
     if unknown:
@@ -156,7 +156,7 @@ def _read_header(reader) -> list[str]:
         problems.append("duplicate column(s) " + ", ".join(dup))
     if problems:
         raise HarnessError("header mismatch: " + "; ".join(problems)
-                           + f" (allowed: {', '.join(SALE_COLUMNS)})")
+                           + f" (allowed: {', '.join(allowed)})")
     return names
 
 
@@ -282,16 +282,19 @@ def upload(dsn: str, path: Path, tenant: str, batch_size: int = 10_000,
     # encoding stops with nothing written.
     physical = sum(1 for _ in _lines(path))
     result = UploadResult()
-    with closing(_lines(path)) as lines:
+    with closing(_lines(path)) as lines, connect(dsn, autocommit=True) as conn:
         tape = _Tape(lines)
         reader = csv.reader(tape, strict=True)
+        # One short transaction of its own, before the first batch: it reads the catalog
+        # only, no tenant's rows or settings.
+        columns = conn.execute(SALE_COLUMNS).fetchall()
         try:
-            names = _read_header(reader)
+            names = _read_header(reader, columns)
         except csv.Error as exc:
             raise HarnessError(f"{path}: CSV error in the header at line {reader.line_num}: {exc}") from None
         records = _records(reader, names, tape)
         copy_sql = f"COPY oi_copied_sales (row_no, reject_reason, {', '.join(names)}) FROM STDIN"
-        with connect(dsn, autocommit=True) as conn, reporter_factory("upload", physical - 1) as rep:
+        with reporter_factory("upload", physical - 1) as rep:
             pending = next(records, None)
             while pending is not None:
                 with tenant_transaction(conn, tenant):
@@ -482,12 +485,7 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
         since = _server_now(conn)
         with tenant_transaction(conn, tenant):
             _job_settings(conn)
-            total = conn.execute(
-                "SELECT count(*) FROM public.omni_sales s WHERE s.customer_hash IS NULL"
-                " AND (%(t)s::text IS NULL OR s.tenant_id = %(t)s)"
-                " AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k"
-                "                  WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)",
-                {"t": tenant}).fetchone()[0]
+            total = conn.execute("SELECT omni_identity.backfill_remaining(%s)", (tenant,)).fetchone()[0]
         done = 0
         with reporter_factory("backfill", total) as rep:
             backoff = Backoff("backfill", max_wait, rep)
@@ -546,8 +544,7 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
         since = _server_now(conn)
         with tenant_transaction(conn, None):
             _job_settings(conn)
-            total = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_merges"
-                                 " WHERE reconciled_at IS NULL").fetchone()[0]
+            total = conn.execute("SELECT omni_identity.reconcile_remaining()").fetchone()[0]
     errors: list[BaseException] = []
     counts = [0] * workers
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from harness import demo_data
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.test_backfill_model import check_against_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,10 +22,11 @@ CLI = [sys.executable, "-m", "harness.cli"]
 def load_history(db, tenants: dict[str, int]) -> dict[str, tuple[dict, Model]]:
     """Raw sales of several tenants straight into omni_sales; returns each tenant's model."""
     out = {}
+    blocklist = shipped_blocklist(db)
     with db.conn.cursor().copy(
             "COPY public.omni_sales (tenant_id, " + ", ".join(demo_data.COLUMNS) + ") FROM STDIN") as cp:
         for tenant, n in tenants.items():
-            model = Model()
+            model = Model(blocklist)
             index = {}
             for row in demo_data.sales(n, seed=zlib.crc32(tenant.encode()) % 1000, bad_rows=0):
                 cp.write_row([tenant] + [row[c] if c != "gateway" else (row[c] or "") for c in demo_data.COLUMNS])

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests_py.conftest import examples
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 
 # Small pools in several surface forms, so sales collide often; invalid and blocked
 # values included (they must not link anything).
@@ -141,7 +141,7 @@ def drain(conn, sql: str, *args) -> int:
 def test_ingest_backfill_reconcile_match_model(module_db, data, sales, resolves):
     tenant = f"m{next(_tenants)}"
     db = module_db
-    model = Model()
+    model = Model(shipped_blocklist(db))
     index: dict[str, tuple[int, dict]] = {}
     rows = []
     for i, s in enumerate(sales):
@@ -208,7 +208,7 @@ def test_concurrent_ingest_backfill_and_resolve(db, app_login):
 
     rng = random.Random(11)
     tenant = "conc"
-    model = Model()
+    model = Model(shipped_blocklist(db))
     index: dict[str, tuple[int, dict]] = {}
     rows = []
     for i in range(400):

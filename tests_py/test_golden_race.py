@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.support import blocked_behind
 
 T = [datetime(2024, 5, 1, h, tzinfo=timezone.utc) for h in range(8)]
@@ -21,7 +21,7 @@ class Tenant:
     """One tenant's resolve calls, mirrored into the reference model."""
 
     def __init__(self, db, tenant: str):
-        self.db, self.tenant, self.model = db, tenant, Model()
+        self.db, self.tenant, self.model = db, tenant, Model(shipped_blocklist(db))
 
     def resolve(self, conn, email=None, phone=None, at=T[0]):
         self.model.add(email=email, phone=phone, seen_at=at)

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 
 from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 AREA_CODES = (11, 21, 31, 41, 47, 51, 61, 71, 81, 85, 19, 27)
@@ -176,7 +176,7 @@ def load_tenant(db, tenant: str, sales: list[dict], rng: random.Random | None = 
     """Write clusters, keys, merges and sales as the resolver leaves them. With rng, some
     clusters get merged-away aliases whose merge is not reconciled: part of the cluster's
     sales still carry the alias in customer_hash."""
-    model = Model()
+    model = Model(shipped_blocklist(db))
     for s in sales:
         model.add(email=s["email"], phone=s["phone"], document=s["document"], name=s["name"],
                   seen_at=s["created_at"])

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from psycopg.types.json import Jsonb
 
 from tests_py.conftest import examples
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.test_query_buyer import Loaded, all_pages, build_sales, random_filters
 
 
@@ -26,7 +26,7 @@ def ingest(db, tenant: str, sales: list[dict], rng: random.Random) -> Loaded:
     for lo, hi in zip([0, *cut], [*cut, len(rows)]):
         db.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s)", tenant, Jsonb(rows[lo:hi]))
     ids = dict(db.rows("SELECT external_id, id FROM public.omni_sales WHERE tenant_id = %s", tenant))
-    model = Model()
+    model = Model(shipped_blocklist(db))
     for i, s in enumerate(sales):
         s["id"] = ids[f"e{i}"]
         model.add(email=s["email"], phone=s["phone"], document=s["document"], name=s["name"],
@@ -62,7 +62,7 @@ def test_v2_after_ingest_is_the_model_cluster(module_db, seed):
 def resolve_and_insert(db, tenant: str, sales: list[dict]) -> Loaded:
     """Each sale, in arrival order: resolve_customer_cluster, then INSERT with the cluster it
     returned. Later merges leave earlier sales on merged-away clusters until reconcile."""
-    model = Model()
+    model = Model(shipped_blocklist(db))
     for i, s in enumerate(sales):
         cluster = db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
                             tenant, s["email"], s["phone"], s["document"], s["name"], s["created_at"])

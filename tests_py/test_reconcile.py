@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.test_backfill_model import check_against_model
 
 T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
@@ -21,7 +21,7 @@ T0 = datetime(2024, 5, 1, tzinfo=timezone.utc)
 def test_concurrent_workers_with_chained_merges(db, app_login):
     rng = random.Random(7)
     tenant = "rc"
-    model = Model()
+    model = Model(shipped_blocklist(db))
     index = {}
     # 120 sales, each with its own e-mail: 120 clusters, ingested in batches of 10.
     rows = []

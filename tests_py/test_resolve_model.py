@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests_py.conftest import examples
-from tests_py.reference.model import DEFAULT_BLOCKLIST, FIELDS, Model
+from tests_py.reference.model import FIELDS, Model, shipped_blocklist
 
 RESOLVE = "SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)"
 ARGS = ("email", "phone", "document", "name", "seen_at")
@@ -159,8 +159,8 @@ def resolve_concurrently(conns: list, tenant: str, inputs: list[dict]) -> list:
 
 # --- checking against the model -------------------------------------------------------
 
-def check_against_model(db, tenant: str, inputs: list[dict], ids: list, blocklist=DEFAULT_BLOCKLIST) -> None:
-    model = Model(blocklist)
+def check_against_model(db, tenant: str, inputs: list[dict], ids: list, blocklist=None) -> None:
+    model = Model(shipped_blocklist(db) if blocklist is None else blocklist)
     for row in inputs:
         model.add(**row)
 
@@ -237,15 +237,17 @@ def conns(module_db):
 
 def _tenant_blocklist(db, tenant: str, inputs: list[dict], block_one: bool):
     """Optionally block, for this tenant only, the first valid e-mail of the run."""
+    shipped = shipped_blocklist(db)
     if not block_one:
-        return DEFAULT_BLOCKLIST
-    value = next((Model().keys_of(email=r["email"]).get("email") for r in inputs
-                  if Model().keys_of(email=r["email"])), None)
+        return shipped
+    model = Model(shipped)
+    value = next((model.keys_of(email=r["email"]).get("email") for r in inputs
+                  if model.keys_of(email=r["email"])), None)
     if value is None:
-        return DEFAULT_BLOCKLIST
+        return shipped
     db.execute("INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern) VALUES (%s, 'email', %s)",
                tenant, value)
-    return DEFAULT_BLOCKLIST + (("email", value, False),)
+    return shipped + (("email", value, False),)
 
 
 @settings(max_examples=examples(40))

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests_py.conftest import examples
-from tests_py.reference.model import Model
+from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.test_tenancy import as_tenant
 
 # A small pool, so inputs collide often; the same pool in both tenants.
@@ -53,9 +53,9 @@ def logins(module_db):
 class Tenant:
     """One tenant's side: its name, its reference model and what each input became."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, blocklist):
         self.name = name
-        self.model = Model()
+        self.model = Model(blocklist)
         self.inputs: dict[int, tuple[str, object]] = {}   # model index -> ('resolve', uuid) | ('sale', external_id)
         self.raw: dict[int, dict] = {}                      # model index -> its raw identifiers
         self.sales: list[dict] = []
@@ -90,7 +90,7 @@ def drain(conn, query: str, *args) -> None:
 def test_two_tenants_interleaved_each_matches_its_own_model(module_db, logins, ops):
     app, admin = logins
     run = next(_run)
-    tenants = {t: Tenant(f"{t}-{run}") for t in "ab"}
+    tenants = {t: Tenant(f"{t}-{run}", shipped_blocklist(module_db)) for t in "ab"}
 
     for op in ops:
         kind, t = op[0], tenants[op[1]]
@@ -204,7 +204,7 @@ def test_two_tenants_resolving_the_same_buyers_concurrently_stay_apart(db, app_l
     rng = random.Random(7)
     calls = [{"email": rng.choice(EMAILS), "phone": rng.choice(PHONES), "document": rng.choice(DOCUMENTS),
               "name": rng.choice(NAMES), "minute": rng.randrange(50)} for _ in range(120)]
-    tenants = {t: Tenant(f"{t}-concurrent") for t in "ab"}
+    tenants = {t: Tenant(f"{t}-concurrent", shipped_blocklist(db)) for t in "ab"}
     returned: dict[str, list] = {}
     errors: list[BaseException] = []
     start = threading.Barrier(2)

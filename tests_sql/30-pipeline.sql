@@ -1,6 +1,6 @@
 -- 30-pipeline.sql: ingest_sales, backfill_customer_hash, reconcile_merges, automatic mode — results, rejects, metrics, errors, app role
 BEGIN;
-SELECT plan(79);
+SELECT plan(86);
 
 CREATE FUNCTION pg_temp.ing(p_tenant text, p_rows text)
 RETURNS TABLE(inserted int, updated int, rejected int, clustered int, merges int) LANGUAGE sql VOLATILE
@@ -90,10 +90,15 @@ VALUES ('p3', 's', 'h1', '2023-01-01', 'carla@z.com', NULL),
        ('p3', 's', 'h2', '2023-01-02', NULL, '390.533.447-05'),
        ('p3', 's', 'h3', '2023-01-03', 'CARLA@z.com', '39053344705'),
        ('p3', 's', 'h4', '2023-01-04', 'nada', NULL);
+SELECT is(omni_identity.backfill_remaining('p3'), 4::bigint, 'backfill_remaining: four sales to do');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'first backfill batch: two sales');
+SELECT is(omni_identity.backfill_remaining('p3'), 2::bigint, 'backfill_remaining: two left');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 2, 'second batch: the other two');
+SELECT is(omni_identity.backfill_remaining('p3'), 0::bigint, 'backfill_remaining: none, the keyless sale counts as processed');
 SELECT is(omni_identity.backfill_customer_hash('p3', 2), 0, '0 = done');
+SELECT ok(omni_identity.reconcile_remaining('p3') >= 1, 'reconcile_remaining: the tenant''s merges to reconcile');
 SELECT is(omni_identity.reconcile_merges() >= 1, true, 'the second batch merged the first batch''s clusters');
+SELECT is(omni_identity.reconcile_remaining(), 0::bigint, 'reconcile_remaining: none left');
 SELECT is((SELECT count(DISTINCT customer_hash)::int FROM public.omni_sales WHERE tenant_id = 'p3' AND customer_hash IS NOT NULL), 1,
           'backfill links across its batches');
 SELECT is(pg_temp.hash_of('p3', 'h4'), NULL, 'a sale without keys stays NULL');
@@ -246,6 +251,16 @@ CREATE TEMP TABLE oi_cl_sale (
 SELECT results_eq($$ SELECT inserted, clustered FROM pg_temp.ing('p8', '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "gil@v.com"}]') $$,
     $$ VALUES (1, 1) $$, 'old work tables: the batch runs');
 SELECT isnt(pg_temp.hash_of('p8', '1'), NULL, 'old work tables: the sale is clustered');
+
+-- The sale columns: one list, read from the catalog; the CSV staging table has exactly them.
+SELECT results_eq($$ SELECT column_name FROM omni_identity.sale_columns() WHERE required ORDER BY 1 $$,
+    $$ VALUES ('created_at'), ('external_id'), ('shop_id') $$, 'sale_columns: the required ones');
+SELECT omni_identity.copied_sales_table();
+SELECT set_eq($$ SELECT column_name FROM omni_identity.sale_columns() $$,
+    $$ SELECT a.attname::text FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = 'pg_temp.oi_copied_sales'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname NOT IN ('row_no', 'reject_reason') $$,
+    'sale_columns: the columns of the CSV staging table');
 
 SELECT * FROM finish();
 ROLLBACK;

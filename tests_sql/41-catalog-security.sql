@@ -79,7 +79,8 @@ SELECT is_empty($$ SELECT tbl, priv FROM tenant_tables,
                     WHERE pg_catalog.has_table_privilege('omni_identity_app', tbl, priv) $$,
                 'the application role has no TRUNCATE, REFERENCES or TRIGGER on tenant tables');
 SELECT is_empty($$ SELECT fn FROM package_functions
-                    WHERE proname IN ('backfill_customer_hash', 'reconcile_merges')
+                    WHERE proname IN ('backfill_customer_hash', 'reconcile_merges',
+                                      'backfill_remaining', 'reconcile_remaining')
                       AND pg_catalog.has_function_privilege('omni_identity_app', oid, 'EXECUTE') $$,
                 'the cross-tenant jobs are not executable by the application role');
 SELECT is_empty($$ SELECT fn FROM package_functions
@@ -88,7 +89,7 @@ SELECT is_empty($$ SELECT fn FROM package_functions
 SELECT is_empty($$ SELECT fn FROM package_functions
                     WHERE proname IN ('normalize_email', 'normalize_phone', 'normalize_document', 'normalize_name',
                                       'identifier_sha256', 'resolve_customer_cluster', 'current_cluster',
-                                      'ingest_sales', 'copied_sales_table', 'ingest_copied_sales',
+                                      'ingest_sales', 'sale_columns', 'copied_sales_table', 'ingest_copied_sales',
                                       'abstraction_buyer', 'abstraction_buyer_v1', 'query_page_cursor',
                                       'abstraction_buyer_v2', 'customer_report', 'customer_report_v1',
                                       'customer_report_v2', 'compare_customer_reports', 'set_flag',

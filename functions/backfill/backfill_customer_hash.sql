@@ -1,4 +1,4 @@
--- One resumable, idempotent, set-based batch of the backfill: clusters up to
+-- One resumable, idempotent, set-based batch of the backfill (design §7): clusters up to
 -- p_batch_size sales that have no customer_hash yet, of one tenant or (p_tenant_id NULL,
 -- an admin job) of every tenant, and returns how many sales it processed (0 = done).
 -- The batch is one transaction: killed at any moment, nothing of it stays, and the next
@@ -17,7 +17,7 @@
 --     that committed behind the cursor. Only when the sweep finds nothing either does
 --     the call return 0, so a run that reaches 0 has processed every sale committed
 --     before its last call.
--- Concurrency. The checkpoint row is locked FOR UPDATE first (one backfill per scope at
+-- Concurrency (design §5). The checkpoint row is locked FOR UPDATE first (one backfill per scope at
 -- a time). The sales are picked without locks, then the tenants of the batch are locked
 -- EXCLUSIVE in sorted order (L1, tenant_lock_key, at most 100 tenants per batch), and the
 -- rows are read again under the locks with customer_hash IS NULL re-checked, so a sale
@@ -78,12 +78,9 @@ DECLARE
     v_message     text;
     v_n           integer;
 BEGIN
+    -- Who may run it at all is EXECUTE (functions/grants.sql: omni_identity_admin only).
     IF p_tenant_id IS NOT NULL THEN
         PERFORM omni_identity.require_tenant(p_tenant_id);
-    ELSIF NOT (current_setting('is_superuser') = 'on'
-               OR pg_has_role(current_user, 'omni_identity_admin', 'MEMBER')) THEN
-        RAISE EXCEPTION 'a backfill across tenants needs the omni_identity_admin role'
-            USING ERRCODE = 'OI034', HINT = 'Pass p_tenant_id, or run the job as a member of omni_identity_admin.';
     END IF;
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size

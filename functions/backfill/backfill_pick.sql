@@ -10,8 +10,8 @@
 -- local to the call), which leaves the ordered walk of omni_sales_unhashed_idx stopped by
 -- the LIMIT. Right after a bulk load, on a table never analyzed, the planner estimated
 -- ~100 unhashed rows and read them all by a bitmap scan, then sorted them: every batch
--- read every sale still to do (80,000 rows and 0.1 s for a batch of 10,000 at 100,000
--- sales), so a backfill grew quadratically with the table.
+-- read every sale still to do, so a backfill grew quadratically with the table
+-- (BENCHMARKS.md, figures from comments).
 CREATE OR REPLACE FUNCTION omni_identity.backfill_pick(
       p_tenant_id        text
     , p_after_tenant_id  text

@@ -1,4 +1,4 @@
--- The exclusive tenant lock (L1) for one batch of a job loop (backfill_customer_hash):
+-- The exclusive tenant lock (L1, design §5) for one batch of a job loop (backfill_customer_hash):
 -- first pg_try_advisory_xact_lock, which never queues. Refused, it returns false at once,
 -- unless the transaction's setting omni_identity.tenant_lock_wait (an interval, default
 -- 0) allows one queued request bounded by that lock_timeout. The job loop sets it only

@@ -1,4 +1,4 @@
--- The golden-record form of a buyer name: as given, trimmed, every inner white-space run
+-- The golden-record form of a buyer name (design §4): as given, trimmed, every inner white-space run
 -- collapsed to one space (white space = Python str.isspace plus U+200B and U+FEFF).
 -- NULL when the name does not survive normalization (normalize_name is NULL), so a name
 -- of only punctuation or blanks never becomes a golden value, nor one past the bounds of

@@ -1,6 +1,6 @@
--- The advisory-lock key of one identifier of one tenant (lock level L2 of
--- resolve_customer_cluster): whoever may create the key row holds it, so two calls can
--- never both create a cluster for the same new key. The tenant hash seeds the key hash,
+-- The advisory-lock key of one identifier of one tenant (lock level L2, design §5):
+-- whoever may create the key row holds it, so two calls can never both create a cluster
+-- for the same new key. The tenant hash seeds the key hash,
 -- so no separator inside the text can make two different triples collide by construction.
 CREATE OR REPLACE FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text)
 RETURNS bigint

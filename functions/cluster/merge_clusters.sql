@@ -1,4 +1,4 @@
--- Merge clusters, set-based: p_losers[i] is merged into p_survivors[i] (parallel arrays;
+-- Merge clusters, set-based (design §3; golden record §4): p_losers[i] is merged into p_survivors[i] (parallel arrays;
 -- a survivor may appear several times). One statement per step whatever the array
 -- length, so a batch can merge thousands of pairs in one call; every lookup is driven by
 -- an index (= ANY on the primary key, on (tenant_id, merged_into), on the keys'

@@ -1,4 +1,4 @@
--- Take the exclusive tenant lock (L1, tenant_lock_key) for a batch writer WITHOUT joining
+-- Take the exclusive tenant lock (L1 of design §5, tenant_lock_key) for a batch writer WITHOUT joining
 -- the lock queue: a request that waits in the queue makes every later shared request
 -- (every resolve_customer_cluster of the tenant that writes) wait behind it, so one open
 -- transaction that holds the lock shared (an application idle after a resolve) stops the

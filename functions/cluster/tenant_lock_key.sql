@@ -1,4 +1,4 @@
--- The advisory-lock key of a tenant (lock level L1 of resolve_customer_cluster):
+-- The advisory-lock key of a tenant (lock level L1, design §5):
 -- resolve_customer_cluster holds it SHARED for its transaction; set-based batch writers
 -- (ingest, backfill, automatic mode) hold it EXCLUSIVE, so a batch never runs beside a
 -- resolve of its tenant. Batch writers never queue for it (tenant_lock_exclusive, or one

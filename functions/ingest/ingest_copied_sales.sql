@@ -15,9 +15,9 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    c_columns CONSTANT text[] := ARRAY['row_no', 'reject_reason', 'shop_id', 'gateway',
-        'external_id', 'buyer_email', 'buyer_phone', 'buyer_name', 'buyer_document',
-        'product_id', 'status', 'amount', 'currency', 'created_at'];
+    -- The staging table's columns: its own two, then the sale columns (sale_columns).
+    c_columns CONSTANT text[] := ARRAY['row_no', 'reject_reason']
+        || ARRAY(SELECT c.column_name FROM omni_identity.sale_columns() c);
     v_table   regclass := pg_catalog.to_regclass('pg_temp.oi_copied_sales');
     v_missing text;
     v_rows    bigint;

@@ -5,13 +5,14 @@
 -- transaction. A driver over named stages, each one function whose header names the temp
 -- tables it reads and writes; each statement works on the whole batch (no per-row call
 -- touching a table that grows, no recursive CTE, no per-row advisory lock):
---   1. L1 lock (below): never queued behind a live call (design §5);
---   2. pipeline_keys        the keys of the batch, blocked values dropped, their clusters;
---   3. pipeline_graph       the graph sale — key — existing cluster;
---   4. pipeline_components  its connected components;
---   5. pipeline_roots       per component the survivor and the batch's golden values;
---      pipeline_apply       new clusters, merges, golden records, new keys;
---   6. pipeline_write_customer_hash  customer_hash of every keyed sale, per tenant.
+--   L1 lock (below): never queued behind a live call (design §5); then the stages, numbered
+--   as in their headers:
+--   1.  pipeline_keys        the keys of the batch, blocked values dropped, their clusters;
+--   2.  pipeline_graph       the graph sale — key — existing cluster;
+--   3.  pipeline_components  its connected components;
+--   4a. pipeline_roots       per component the survivor and the batch's golden values;
+--   4b. pipeline_apply       new clusters, merges, golden records, new keys;
+--   5.  pipeline_write_customer_hash  customer_hash of every keyed sale, per tenant.
 -- Sales without any key are left as they are (customer_hash NULL); pg_temp.oi_cl_sale
 -- keeps each sale's survivor (NULL = no key) for the caller.
 -- Returns (sales clustered, clusters created, clusters merged away).
@@ -32,7 +33,7 @@ BEGIN
     clustered := 0; clusters_created := 0; merges := 0;
     PERFORM omni_identity.pipeline_temp_tables();
 
-    -- 1. L1 lock: tenant_lock_key(t) EXCLUSIVE on every tenant of the batch, in sorted
+    -- L1 lock: tenant_lock_key(t) EXCLUSIVE on every tenant of the batch, in sorted
     -- order, by tenant_lock_exclusive (never queued: try, back off, retry for at most 5 s,
     -- then OI035; immediate when the caller already holds it, as ingest and the backfill
     -- do). resolve_customer_cluster holds the same key SHARED, so no resolve of these
@@ -42,7 +43,7 @@ BEGIN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '5 seconds');
     END LOOP;
 
-    -- 2.-5. The stages.
+    -- Stages 1-4b.
     v_nodes := omni_identity.pipeline_keys();
     IF v_nodes = 0 THEN
         RETURN NEXT;
@@ -54,7 +55,7 @@ BEGIN
     SELECT a.clusters_created, a.merges INTO clusters_created, merges
       FROM omni_identity.pipeline_apply() a;
 
-    -- 6. The sales carry their survivor.
+    -- Stage 5: the sales carry their survivor.
     TRUNCATE pg_temp.oi_hash_write;
     INSERT INTO pg_temp.oi_hash_write (tenant_id, sale_id, hash, row_ctid)
     SELECT s.tenant_id, s.sale_id, s.survivor, s.row_ctid

@@ -9,16 +9,13 @@
 -- The plan is one parameterized TID fetch per (ctid, hash) pair, in ctid order (the heap
 -- is visited in physical order). No `ctid = ANY (p_ctids)` beside the join: once the
 -- function's plan went generic (after five calls) that condition stayed as a filter
--- evaluated by a linear search of the array for every row, 50 million TID comparisons
--- for a batch of 10,000 (a sixth of the backfill's CPU time).
+-- evaluated by a linear search of the array for every row (BENCHMARKS.md, figures from comments).
 -- Sequential, bitmap and index scans are off for this one statement (the SET clause is
 -- local to the call), which leaves the TID scan: the cost model prices ten thousand TID
 -- fetches above one scan of the whole table, or of the tenant's rows through any index
 -- led by tenant_id, which is measured the other way round here by an order of magnitude
--- (a batch of 10,000 sales of a 1M-row table: ~30 ms by TID against ~3 s for the
--- sequential scan; with only enable_seqscan off the planner took a bitmap scan of the
--- whole tenant, 0.3 s of a 1.2 s batch at 100,000 sales), and those scans grow with the
--- table while the batch does not.
+-- (with only enable_seqscan off the planner took a bitmap scan of the whole tenant;
+-- BENCHMARKS.md, figures from comments), and those scans grow with the table while the batch does not.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_set_customer_hash(
       p_tenant_id text
     , p_ctids     tid[]

@@ -15,7 +15,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 -- The page is one index probe per alias whatever the values, so the generic plan is the
 -- right one (tests_py/test_query_plans.py checks it, analyzed or not); planning a custom
--- plan on every call cost more than running the statement (0.5 ms against 0.05 ms).
+-- plan on every call cost more than running the statement (BENCHMARKS.md, figures from comments).
 SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE

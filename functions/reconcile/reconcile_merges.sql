@@ -1,4 +1,4 @@
--- One batch of reconciliation: claims up to p_batch_size pending merges
+-- One batch of reconciliation (design §7): claims up to p_batch_size pending merges
 -- (customer_cluster_merges.reconciled_at IS NULL, oldest first) with FOR UPDATE SKIP
 -- LOCKED, repoints customer_hash of every sale that still carries a claimed from_cluster
 -- to the live cluster of the merge today, marks the merges reconciled, and returns how

@@ -1,6 +1,6 @@
 -- Attach the buyer's keys to one live cluster, merging the clusters they already name.
 --
--- Rules (SPEC §4): e-mail (default form), phone (E.164, region BR) and document are
+-- Rules (design §3; blocklist §2, golden record §4): e-mail (default form), phone (E.164, region BR) and document are
 -- normalized; values matching key_blocklist are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
@@ -14,7 +14,7 @@
 -- COMMITTED that is the state of one snapshot, so the call sits in the serial order at
 -- that point).
 --
--- Locking design (the write path), outermost first:
+-- Locking design (design §5; the write path), outermost first:
 --   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
 --       set-based batch writers (ingest_sales, backfill_customer_hash), which take it
 --       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
@@ -108,8 +108,8 @@ BEGIN
 
     -- Step 1: normalize; blocked values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
-    -- normalizer is a large one (tens of µs to set up, for a NULL too), so an absent
-    -- argument costs nothing.
+    -- normalizer is a large one (costly to set up, for a NULL too: BENCHMARKS.md, resolve),
+    -- so an absent argument costs nothing.
     IF p_email IS NOT NULL THEN
         v_email := omni_identity.normalize_email(p_email);
     END IF;

@@ -1,4 +1,4 @@
--- Check the tenant argument of a public function and return it.
+-- Check the tenant argument of a public function and return it (design §8).
 -- NULL or empty → OI001. Longer than 256 bytes → OI003: a tenant id leads every primary
 -- key and index of the package, and a longer one would leave too little of a btree index
 -- tuple (at most 2,704 bytes) for the columns after it (docs/pipeline.md, "Bounds"); a

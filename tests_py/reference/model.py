@@ -4,7 +4,7 @@ One ``Model`` per tenant. Each ``add`` is one input (a sale, a ``resolve_custome
 call); the model normalizes its identifiers with the reference normalizers, drops blocked
 values, and links inputs that share a key. The final state never depends on call order:
 
-    m = Model()
+    m = Model(shipped_blocklist(db))   # the global rows the database ships
     a = m.add(email="Ana@X.com", seen_at=t1)
     b = m.add(email="ana@x.com", phone="(11) 98765-4321", seen_at=t2)
     m.components()        # [frozenset({a, b})]
@@ -32,19 +32,15 @@ from tests_py.reference import normalize as ref
 KEY_TYPES = ("email", "phone", "document")
 FIELDS = ("email", "phone", "document", "name")
 
-# The shipped global rows of omni_identity.key_blocklist (migration 0006):
-# (key_type, value_pattern, is_regex).
-DEFAULT_BLOCKLIST: tuple[tuple[str, str, bool], ...] = (
-    ("email", "teste@teste.com", False),
-    ("email", "test@test.com", False),
-    ("email", "nao@tem.com", False),
-    ("email", "naotem@naotem.com", False),
-    ("email", "email@email.com", False),
-    ("email", "sem@email.com", False),
-    ("email", r"@example\.com$", True),
-    ("phone", r"^\+55[1-9][0-9]([0-9])\1{7,8}$", True),
-    ("document", "12345678909", False),
-)
+Blocklist = tuple[tuple[str, str, bool], ...]
+
+
+def shipped_blocklist(db) -> Blocklist:
+    """The global rows of omni_identity.key_blocklist (tenant_id NULL) as the database
+    holds them: (key_type, value_pattern, is_regex). Read, never copied, so the model
+    cannot drift from what the migrations ship."""
+    return tuple(db.rows("SELECT key_type, value_pattern, is_regex FROM omni_identity.key_blocklist"
+                         " WHERE tenant_id IS NULL ORDER BY key_type, value_pattern"))
 
 # White space for the golden name: Python's str.isspace set plus U+200B and U+FEFF (the
 # set the normalizers trim); omni_identity.golden_name embeds the same class.
@@ -68,7 +64,7 @@ def _normalizer(key_type: str):
 class Model:
     """Union-find over inputs sharing a normalized, non-blocked key."""
 
-    def __init__(self, blocklist: Iterable[tuple[str, str, bool]] = DEFAULT_BLOCKLIST):
+    def __init__(self, blocklist: Iterable[tuple[str, str, bool]]):
         self.blocklist = [(t, p, bool(rx)) for t, p, rx in blocklist]
         self._parent: list[int] = []
         self._inputs: list[dict] = []         # per input: normalized fields + seen_at

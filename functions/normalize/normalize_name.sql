@@ -1,7 +1,7 @@
 -- normalize_name(p_raw): the buyer name for display and search (SPEC §3), not a key:
 -- NFD, combining marks (M*) dropped, Unicode lowercase, every run of characters that are
 -- not alphanumeric (Python str.isalnum) → one space, trimmed; empty → NULL. The classes
--- are generated from unicodedata (unicode_classes.sql) so they do not depend on the
+-- are generated from unicodedata (generated/) so they do not depend on the
 -- locale; unicode_lower() maps all of Unicode (its collation is picked at apply time).
 -- Two shorter roads to the same result: ASCII input (NFD changes nothing, there are no
 -- marks, lowercase and alphanumerics are ASCII), and ASCII plus accented Latin-1 letters

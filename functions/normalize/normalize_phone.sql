@@ -10,7 +10,7 @@
 -- writings), or '+' and such text, is recognized by one small pattern and its digits D
 -- taken with replace() (several times cheaper than one translate()). The integer of
 -- '1' || D keeps D's length and leading zeros, so one width_bucket() over the generated
--- bounds of the linkable numbers (phone_rules.sql) tells whether D is a linkable national
+-- bounds of the linkable numbers (generated/phone_br_reading_bounds.sql) tells whether D is a linkable national
 -- number, trunk 0 and one, or 55 and one, and a simple CASE on its class builds the
 -- answer: D is computed twice, where a pattern per reading cost several times more.
 -- Digits in no such class starting 1–4 or 6–8 are a national number as they stand, not

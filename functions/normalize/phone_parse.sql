@@ -3,9 +3,9 @@
 -- trailing junk and a second number dropped), check it is viable, drop an extension,
 -- read '+' / the international prefix 00 + carrier / a leading 55 as the country code
 -- the way the library does, strip trunk 0 and carrier codes, then accept only what the
--- library's metadata calls FIXED_LINE or MOBILE (phone_rules.sql, generated). Inputs
+-- library's metadata calls FIXED_LINE or MOBILE (generated/). Inputs
 -- over 250 characters (the library's limit) and RFC 3966 ';phone-context=' are not read.
--- ASCII text is read with ASCII forms of the big patterns (phone_patterns.sql), after
+-- ASCII text is read with ASCII forms of the big patterns (phone_*_ascii_re), after
 -- cheap sufficient tests (three digits among punctuation: viable; none of ; x X # ~ , i
 -- I: no extension). Never raises: every step is a pattern match or a string function.
 CREATE OR REPLACE FUNCTION omni_identity.phone_parse(p_raw text, p_default_region text)

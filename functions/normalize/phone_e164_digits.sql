@@ -1,3 +1,6 @@
+-- phone_e164_digits(p_raw, p_default_region): the digits of normalize_phone, E.164
+-- without its '+' (the rules, fast path and fallback: normalize_phone.sql). Plain SQL
+-- without SET so the planner inlines it.
 CREATE OR REPLACE FUNCTION omni_identity.phone_e164_digits(p_raw text, p_default_region text DEFAULT 'BR')
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

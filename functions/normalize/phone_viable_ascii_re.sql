@@ -3,6 +3,8 @@
 -- case-insensitive flag becomes explicit case pairs (PostgreSQL's flag follows the
 -- locale). Proven equal to the library by tests_py/test_normalize_phone.py.
 
+-- phone_viable_re() for ASCII text, built the same way as phone_extension_ascii_re()
+-- (why ASCII forms: there).
 CREATE OR REPLACE FUNCTION omni_identity.phone_viable_ascii_re()
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

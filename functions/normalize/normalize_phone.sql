@@ -1,6 +1,6 @@
 -- normalize_phone(p_raw, p_default_region): E.164 with '+' (SPEC §3), else NULL: '+' and
--- phone_e164_digits(), which holds the rules below and gives the digits alone (what
--- identifier_sha256 hashes, without building the '+' to drop it again).
+-- phone_e164_digits() (phone_e164_digits.sql), which holds the rules below and gives the
+-- digits alone (what identifier_sha256 hashes, without building the '+' to drop it again).
 -- Brazil: what phonenumbers (pinned) gives for parse(p_raw, 'BR') when it finds a valid
 -- FIXED_LINE or MOBILE number; NULL when it cannot parse the text or finds the number
 -- invalid or of another type (toll free, premium rate, shared cost). Other country

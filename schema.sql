@@ -661,17 +661,17 @@ CREATE FUNCTION omni_identity.unicode_latin1_accented_lower() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.unicode_latin1_accented_lower() IS 'The lowercase letters of unicode_latin1_accented().';
 
-CREATE FUNCTION omni_identity.unicode_latin1_unaccented() RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN <body>;
-
-COMMENT ON FUNCTION omni_identity.unicode_latin1_unaccented() IS 'The ASCII letter of each character of unicode_latin1_accented().';
-
 CREATE FUNCTION omni_identity.unicode_letter_mark_number_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
 COMMENT ON FUNCTION omni_identity.unicode_letter_mark_number_class() IS 'Regex bracket contents: letters, marks and numbers (general categories L*, M*, N*).';
+
+CREATE FUNCTION omni_identity.unicode_lower(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN <body>;
+
+COMMENT ON FUNCTION omni_identity.unicode_lower(p_text text) IS 'lower() with Unicode case mapping whatever the database locale (ICU root, else pg_unicode_fast); inlined.';
 
 CREATE FUNCTION omni_identity.unicode_mark_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1397,12 +1397,13 @@ REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() FROM PUBLIC
 GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_latin1_accented_lower() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.unicode_latin1_unaccented() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.unicode_latin1_unaccented() TO omni_identity_admin;
-
 REVOKE ALL ON FUNCTION omni_identity.unicode_letter_mark_number_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_letter_mark_number_class() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_letter_mark_number_class() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.unicode_lower(p_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.unicode_lower(p_text text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.unicode_lower(p_text text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.unicode_mark_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_mark_class() TO omni_identity_admin;

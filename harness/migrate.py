@@ -81,9 +81,29 @@ _NEEDS_SHARE_ROW_EXCLUSIVE = re.compile(r"\bCREATE\s+TRIGGER\b[^;]*\bON\s+public
 _CONCURRENT_INDEX = re.compile(r"\bINDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+(\w+)\s+ON\s+public\.omni_sales\b", re.I)
 
 
-def function_files(root: Path | None = None) -> list[Path]:
+# A function whose body must name the collation of its lower() (a COLLATE clause is
+# literal) has one file per collation in a directory of this name, <collation>.sql; the
+# installer applies the first of COLLATION_PREFERENCE the server has, so every body in
+# the database is the text of one file.
+COLLATION_VARIANTS = "unicode_lower"
+COLLATION_PREFERENCE = ("und-x-icu", "pg_unicode_fast", "default")
+_PICK_COLLATION = """
+SELECT coalesce((SELECT c.collname::text FROM pg_catalog.pg_collation c
+                  WHERE c.collname IN ('und-x-icu', 'pg_unicode_fast')
+                    AND c.collnamespace = 'pg_catalog'::regnamespace
+                    AND c.collencoding IN (-1, pg_catalog.pg_char_to_encoding('UTF8'))
+                  ORDER BY c.collname = 'und-x-icu' DESC LIMIT 1), 'default')
+"""
+
+
+def function_files(root: Path | None = None, collation: str | None = None) -> list[Path]:
+    """The files of functions/ in apply order (grants last). With a collation, only that
+    collation's file of each COLLATION_VARIANTS directory; without one, all of them."""
     root = root or paths.FUNCTIONS
-    files = sorted(p for p in root.rglob("*.sql") if p.name != GRANTS)
+    files = sorted(p for p in root.rglob("*.sql")
+                   if p.name != GRANTS
+                   and (collation is None or p.parent.name != COLLATION_VARIANTS
+                        or p.name == f"{collation}.sql"))
     grants = root / GRANTS
     return files + ([grants] if grants.exists() else [])
 
@@ -313,8 +333,10 @@ def _backend(dsn: str):
 
 
 def apply_functions(dsn: str) -> int:
-    files = function_files()
     with _pinned(dsn) as conn:
+        collation = conn.execute(_PICK_COLLATION).fetchone()[0]
+        assert collation in COLLATION_PREFERENCE, collation
+        files = function_files(collation=collation)
         conn.execute("SET LOCAL check_function_bodies = off")
         # Serialise concurrent migrates of one database (tests clone templates in parallel).
         conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('omni_identity.apply_functions'))")

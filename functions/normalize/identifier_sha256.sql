@@ -14,17 +14,6 @@
 -- already one space (a usual name costs one pass of each pattern, not one per word).
 -- A name past name_within_bounds() (1024 octets trimmed, 4096 as given) hashes to NULL
 -- before any pattern or NFC reads it, as normalize_name refuses it.
-DO $do$
-DECLARE
-    v_collation text := coalesce(
-        (SELECT c.collname FROM pg_catalog.pg_collation c
-          WHERE c.collname IN ('und-x-icu', 'pg_unicode_fast')
-            AND c.collnamespace = 'pg_catalog'::regnamespace
-            AND c.collencoding IN (-1, pg_catalog.pg_char_to_encoding('UTF8'))
-          ORDER BY c.collname = 'und-x-icu' DESC LIMIT 1),
-        'default');
-BEGIN
-    EXECUTE pg_catalog.format($sql$
 CREATE OR REPLACE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -44,24 +33,21 @@ SELECT encode(sha256(
                 THEN lower(p_value COLLATE "C") COLLATE "default"
             WHEN p_value ~ ('^[A-Za-z' || omni_identity.unicode_latin1_accented() || ']+(?: [A-Za-z'
                             || omni_identity.unicode_latin1_accented() || ']+)*$')
-                THEN lower(p_value COLLATE %1$I) COLLATE "default"
+                THEN omni_identity.unicode_lower(p_value) COLLATE "default"
             WHEN octet_length(p_value) = length(p_value)  -- ASCII
                 THEN nullif(btrim(regexp_replace(
                          regexp_replace(lower(p_value COLLATE "C"), '[^0-9a-z\t-\r\u001c-\u001f ]+', '', 'g'),
                          '[\t-\r\u001c-\u001f ][\t-\r\u001c-\u001f ]+|[\t-\r\u001c-\u001f]', ' ', 'g'), ' '), '') COLLATE "default"
             WHEN p_value ~ ('^[\u0001-\u007f' || omni_identity.unicode_latin1_accented() || ']*$')
                 THEN nullif(btrim(regexp_replace(
-                         regexp_replace(lower(p_value COLLATE %1$I), '[^0-9a-z\t-\r\u001c-\u001f \u00e0-\u00ff]+', '', 'g'),
+                         regexp_replace(omni_identity.unicode_lower(p_value), '[^0-9a-z\t-\r\u001c-\u001f \u00e0-\u00ff]+', '', 'g'),
                          '[\t-\r\u001c-\u001f ][\t-\r\u001c-\u001f ]+|[\t-\r\u001c-\u001f]', ' ', 'g'), ' '), '') COLLATE "default"
             ELSE nullif(btrim(regexp_replace(regexp_replace(
-                     lower(normalize(p_value, NFC) COLLATE %1$I),
+                     omni_identity.unicode_lower(normalize(p_value, NFC)),
                      '[^' || omni_identity.unicode_letter_mark_number_class() || omni_identity.unicode_space_class() || ']+', '', 'g'),
                      '[' || omni_identity.unicode_space_class() || ']+', ' ', 'g'), ' '), '') COLLATE "default"
             END)::bytea
     END), 'hex')
-$fn$
-$sql$, v_collation);
-END
-$do$;
+$fn$;
 COMMENT ON FUNCTION omni_identity.identifier_sha256(text, text)
     IS 'Lowercase hex SHA-256 of an e-mail, phone (E.164 without +), name or document as ad platforms expect; NULL when invalid.';

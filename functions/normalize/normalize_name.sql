@@ -1,8 +1,8 @@
 -- normalize_name(p_raw): the buyer name for display and search (SPEC §3), not a key:
 -- NFD, combining marks (M*) dropped, Unicode lowercase, every run of characters that are
 -- not alphanumeric (Python str.isalnum) → one space, trimmed; empty → NULL. The classes
--- are generated from unicodedata (unicode_classes.sql) so they do not depend on the
--- locale; lower() uses ICU's root locale or pg_unicode_fast (picked at apply time).
+-- are generated from unicodedata (generated/) so they do not depend on the
+-- locale; unicode_lower() maps all of Unicode (its collation is picked at apply time).
 -- Two shorter roads to the same result: ASCII input (NFD changes nothing, there are no
 -- marks, lowercase and alphanumerics are ASCII), and ASCII plus accented Latin-1 letters
 -- (NFD leaves their ASCII letter and one of seven marks, dropped with replace(): several
@@ -12,17 +12,6 @@
 -- A name past name_within_bounds() (1024 octets trimmed, 4096 as given) is NULL before
 -- anything reads it: NFD of a long run of combining marks takes quadratic time that
 -- nothing can interrupt, and length() in the ASCII test counts every character.
-DO $do$
-DECLARE
-    v_collation text := coalesce(
-        (SELECT c.collname FROM pg_catalog.pg_collation c
-          WHERE c.collname IN ('und-x-icu', 'pg_unicode_fast')
-            AND c.collnamespace = 'pg_catalog'::regnamespace
-            AND c.collencoding IN (-1, pg_catalog.pg_char_to_encoding('UTF8'))
-          ORDER BY c.collname = 'und-x-icu' DESC LIMIT 1),
-        'default');
-BEGIN
-    EXECUTE pg_catalog.format($sql$
 CREATE OR REPLACE FUNCTION omni_identity.normalize_name(p_raw text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -37,13 +26,10 @@ SELECT CASE
                          E'\u0300', ''), E'\u0301', ''), E'\u0302', ''), E'\u0303', ''), E'\u0308', ''), E'\u030a', ''), E'\u0327', '')
                      COLLATE "C"), '[^0-9a-z][^0-9a-z]+|[^ 0-9a-z]', ' ', 'g'), ' '), '') COLLATE "default"
         ELSE nullif(btrim(regexp_replace(
-                     lower(regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')
-                           COLLATE %1$I),
+                     omni_identity.unicode_lower(
+                         regexp_replace(normalize(p_raw, NFD), '[' || omni_identity.unicode_mark_class() || ']+', '', 'g')),
                      '[^' || omni_identity.unicode_alnum_class() || ']+', ' ', 'g'), ' '), '') COLLATE "default"
        END
-$fn$
-$sql$, v_collation);
-END
-$do$;
+$fn$;
 COMMENT ON FUNCTION omni_identity.normalize_name(text)
     IS 'Name for display and search: NFD, marks dropped, lowercase, non-alphanumeric runs → one space; empty or over 1024 octets → NULL.';

@@ -3,7 +3,7 @@
 -- caller strips the separators once; PL/pgSQL names the value where an inlined SQL
 -- expression would recompute it at every use). The regular expressions of the fast
 -- paths are restated as tests on the digits: their count, the first digits, and the
--- generated table of linkable prefixes (phone_rules.sql) read with one get_byte(), a few
+-- generated table of linkable prefixes (generated/phone_br_linkable_map.sql) read with one get_byte(), a few
 -- times cheaper than one pattern match. The readings, in the order normalize_phone has
 -- always tried them:
 --   '+' first and nowhere else, then 55 and a linkable number → '+' and the digits;

@@ -671,7 +671,7 @@ CREATE FUNCTION omni_identity.unicode_lower(p_text text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN <body>;
 
-COMMENT ON FUNCTION omni_identity.unicode_lower(p_text text) IS 'lower() with Unicode case mapping whatever the database locale (ICU root, else pg_unicode_fast); inlined.';
+COMMENT ON FUNCTION omni_identity.unicode_lower(p_text text) IS 'lower() under the collation migrate picked: ICU root, else pg_unicode_fast (both map all of Unicode), else the database default; inlined.';
 
 CREATE FUNCTION omni_identity.unicode_mark_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

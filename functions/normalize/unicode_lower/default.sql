@@ -9,4 +9,4 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN lower(p_text COLLATE "default");
 COMMENT ON FUNCTION omni_identity.unicode_lower(text)
-    IS 'lower() with Unicode case mapping whatever the database locale (ICU root, else pg_unicode_fast); inlined.';
+    IS 'lower() under the collation migrate picked: ICU root, else pg_unicode_fast (both map all of Unicode), else the database default; inlined.';

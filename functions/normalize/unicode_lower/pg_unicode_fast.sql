@@ -10,4 +10,4 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN lower(p_text COLLATE "pg_unicode_fast");
 COMMENT ON FUNCTION omni_identity.unicode_lower(text)
-    IS 'lower() with Unicode case mapping whatever the database locale (ICU root, else pg_unicode_fast); inlined.';
+    IS 'lower() under the collation migrate picked: ICU root, else pg_unicode_fast (both map all of Unicode), else the database default; inlined.';

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from harness import migrate, paths, snapshot
+from tests_py.legacy_support import LEGACY_TABLE
 
 NAME = re.compile(r"^(\d{4})\.(create|add|index|enable|grant|alter|seed|drop)(-[a-z0-9]+)+(\.rollback)?\.sql$")
 
@@ -70,16 +71,7 @@ def test_rollback_one_step(empty_db):
     assert migrate.migrate(empty_db.dsn)[0] == 1
 
 
-LEGACY = """
-CREATE TABLE public.omni_sales (
-    id bigserial PRIMARY KEY,
-    shop_id text NOT NULL,
-    gateway text NOT NULL DEFAULT '',
-    external_id text NOT NULL,
-    buyer_email text, buyer_phone text, buyer_name text, buyer_document text,
-    product_id text, status text, amount numeric(14,2), currency char(3),
-    created_at timestamptz NOT NULL
-);
+LEGACY = LEGACY_TABLE + """;
 CREATE INDEX legacy_buyer_email_idx ON public.omni_sales (buyer_email);
 INSERT INTO public.omni_sales (shop_id, external_id, buyer_email, amount, currency, created_at)
 SELECT 'shop-' || (g % 7), 'ext-' || g, 'buyer' || g || '@loja.com.br', g, 'BRL', now() - g * interval '1 hour'

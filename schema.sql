@@ -561,6 +561,13 @@ CREATE FUNCTION omni_identity.regex_error(p_pattern text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.regex_error(p_pattern text) IS 'NULL when the regular expression compiles, else the compiler''s message.';
 
+CREATE FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) IS 'OI050 unless the tenant''s evidence is complete (no unfinished evidence upgrade).';
+
 CREATE FUNCTION omni_identity.require_tenant(p_tenant_id text) RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -691,6 +698,12 @@ CREATE FUNCTION omni_identity.unicode_space_class() RETURNS text
 
 COMMENT ON FUNCTION omni_identity.unicode_space_class() IS 'Regex bracket contents: the characters of unicode_space_chars().';
 
+CREATE FUNCTION omni_identity.value_sha256(p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.value_sha256(p_value text) IS 'Tombstone form of a normalized value: lowercase hex SHA-256 of its UTF-8 bytes.';
+
 CREATE TABLE omni_identity.backfill_checkpoint (
     tenant_id text NOT NULL,
     after_tenant_id text DEFAULT ''::text NOT NULL,
@@ -748,6 +761,18 @@ COMMENT ON COLUMN omni_identity.batch_metrics.error IS 'NULL = success; else the
 COMMENT ON COLUMN omni_identity.batch_metrics.rows_unchanged IS 'ingest/upload: valid rows that matched a stored sale and changed nothing (resends).';
 
 COMMENT ON COLUMN omni_identity.batch_metrics.rejects_known IS 'ingest/upload: rejected rows already recorded in sales_rejects (in rows_rejected, not stored again).';
+
+CREATE TABLE omni_identity.cluster_split_queue (
+    tenant_id text NOT NULL,
+    cluster_id uuid NOT NULL,
+    reason text NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cluster_split_queue_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.cluster_split_queue FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.cluster_split_queue IS 'Clusters queued for a split (recomputed from evidence by reconcile_merges).';
 
 CREATE TABLE omni_identity.customer_cluster (
     tenant_id text NOT NULL,
@@ -810,6 +835,58 @@ ALTER TABLE omni_identity.customer_cluster_merges ALTER COLUMN merge_id ADD GENE
     CACHE 1
 );
 
+CREATE TABLE omni_identity.customer_cluster_splits (
+    tenant_id text NOT NULL,
+    split_id bigint NOT NULL,
+    from_cluster uuid NOT NULL,
+    into_cluster uuid NOT NULL,
+    reason text,
+    split_at timestamp with time zone DEFAULT now() NOT NULL,
+    reconciled_at timestamp with time zone,
+    CONSTRAINT customer_cluster_splits_distinct CHECK ((from_cluster <> into_cluster)),
+    CONSTRAINT customer_cluster_splits_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.customer_cluster_splits FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.customer_cluster_splits IS 'Lineage of every split: into_cluster was split off from_cluster.';
+
+ALTER TABLE omni_identity.customer_cluster_splits ALTER COLUMN split_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME omni_identity.customer_cluster_splits_split_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE omni_identity.evidence_upgrade (
+    tenant_id text NOT NULL,
+    through_sale_id bigint NOT NULL,
+    next_sale_id bigint DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT evidence_upgrade_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.evidence_upgrade FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.evidence_upgrade IS 'Tenants clustered before evidence existed: the upgrade job''s position; completed_at set = evidence complete.';
+
+CREATE TABLE omni_identity.forgotten_identifiers (
+    tenant_id text NOT NULL,
+    key_type text NOT NULL,
+    value_sha256 text NOT NULL,
+    forgotten_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT forgotten_identifiers_key_type_check CHECK ((key_type = ANY (ARRAY['email'::text, 'phone'::text, 'document'::text]))),
+    CONSTRAINT forgotten_identifiers_tenant_id_check CHECK ((tenant_id <> ''::text)),
+    CONSTRAINT forgotten_identifiers_value_sha256_check CHECK ((value_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE ONLY omni_identity.forgotten_identifiers FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.forgotten_identifiers IS 'Tombstones of forgotten identifiers: SHA-256 of the normalized value; later inputs drop it.';
+
 CREATE TABLE omni_identity.job_tenant_skip (
     tenant_id text NOT NULL,
     job text NOT NULL,
@@ -830,6 +907,7 @@ CREATE TABLE omni_identity.key_blocklist (
     value_pattern text NOT NULL,
     is_regex boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
     CONSTRAINT key_blocklist_key_type_check CHECK ((key_type = ANY (ARRAY['email'::text, 'phone'::text, 'document'::text]))),
     CONSTRAINT key_blocklist_tenant_id_check CHECK ((tenant_id <> ''::text)),
     CONSTRAINT key_blocklist_value_pattern_check CHECK ((value_pattern <> ''::text))
@@ -838,6 +916,52 @@ CREATE TABLE omni_identity.key_blocklist (
 ALTER TABLE ONLY omni_identity.key_blocklist FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.key_blocklist IS 'Identifier values that never link (tenant_id NULL = every tenant); exact or regex on the normalized value.';
+
+CREATE TABLE omni_identity.key_evidence (
+    tenant_id text NOT NULL,
+    key_type text NOT NULL,
+    key_value text NOT NULL,
+    inputs bigint NOT NULL,
+    first_seen_at timestamp with time zone NOT NULL,
+    last_seen_at timestamp with time zone NOT NULL,
+    name text,
+    name_seen_at timestamp with time zone,
+    linked_emails bigint DEFAULT 0 NOT NULL,
+    linked_phones bigint DEFAULT 0 NOT NULL,
+    linked_documents bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT key_evidence_inputs_check CHECK ((inputs >= 0)),
+    CONSTRAINT key_evidence_key_type_check CHECK ((key_type = ANY (ARRAY['email'::text, 'phone'::text, 'document'::text]))),
+    CONSTRAINT key_evidence_linked_documents_check CHECK ((linked_documents >= 0)),
+    CONSTRAINT key_evidence_linked_emails_check CHECK ((linked_emails >= 0)),
+    CONSTRAINT key_evidence_linked_phones_check CHECK ((linked_phones >= 0)),
+    CONSTRAINT key_evidence_name_pair CHECK (((name IS NULL) = (name_seen_at IS NULL))),
+    CONSTRAINT key_evidence_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.key_evidence FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.key_evidence IS 'Per-key evidence: inputs that carried the key, greatest seen_at, greatest (seen_at, name), distinct neighbours per type.';
+
+CREATE TABLE omni_identity.key_pairs (
+    tenant_id text NOT NULL,
+    a_type text NOT NULL,
+    a_value text NOT NULL,
+    b_type text NOT NULL,
+    b_value text NOT NULL,
+    seen_count bigint NOT NULL,
+    first_seen_at timestamp with time zone NOT NULL,
+    last_seen_at timestamp with time zone NOT NULL,
+    sale_id bigint,
+    CONSTRAINT key_pairs_a_type_check CHECK ((a_type = ANY (ARRAY['email'::text, 'phone'::text, 'document'::text]))),
+    CONSTRAINT key_pairs_b_type_check CHECK ((b_type = ANY (ARRAY['email'::text, 'phone'::text, 'document'::text]))),
+    CONSTRAINT key_pairs_ordered CHECK ((ROW(a_type, (a_value COLLATE "C")) < ROW(b_type, (b_value COLLATE "C")))),
+    CONSTRAINT key_pairs_seen_count_check CHECK ((seen_count > 0)),
+    CONSTRAINT key_pairs_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.key_pairs FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.key_pairs IS 'Pairs of keys seen together in one input (a < b): count, first/last seen, a sale that showed it.';
 
 CREATE TABLE omni_identity.report_divergences (
     tenant_id text NOT NULL,
@@ -905,6 +1029,9 @@ ALTER TABLE ONLY omni_identity.backfill_keyless
 ALTER TABLE ONLY omni_identity.batch_metrics
     ADD CONSTRAINT batch_metrics_pkey PRIMARY KEY (tenant_id, batch_id);
 
+ALTER TABLE ONLY omni_identity.cluster_split_queue
+    ADD CONSTRAINT cluster_split_queue_pkey PRIMARY KEY (tenant_id, cluster_id);
+
 ALTER TABLE ONLY omni_identity.customer_cluster_keys
     ADD CONSTRAINT customer_cluster_keys_pkey PRIMARY KEY (tenant_id, key_type, key_value);
 
@@ -914,11 +1041,26 @@ ALTER TABLE ONLY omni_identity.customer_cluster_merges
 ALTER TABLE ONLY omni_identity.customer_cluster
     ADD CONSTRAINT customer_cluster_pkey PRIMARY KEY (tenant_id, cluster_id);
 
+ALTER TABLE ONLY omni_identity.customer_cluster_splits
+    ADD CONSTRAINT customer_cluster_splits_pkey PRIMARY KEY (tenant_id, split_id);
+
+ALTER TABLE ONLY omni_identity.evidence_upgrade
+    ADD CONSTRAINT evidence_upgrade_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY omni_identity.forgotten_identifiers
+    ADD CONSTRAINT forgotten_identifiers_pkey PRIMARY KEY (tenant_id, key_type, value_sha256);
+
 ALTER TABLE ONLY omni_identity.job_tenant_skip
     ADD CONSTRAINT job_tenant_skip_pkey PRIMARY KEY (tenant_id, job);
 
 ALTER TABLE ONLY omni_identity.key_blocklist
     ADD CONSTRAINT key_blocklist_tenant_pattern_key UNIQUE NULLS NOT DISTINCT (tenant_id, key_type, value_pattern, is_regex);
+
+ALTER TABLE ONLY omni_identity.key_evidence
+    ADD CONSTRAINT key_evidence_pkey PRIMARY KEY (tenant_id, key_type, key_value);
+
+ALTER TABLE ONLY omni_identity.key_pairs
+    ADD CONSTRAINT key_pairs_pkey PRIMARY KEY (tenant_id, a_type, a_value, b_type, b_value);
 
 ALTER TABLE ONLY omni_identity.report_divergences
     ADD CONSTRAINT report_divergences_pkey PRIMARY KEY (tenant_id, divergence_id);
@@ -941,9 +1083,15 @@ CREATE INDEX customer_cluster_merges_into_idx ON omni_identity.customer_cluster_
 
 CREATE INDEX customer_cluster_merges_pending_idx ON omni_identity.customer_cluster_merges USING btree (merge_id) WHERE (reconciled_at IS NULL);
 
+CREATE INDEX customer_cluster_splits_from_idx ON omni_identity.customer_cluster_splits USING btree (tenant_id, from_cluster);
+
+CREATE INDEX customer_cluster_splits_pending_idx ON omni_identity.customer_cluster_splits USING btree (tenant_id, split_id) WHERE (reconciled_at IS NULL);
+
 CREATE INDEX key_blocklist_exact_value_idx ON omni_identity.key_blocklist USING btree (value_pattern) WHERE (NOT is_regex);
 
 CREATE INDEX key_blocklist_regex_idx ON omni_identity.key_blocklist USING btree (key_type) WHERE is_regex;
+
+CREATE INDEX key_pairs_b_idx ON omni_identity.key_pairs USING btree (tenant_id, b_type, b_value);
 
 CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USING btree (tenant_id, run_id);
 
@@ -963,11 +1111,19 @@ ALTER TABLE ONLY omni_identity.customer_cluster_merges
 ALTER TABLE ONLY omni_identity.customer_cluster_merges
     ADD CONSTRAINT customer_cluster_merges_into_fkey FOREIGN KEY (tenant_id, into_cluster) REFERENCES omni_identity.customer_cluster(tenant_id, cluster_id);
 
+ALTER TABLE ONLY omni_identity.customer_cluster_splits
+    ADD CONSTRAINT customer_cluster_splits_from_fkey FOREIGN KEY (tenant_id, from_cluster) REFERENCES omni_identity.customer_cluster(tenant_id, cluster_id);
+
+ALTER TABLE ONLY omni_identity.customer_cluster_splits
+    ADD CONSTRAINT customer_cluster_splits_into_fkey FOREIGN KEY (tenant_id, into_cluster) REFERENCES omni_identity.customer_cluster(tenant_id, cluster_id);
+
 CREATE POLICY admin_all_tenants ON omni_identity.backfill_checkpoint TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.backfill_keyless TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.batch_metrics TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.cluster_split_queue TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster TO omni_identity_admin USING (true) WITH CHECK (true);
 
@@ -975,9 +1131,19 @@ CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster_keys TO omni_i
 
 CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster_merges TO omni_identity_admin USING (true) WITH CHECK (true);
 
+CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster_splits TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.evidence_upgrade TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.forgotten_identifiers TO omni_identity_admin USING (true) WITH CHECK (true);
+
 CREATE POLICY admin_all_tenants ON omni_identity.job_tenant_skip TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.key_blocklist TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.key_evidence TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.key_pairs TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.report_divergences TO omni_identity_admin USING (true) WITH CHECK (true);
 
@@ -991,15 +1157,27 @@ ALTER TABLE omni_identity.backfill_keyless ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.batch_metrics ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE omni_identity.cluster_split_queue ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE omni_identity.customer_cluster ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.customer_cluster_keys ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.customer_cluster_merges ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE omni_identity.customer_cluster_splits ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.evidence_upgrade ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.forgotten_identifiers ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE omni_identity.job_tenant_skip ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.key_blocklist ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.key_evidence ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.key_pairs ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.report_divergences ENABLE ROW LEVEL SECURITY;
 
@@ -1009,11 +1187,23 @@ ALTER TABLE omni_identity.settings ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON omni_identity.batch_metrics TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
+CREATE POLICY tenant_isolation ON omni_identity.cluster_split_queue TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
 CREATE POLICY tenant_isolation ON omni_identity.customer_cluster TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.customer_cluster_keys TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.customer_cluster_merges TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.customer_cluster_splits TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.evidence_upgrade TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.forgotten_identifiers TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.key_evidence TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.key_pairs TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.report_divergences TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
@@ -1339,6 +1529,9 @@ REVOKE ALL ON FUNCTION omni_identity.regex_error(p_pattern text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_app;
@@ -1417,6 +1610,9 @@ REVOKE ALL ON FUNCTION omni_identity.unicode_space_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_class() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.unicode_space_class() TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.value_sha256(p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.value_sha256(p_value text) TO omni_identity_admin;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.backfill_checkpoint TO omni_identity_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.backfill_keyless TO omni_identity_admin;
@@ -1426,6 +1622,9 @@ GRANT ALL ON SEQUENCE omni_identity.batch_id_seq TO omni_identity_admin;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.batch_metrics TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.batch_metrics TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.cluster_split_queue TO omni_identity_admin;
+GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.cluster_split_queue TO omni_identity_app;
 
 GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.customer_cluster TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.customer_cluster TO omni_identity_admin;
@@ -1438,10 +1637,27 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.customer_cluster_merges
 
 GRANT ALL ON SEQUENCE omni_identity.customer_cluster_merges_merge_id_seq TO omni_identity_admin;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.customer_cluster_splits TO omni_identity_admin;
+GRANT SELECT ON TABLE omni_identity.customer_cluster_splits TO omni_identity_app;
+
+GRANT ALL ON SEQUENCE omni_identity.customer_cluster_splits_split_id_seq TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.evidence_upgrade TO omni_identity_admin;
+GRANT SELECT ON TABLE omni_identity.evidence_upgrade TO omni_identity_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.forgotten_identifiers TO omni_identity_admin;
+GRANT SELECT,INSERT ON TABLE omni_identity.forgotten_identifiers TO omni_identity_app;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.job_tenant_skip TO omni_identity_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_blocklist TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_blocklist TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_evidence TO omni_identity_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_evidence TO omni_identity_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_pairs TO omni_identity_admin;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_pairs TO omni_identity_app;
 
 GRANT SELECT,INSERT ON TABLE omni_identity.report_divergences TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.report_divergences TO omni_identity_admin;

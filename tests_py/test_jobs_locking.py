@@ -1,6 +1,7 @@
 """The batch jobs and the live calls of one tenant (issue 11, items 5 and 6), with real
 logins: resolves as an application login (IN ROLE omni_identity_app), jobs as a job login
-(IN ROLE omni_identity_admin), each on its own connection.
+(IN ROLE omni_identity_admin), each on its own connection; every test runs as the
+superuser too (fixtures app_login and job_login).
 
 - Lock convoy: an application transaction left idle after a resolve holds the tenant's
   lock shared. A batch (backfill, ingest) must not queue for it exclusively — a queued
@@ -24,35 +25,21 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from harness import cmd_jobs
-from tests_py.test_tenancy import Login
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "harness.cli"]
 TENANT = "convoy"
+# The backfill job's connections name themselves, so that the test finds them in
+# pg_stat_activity whichever login runs them (the superuser's sessions are the test's too).
+BACKFILL_APP = "oi_test_backfill"
 
 
-@pytest.fixture
-def app(db):
-    login = Login(db, "omni_identity_app")
-    yield login
-    login.drop()
-
-
-@pytest.fixture
-def job(db):
-    login = Login(db, "omni_identity_admin")
-    yield login
-    login.drop()
-
-
-def login_dsn(login: Login) -> str:
-    parts = conninfo_to_dict(login.db.dsn)
-    parts["user"] = login.name
-    parts.pop("password", None)
-    return make_conninfo(**parts)
+def job_of(app_login: str) -> str:
+    """The job login that goes with an app_login run: the superuser, or the job login."""
+    return "superuser" if app_login == "superuser" else "job"
 
 
 def load_sales(db, tenant: str, n: int) -> None:
@@ -64,16 +51,17 @@ def load_sales(db, tenant: str, n: int) -> None:
 
 
 @contextmanager
-def idle_after_resolve(app: Login, tenant: str):
+def idle_after_resolve(db, login: str, tenant: str):
     """An application transaction that resolved a new buyer (so it holds the tenant's lock
     SHARED) and then sits idle, open, until the block ends (then it commits)."""
-    conn = app.connect(autocommit=False)
+    conn = db.connect_as(login, tenant, autocommit=False)
     conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
     conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, p_email => 'idle@x.com')", (tenant,))
     try:
         yield conn
     finally:
         conn.commit()
+        conn.close()
 
 
 def holds_tenant_lock_shared(db, conn: psycopg.Connection, tenant: str) -> bool:
@@ -110,9 +98,10 @@ def resolve_unblocked(db, conn: psycopg.Connection, tenant: str, email: str) -> 
     assert out and out[0] is not None
 
 
-def job_waits_on_advisory(db, login: Login) -> bool:
-    return db.scalar("SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = %s AND wait_event = 'advisory'",
-                     login.name)
+def job_waits_on_advisory(db) -> bool:
+    return db.scalar("SELECT count(*) > 0 FROM pg_stat_activity"
+                     " WHERE datname = current_database() AND application_name = %s AND wait_event = 'advisory'",
+                     BACKFILL_APP)
 
 
 class Signalled(cmd_jobs.Backoff):
@@ -124,7 +113,7 @@ class Signalled(cmd_jobs.Backoff):
         super().retry(exc)
 
 
-def test_backfill_does_not_block_resolves_behind_an_idle_transaction(db, app, job, monkeypatch):
+def test_backfill_does_not_block_resolves_behind_an_idle_transaction(db, app_login, monkeypatch):
     load_sales(db, TENANT, 300)
     Signalled.refused = threading.Event()
     monkeypatch.setattr(cmd_jobs, "Backoff", Signalled)
@@ -134,22 +123,23 @@ def test_backfill_does_not_block_resolves_behind_an_idle_transaction(db, app, jo
     def run_backfill():
         try:
             # Tries only (queue_after None): the batch must never be in the lock's queue.
-            result.append(cmd_jobs.backfill(login_dsn(job), None, 100, queue_after=None))
+            dsn = make_conninfo(db.login_dsn(job_of(app_login)), application_name=BACKFILL_APP)
+            result.append(cmd_jobs.backfill(dsn, None, 100, queue_after=None))
         except BaseException as exc:
             errors.append(exc)
 
-    with idle_after_resolve(app, TENANT) as idle:
+    with idle_after_resolve(db, app_login, TENANT) as idle:
         assert holds_tenant_lock_shared(db, idle, TENANT)
         bf = threading.Thread(target=run_backfill)
         bf.start()
         # The batch has asked for the tenant's lock and was refused (old code: it waits
         # in the lock queue instead, and this never fires).
         assert Signalled.refused.wait(30), \
-            f"the backfill never reported a busy tenant (waiting on advisory: {job_waits_on_advisory(db, job)})"
-        resolver = app.connect()
-        for i in range(5):
-            resolve_unblocked(db, resolver, TENANT, f"live{i}@x.com")
-            assert not job_waits_on_advisory(db, job), "the batch queued for the tenant's lock"
+            f"the backfill never reported a busy tenant (waiting on advisory: {job_waits_on_advisory(db)})"
+        with db.connect_as(app_login, TENANT) as resolver:
+            for i in range(5):
+                resolve_unblocked(db, resolver, TENANT, f"live{i}@x.com")
+                assert not job_waits_on_advisory(db), "the batch queued for the tenant's lock"
         assert bf.is_alive() and not result, "the backfill cannot finish while the idle transaction holds the lock"
     bf.join(120)
     assert not bf.is_alive() and not errors, errors
@@ -158,11 +148,12 @@ def test_backfill_does_not_block_resolves_behind_an_idle_transaction(db, app, jo
                      TENANT) == 0
 
 
-def test_tenant_backfill_refuses_at_once_when_busy(db, app, job):
+def test_tenant_backfill_refuses_at_once_when_busy(db, app_login):
     load_sales(db, TENANT, 30)
-    with idle_after_resolve(app, TENANT):
+    job = job_of(app_login)
+    with idle_after_resolve(db, app_login, TENANT):
         # (statement_timeout: a batch that queued instead would wait for ever.)
-        with job.connect(options="-c statement_timeout=10s") as c:
+        with db.connect_as(job, options="-c statement_timeout=10s") as c:
             with pytest.raises(psycopg.Error) as exc:
                 c.execute("SELECT omni_identity.backfill_customer_hash(%s, 100)", (TENANT,))
             assert exc.value.sqlstate == "OI035"
@@ -178,18 +169,18 @@ def test_tenant_backfill_refuses_at_once_when_busy(db, app, job):
             with pytest.raises(psycopg.Error) as exc:
                 c.execute("SELECT omni_identity.tenant_lock_exclusive(%s, interval '20 ms')", (TENANT,))
             assert exc.value.sqlstate == "OI035"
-    with job.connect() as c:
+    with db.connect_as(job) as c:
         assert c.execute("SELECT omni_identity.backfill_customer_hash(%s, 100)", (TENANT,)).fetchone()[0] == 30
 
 
-def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app):
+def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app_login):
     """ingest_sales (an application call, exclusive) backs off in SQL (pg_sleep) instead
     of queueing: resolves go on meanwhile, and it completes once the lock is free."""
     rows = json.dumps([{"shop_id": "s", "external_id": f"i{i}", "buyer_email": f"i{i}@x.com",
                         "created_at": "2024-05-01T10:00:00Z"} for i in range(20)])
     out: list = []
     errors: list = []
-    ingester = app.connect()
+    ingester = db.connect_as(app_login, TENANT)
 
     def ingest():
         try:
@@ -200,7 +191,7 @@ def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app):
         except BaseException as exc:
             errors.append(exc)
 
-    with idle_after_resolve(app, TENANT):
+    with idle_after_resolve(db, app_login, TENANT):
         t = threading.Thread(target=ingest)
         t.start()
         pid = ingester.info.backend_pid
@@ -210,10 +201,11 @@ def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app):
             if seen in ("PgSleep", "advisory"):
                 break
         assert seen == "PgSleep", f"ingest_sales must back off, not queue (wait event {seen!r})"
-        resolver = app.connect()
-        for i in range(3):
-            resolve_unblocked(db, resolver, TENANT, f"during-ingest{i}@x.com")
+        with db.connect_as(app_login, TENANT) as resolver:
+            for i in range(3):
+                resolve_unblocked(db, resolver, TENANT, f"during-ingest{i}@x.com")
     t.join(30)
+    ingester.close()
     assert not t.is_alive() and not errors, errors
     assert out == [20]
 
@@ -229,19 +221,19 @@ def poison(db, tenant: str) -> None:
     db.execute("ALTER TABLE omni_identity.key_blocklist ENABLE TRIGGER key_blocklist_check")
 
 
-def cli(login: Login, *args: str) -> subprocess.CompletedProcess:
+def cli(db, login: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(CLI + list(args) + ["--dsn", login_dsn(login)], capture_output=True, text=True,
+    return subprocess.run(CLI + list(args) + ["--dsn", db.login_dsn(login)], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=300)
 
 
-def test_backfill_of_all_tenants_isolates_a_poisoned_tenant(db, job):
+def test_backfill_of_all_tenants_isolates_a_poisoned_tenant(db, job_login):
     load_sales(db, "bad", 120)
     load_sales(db, "good", 400)
     load_sales(db, "zgood", 50)   # after the bad tenant in (tenant_id, id) order
     poison(db, "bad")
 
-    run = cli(job, "backfill", "--batch-size", "100")
+    run = cli(db, job_login, "backfill", "--batch-size", "100")
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert "'bad'" in run.stderr and "2201B" in run.stderr
     assert "good" not in run.stderr.replace("zgood", "")
@@ -249,22 +241,27 @@ def test_backfill_of_all_tenants_isolates_a_poisoned_tenant(db, job):
         assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s AND customer_hash IS NULL",
                          tenant) == 0, f"tenant {tenant} must be clustered completely"
     assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = 'bad' AND customer_hash IS NOT NULL") == 0
-    failures = db.rows("SELECT tenant_id, error FROM omni_identity.batch_metrics"
+    failures = db.rows("SELECT tenant_id, error, rows_in FROM omni_identity.batch_metrics"
                        " WHERE job = 'backfill' AND error IS NOT NULL")
-    assert failures and {t for t, _ in failures} == {"bad"} and all(e.startswith("2201B") for _, e in failures)
+    assert failures and {t for t, _, _ in failures} == {"bad"} and all(e.startswith("2201B") for _, e, _ in failures)
+    # The bad tenant's first batch (its first 100 sales) failed, then the run skipped it;
+    # the batches' own rows count what the other tenants' parts wrote.
+    assert [n for _, _, n in failures] == [100]
+    assert db.scalar("SELECT sum(rows_written) FROM omni_identity.batch_metrics"
+                     " WHERE job = 'backfill' AND tenant_id = '*'") == 450
     # The run ended: the next one tries the tenant again (and reports it again).
     assert db.scalar("SELECT count(*) FROM omni_identity.job_tenant_skip") == 0
-    again = cli(job, "backfill")
+    again = cli(db, job_login, "backfill")
     assert again.returncode == 1 and "'bad'" in again.stderr
 
     # Fixed, the tenant is backfilled like the others.
     db.execute("DELETE FROM omni_identity.key_blocklist WHERE tenant_id = 'bad'")
-    fixed = cli(job, "backfill")
+    fixed = cli(db, job_login, "backfill")
     assert fixed.returncode == 0, fixed.stderr
     assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 0
 
 
-def test_reconcile_isolates_a_failing_tenant(db, job):
+def test_reconcile_isolates_a_failing_tenant(db, job_login):
     # Two tenants with pending merges: sales of two clusters each, then a resolve joins them.
     for tenant in ("bad", "good"):
         db.execute("SELECT set_config('app.current_tenant_id', %s, false)", tenant)
@@ -282,13 +279,17 @@ def test_reconcile_isolates_a_failing_tenant(db, job):
     # Tenant bad's sales cannot be written (a stand-in for any error of that tenant's data).
     db.execute("ALTER TABLE public.omni_sales ADD CONSTRAINT test_bad_frozen CHECK (tenant_id <> 'bad') NOT VALID")
 
-    run = cli(job, "reconcile", "--batch-size", "2")
+    run = cli(db, job_login, "reconcile", "--batch-size", "2")
     assert run.returncode == 1, (run.stdout, run.stderr)
     assert "'bad'" in run.stderr and "23514" in run.stderr
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges"
                      " WHERE tenant_id = 'good' AND reconciled_at IS NULL") == 0
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges"
                      " WHERE tenant_id = 'bad' AND reconciled_at IS NULL") == pending["bad"]
-    assert db.scalar("SELECT count(*) FROM omni_identity.batch_metrics"
-                     " WHERE job = 'reconcile' AND tenant_id = 'bad' AND error LIKE '23514:%%'") >= 1
+    # The first batch claimed two of bad's merges and failed; the run then left bad out. The
+    # batches' own rows count as reconciled only the merges of the parts that committed.
+    assert db.rows("SELECT rows_in FROM omni_identity.batch_metrics"
+                   " WHERE job = 'reconcile' AND tenant_id = 'bad' AND error LIKE '23514:%%'") == [(2,)]
+    assert db.scalar("SELECT sum(merges) FROM omni_identity.batch_metrics"
+                     " WHERE job = 'reconcile' AND tenant_id = '*'") == pending["good"]
     assert db.scalar("SELECT count(*) FROM omni_identity.job_tenant_skip") == 0

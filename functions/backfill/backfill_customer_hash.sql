@@ -39,15 +39,16 @@
 -- which retries too. How long a batch holds the lock grows with p_batch_size
 -- (BENCHMARKS.md, "convoy"): the CLI sizes its batches to a target hold time.
 --
--- Isolation across tenants (p_tenant_id NULL). The batch clusters its tenants together;
--- when that fails with an error that is a tenant's own (job_tenant_fault: e.g. a
--- blocklist regex that does not compile), it is rolled back (a subtransaction) and each
--- tenant is clustered alone, in its own subtransaction: the failing tenant is recorded
--- (job_record_failure: a batch_metrics row with error, a WARNING naming it) and skipped
--- by both passes for the rest of the run (job_tenant_skip), the others commit. The run
--- ends when the sweep finds nothing outside the skipped tenants; the skip list is then
--- cleared, so the next run tries those tenants again. One tenant's backfill is not
--- isolated: its error reaches the caller.
+-- Isolation across tenants (p_tenant_id NULL, job_isolate_tenants). The batch clusters
+-- its tenants together; when that fails with an error that is a tenant's own
+-- (job_tenant_fault: e.g. a blocklist regex that does not compile), it is rolled back (a
+-- subtransaction) and each tenant is clustered alone, in its own subtransaction: the
+-- failing tenant is recorded (job_record_failure: a batch_metrics row with error, a
+-- WARNING naming it) and skipped by both passes for the rest of the run
+-- (job_tenant_skip), the others commit. The run ends when the sweep finds nothing
+-- outside the skipped tenants; the skip list is then cleared, so the next run tries
+-- those tenants again. One tenant's backfill is not isolated: its error reaches the
+-- caller.
 CREATE OR REPLACE FUNCTION omni_identity.backfill_customer_hash(
       p_tenant_id  text    DEFAULT NULL
     , p_batch_size integer DEFAULT 10000
@@ -69,14 +70,10 @@ DECLARE
     v_last        record;
     v_locked      text[] := '{}'::text[];
     v_busy        text[] := '{}'::text[];
-    v_isolate     boolean := false;
     v_clustered   integer := 0;
     v_created     integer := 0;
     v_merges      integer := 0;
     v_one         record;
-    v_state       text;
-    v_message     text;
-    v_n           integer;
 BEGIN
     -- Who may run it at all is EXECUTE (functions/grants.sql: omni_identity_admin only).
     IF p_tenant_id IS NOT NULL THEN
@@ -182,39 +179,9 @@ BEGIN
         SELECT * INTO v_one FROM omni_identity.backfill_cluster();
         v_clustered := v_one.clustered; v_created := v_one.clusters_created; v_merges := v_one.merges;
     ELSE
-        BEGIN
-            SELECT * INTO v_one FROM omni_identity.backfill_cluster();
-            v_clustered := v_one.clustered; v_created := v_one.clusters_created; v_merges := v_one.merges;
-        EXCEPTION WHEN OTHERS THEN
-            IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
-                RAISE;
-            END IF;
-            v_isolate := true;
-        END;
-    END IF;
-
-    -- One tenant at a time, each in its own subtransaction (see header).
-    IF v_isolate THEN
-        TRUNCATE pg_temp.oi_bf_in;
-        INSERT INTO pg_temp.oi_bf_in SELECT * FROM pg_temp.oi_cluster_in;
-        FOR v_tenant IN SELECT DISTINCT i.tenant_id FROM pg_temp.oi_bf_in i ORDER BY 1 LOOP
-            TRUNCATE pg_temp.oi_cluster_in;
-            INSERT INTO pg_temp.oi_cluster_in SELECT * FROM pg_temp.oi_bf_in i WHERE i.tenant_id = v_tenant;
-            BEGIN
-                SELECT * INTO v_one FROM omni_identity.backfill_cluster();
-                v_clustered := v_clustered + v_one.clustered;
-                v_created := v_created + v_one.clusters_created;
-                v_merges := v_merges + v_one.merges;
-            EXCEPTION WHEN OTHERS THEN
-                IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
-                    RAISE;
-                END IF;
-                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-                SELECT count(*) INTO v_n FROM pg_temp.oi_bf_in i WHERE i.tenant_id = v_tenant;
-                PERFORM omni_identity.job_record_failure('backfill', v_tenant, v_started, v_n,
-                                                         v_state, v_message);
-            END;
-        END LOOP;
+        -- Every tenant together, or each alone after a tenant's own error (see header).
+        SELECT j.rows_written, j.clusters_created, j.merges INTO v_clustered, v_created, v_merges
+          FROM omni_identity.job_isolate_tenants('backfill', v_started) j;
     END IF;
 
     IF NOT v_sweep THEN

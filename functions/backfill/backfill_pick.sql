@@ -2,13 +2,13 @@
 -- the main pass (p_sweep false) takes the first p_batch_size sales without customer_hash
 -- after the cursor (p_after_tenant_id, p_after_id) in (tenant_id, id) order, of tenant
 -- p_tenant_id or (NULL) of every tenant; the sweep (p_sweep true) the first unprocessed
--- ones anywhere in the scope (customer_hash NULL and not in backfill_keyless). Across
--- tenants, both leave out the tenants the run skips after a failure (job_tenant_skip).
--- Returns the rows picked.
+-- ones anywhere in the scope (backfill_unprocessed: customer_hash NULL and not in
+-- backfill_keyless). Across tenants, both leave out the tenants the run skips after a
+-- failure (job_tenant_skip). Returns the rows picked.
 --
 -- Sequential, bitmap scans and sorts are off for these statements (the SET clause is
--- local to the call), which leaves the ordered walk of omni_sales_unhashed_idx stopped by
--- the LIMIT. Right after a bulk load, on a table never analyzed, the planner estimated
+-- local to the call; backfill_unprocessed has the same), which leaves the ordered walk of
+-- omni_sales_unhashed_idx stopped by the LIMIT. Right after a bulk load, on a table never analyzed, the planner estimated
 -- ~100 unhashed rows and read them all by a bitmap scan, then sorted them: every batch
 -- read every sale still to do, so a backfill grew quadratically with the table
 -- (BENCHMARKS.md, figures from comments).
@@ -37,14 +37,7 @@ BEGIN
     END IF;
     IF p_sweep THEN
         INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
-        SELECT s.tenant_id, s.id FROM public.omni_sales s
-         WHERE (p_tenant_id IS NULL OR s.tenant_id = p_tenant_id)
-           AND s.customer_hash IS NULL
-           AND s.tenant_id <> ALL (v_skip)
-           AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
-                            WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
-         ORDER BY s.tenant_id, s.id
-         LIMIT p_batch_size;
+        SELECT u.tenant_id, u.id FROM omni_identity.backfill_unprocessed(p_tenant_id, v_skip, p_batch_size) u;
     ELSIF p_tenant_id IS NOT NULL THEN
         INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
         SELECT s.tenant_id, s.id FROM public.omni_sales s

@@ -22,8 +22,8 @@
 -- the exclusive tenant lock, and no merge happens while they hold it, so they cannot put
 -- a sale on a cluster whose merge was already reconciled.
 --
--- Isolation across tenants: each tenant's repoint and mark run in their own
--- subtransaction. When one fails with an error that is the tenant's own
+-- Isolation across tenants (job_isolate_tenants): each tenant's repoint and mark run in
+-- their own subtransaction. When one fails with an error that is the tenant's own
 -- (job_tenant_fault), that part is rolled back and recorded (job_record_failure: a
 -- batch_metrics row with error, a WARNING naming the tenant), its merges stay pending,
 -- the claim leaves the tenant out for the rest of the run (job_tenant_skip), and the
@@ -45,13 +45,9 @@ DECLARE
     v_started  timestamptz := clock_timestamp();
     v_tenant   text;
     v_claimed  integer;
-    v_n        integer;
     v_sales    integer := 0;
     v_skip     text[];
     v_failed   integer := 0;
-    v_isolate  boolean := false;
-    v_state    text;
-    v_message  text;
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
@@ -100,37 +96,9 @@ BEGIN
     INSERT INTO pg_temp.oi_hash_write (tenant_id, from_hash, hash)
     SELECT c.tenant_id, c.from_cluster, c.live FROM pg_temp.oi_rc_claim c;
 
-    -- Every tenant's part together; when one fails with its own error, each alone (see
-    -- header). One subtransaction per batch, not per tenant: more than 64 subtransactions
-    -- that write overflow the backend's subtransaction cache and slow every snapshot of
-    -- the server.
-    BEGIN
-        FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-            v_sales := v_sales + omni_identity.reconcile_tenant(v_tenant);
-        END LOOP;
-    EXCEPTION WHEN OTHERS THEN
-        IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
-            RAISE;
-        END IF;
-        v_isolate := true;
-    END;
-    IF v_isolate THEN
-        v_sales := 0;
-        FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-            BEGIN
-                v_sales := v_sales + omni_identity.reconcile_tenant(v_tenant);
-            EXCEPTION WHEN OTHERS THEN
-                IF NOT omni_identity.job_tenant_fault(SQLSTATE) THEN
-                    RAISE;
-                END IF;
-                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
-                SELECT count(*)::integer INTO v_n FROM pg_temp.oi_rc_claim c WHERE c.tenant_id = v_tenant;
-                v_failed := v_failed + v_n;
-                PERFORM omni_identity.job_record_failure('reconcile', v_tenant, v_started, v_n,
-                                                         v_state, v_message);
-            END;
-        END LOOP;
-    END IF;
+    -- Every tenant's part together, or each alone after a tenant's own error (see header).
+    SELECT j.rows_written, j.rows_failed INTO v_sales, v_failed
+      FROM omni_identity.job_isolate_tenants('reconcile', v_started) j;
 
     INSERT INTO omni_identity.batch_metrics
            (tenant_id, batch_id, job, rows_in, rows_written, rows_rejected, clusters_created,

@@ -86,24 +86,6 @@ CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::
 
 COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
 
-CREATE FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) RETURNS TABLE(tenant_id text, id bigint)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_seqscan TO 'off'
-    SET enable_bitmapscan TO 'off'
-    SET enable_sort TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
-    SET jit TO 'off'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) IS 'The sales the backfill has yet to process (no customer_hash, not recorded keyless), first p_limit in (tenant_id, id) order.';
-
-CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'One row: whether each of a buyer''s normalized e-mail, phone and document matches the blocklist. Inlined.';
-
 CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS uuid[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -230,6 +212,14 @@ CREATE FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) RETURNS TABL
 
 COMMENT ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) IS 'Ingest the rows COPYed into pg_temp.oi_copied_sales in this transaction (the CSV path); returns counts and the batch id.';
 
+CREATE FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) IS 'Ingest/upload: NULL the buyer columns (and raw jsonb keys) of pg_temp.oi_ingest_checked whose normalized value the tenant has forgotten.';
+
 CREATE FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) RETURNS TABLE(inserted integer, updated integer, rejected integer, clustered integer, merges integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -243,14 +233,6 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
-
-CREATE FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) RETURNS record
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET jit TO 'off'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) IS 'Do a cross-tenant job batch''s work for every tenant together, or after a tenant''s own error for each alone, recording the tenants that fail.';
 
 CREATE FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) RETURNS void
     LANGUAGE plpgsql
@@ -464,13 +446,13 @@ CREATE FUNCTION omni_identity.pipeline_components() RETURNS integer
 
 COMMENT ON FUNCTION omni_identity.pipeline_components() IS 'Batch core stage 3: connected components of oi_cl_edge; oi_cl_comp.root := smallest node of each component.';
 
-CREATE FUNCTION omni_identity.pipeline_drop_blocked_keys() RETURNS integer
+CREATE FUNCTION omni_identity.pipeline_evidence() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_drop_blocked_keys() IS 'Batch core: delete from pg_temp.oi_cl_key the keys that match the blocklist (global or the tenant''s; exact or regex).';
+COMMENT ON FUNCTION omni_identity.pipeline_evidence() IS 'Batch core stage 1b: upsert key_pairs and key_evidence of the batch''s inputs (oi_cl_sale, oi_cl_occ), aggregated per tenant.';
 
 CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
     LANGUAGE plpgsql
@@ -487,6 +469,18 @@ CREATE FUNCTION omni_identity.pipeline_keys() RETURNS integer
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.pipeline_keys() IS 'Batch core stage 1: normalize pg_temp.oi_cluster_in into oi_cl_sale; distinct unblocked keys (oi_cl_key) and their occurrences (oi_cl_occ).';
+
+CREATE FUNCTION omni_identity.pipeline_redact_forgotten() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_redact_forgotten() IS 'Batch core stage 1a: NULL the omni_sales buyer columns whose normalized value is forgotten (oi_cl_removed), for the batch''s sales.';
 
 CREATE FUNCTION omni_identity.pipeline_roots() RETURNS void
     LANGUAGE plpgsql
@@ -580,6 +574,15 @@ CREATE FUNCTION omni_identity.regex_error(p_pattern text) RETURNS text
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.regex_error(p_pattern text) IS 'NULL when the regular expression compiles, else the compiler''s message.';
+
+CREATE FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) RETURNS TABLE(key_type text, key_value text, forgotten boolean)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) IS 'The keys of one tenant, among those given, that are removed: blocked (global or tenant blocklist, exact or regex) or forgotten (tombstone).';
 
 CREATE FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -1270,13 +1273,6 @@ GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tena
 REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
 
-REVOKE ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
-
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1353,6 +1349,10 @@ REVOKE ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) FROM 
 GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) TO omni_identity_app;
@@ -1360,9 +1360,6 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
-
-REVOKE ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) TO omni_identity_admin;
@@ -1498,9 +1495,9 @@ REVOKE ALL ON FUNCTION omni_identity.pipeline_components() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.pipeline_evidence() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;
@@ -1509,6 +1506,10 @@ GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_iden
 REVOKE ALL ON FUNCTION omni_identity.pipeline_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_roots() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_admin;
@@ -1554,6 +1555,10 @@ GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_i
 REVOKE ALL ON FUNCTION omni_identity.regex_error(p_pattern text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) TO omni_identity_admin;

@@ -1,20 +1,20 @@
 -- Attach the buyer's keys to one live cluster, merging the clusters they already name.
 --
--- Rules (design §3; blocklist §2, golden record §4): e-mail (default form), phone (E.164, region BR) and document are
--- normalized; values matching key_blocklist are dropped; no key left → NULL. No key known
+-- Rules (design §3; removed keys §2, golden record §4, evidence §9.1): e-mail (default
+-- form), phone (E.164, region BR) and document are normalized; removed values (blocked or
+-- forgotten: removed_keys) are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
--- normalize_name accepts it. A NULL p_seen_at counts as now().
+-- normalize_name accepts it. A NULL p_seen_at counts as now(). Every call that kept a key
+-- records its evidence (key_evidence: its ≤ 3 keys; key_pairs: their ≤ 3 pairs), last.
 --
--- Read-only fast path: one statement drops blocked values, probes the ≤ 3 keys and reads
--- their cluster; when every key is already on that one live cluster and no golden field
--- would change, the call returns it having written and locked nothing (under READ
--- COMMITTED that is the state of one snapshot, so the call sits in the serial order at
--- that point).
+-- Fast path: one statement probes the ≤ 3 keys and reads their cluster; when every key is
+-- already on that one live cluster and no golden field would change, the call writes
+-- nothing but its evidence (a returning buyer is an input too).
 --
--- Locking design (design §5; the write path), outermost first:
+-- Locking design (design §5), outermost first:
 --   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
 --       set-based batch writers (ingest_sales, backfill_customer_hash), which take it
 --       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
@@ -26,11 +26,11 @@
 --       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
 --       calls can never both create a cluster for the same new key, and once held, the set
 --       of the call's keys that exist cannot change (committed keys are never deleted).
---       L1 and L2 are taken after the read-only probe, by plain expressions (no
---       statement, no data-modifying statement around them). A key committed between the
---       probe and the locks is visible to every later statement (each takes a snapshot
---       after the locks): a new customer's insert re-probes its keys under the locks and
---       writes nothing when one appeared — the call then takes the write path. So a call
+--       L1 and L2 are taken before any statement (L1 before removed_keys, so a block or
+--       forget committed before it is seen; L2 on the keys that survive), by plain
+--       expressions (no statement, no data-modifying statement around them). A new
+--       customer's insert still re-probes its keys and writes nothing when one appeared
+--       (a writer that bypassed the locks) — the call then takes the write path. So a call
 --       never writes rows it would have to take back (the application role may not
 --       delete clusters).
 --   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
@@ -61,11 +61,12 @@
 -- Cost. What a call costs is mostly setting up the plans of its statements and the
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
--- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers,
--- blocked_keys and the locks are expressions or inlined): a returning buyer runs one — the
--- blocklist check of its ≤ 3 values (two index scans), the key probes and the cluster
--- read; a new buyer adds one — the insert, guarded by its keys' re-probe (plus one
--- foreign-key check per key row).
+-- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
+-- and the locks are expressions): a returning buyer runs four — removed_keys (a PL/pgSQL
+-- call, so Citus can plan it, and its one statement: index probes per key), the key
+-- probes and the cluster read, and its evidence (one statement upserting ≤ 3 key and
+-- ≤ 3 pair rows); a new buyer adds one — the insert, guarded by its keys' re-probe (plus
+-- one foreign-key check per key row). What each costs: BENCHMARKS.md, resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -78,7 +79,9 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 -- Generic plans from the first call: every statement here is a probe by construction, and
 -- custom plans (which fold the NULL keys away) would be cheaper to run than the generic
--- one, so the plan cache would keep re-planning them on every call.
+-- one, so the plan cache would keep re-planning them on every call (without this clause:
+-- +27-47 % server CPU per call, BENCHMARKS.md, resolve; Citus's router planner refuses
+-- it, so the scale-out issue must revisit it).
 SET plan_cache_mode = force_generic_plan
 -- Every read here is an index probe by design; these make it one whatever the statistics
 -- say (a blocklist loaded since the last ANALYZE looks like the few rows shipped, and the
@@ -97,6 +100,9 @@ DECLARE
     v_cp       uuid;     -- ... the phone key
     v_cd       uuid;     -- ... the document key
     v_fast     boolean;
+    v_rm_e     boolean;  -- the e-mail is removed (removed_keys)
+    v_rm_p     boolean;  -- ... the phone
+    v_rm_d     boolean;  -- ... the document
     v_void     boolean;  -- receives the (void) results of the lock functions
     v_ids      uuid[];   -- distinct clusters named by the keys, ascending
     v_locked   uuid[];   -- the same, locked, oldest first
@@ -106,7 +112,7 @@ DECLARE
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
-    -- Step 1: normalize; blocked values are dropped below. Each under its own IF: PL/pgSQL
+    -- Step 1: normalize; removed values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
     -- normalizer is a large one (costly to set up, for a NULL too: BENCHMARKS.md, resolve),
     -- so an absent argument costs nothing.
@@ -126,32 +132,54 @@ BEGIN
         v_name := omni_identity.golden_name(p_name);
     END IF;
 
-    -- One read-only statement: drop blocked values (blocked_keys, inlined: two index
-    -- scans), probe the surviving keys by primary key (scalar subqueries: an index probe by
-    -- construction, whatever the statistics) and read their cluster by primary key — the
-    -- whole read-only fast path.
-    SELECT k.e, k.p, k.d, k.ce, k.cp, k.cd
+    -- Every input records evidence (design §9.1), so every call with a key writes, and
+    -- takes its locks first: L1 (shared), then L2 for the keys in the order e-mail, phone,
+    -- document (see the locking design), held to the end of the transaction. Assignments
+    -- of plain expressions, not statements: PL/pgSQL evaluates them without the executor.
+    -- Every statement below takes its snapshot after them.
+    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+
+    -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule,
+    -- under L1, so a block or forget committed before it (they take L1 exclusive) is seen.
+    SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
+      INTO v_rm_e, v_rm_p, v_rm_d
+      FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
+                                      ARRAY[v_email, v_phone, v_document]) r;
+    IF v_rm_e THEN v_email := NULL; END IF;
+    IF v_rm_p THEN v_phone := NULL; END IF;
+    IF v_rm_d THEN v_document := NULL; END IF;
+    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+        RETURN NULL;     -- every value was removed
+    END IF;
+    IF v_email IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+    END IF;
+    IF v_phone IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+    END IF;
+    IF v_document IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+    END IF;
+
+    -- One read-only statement: probe the surviving keys by primary key (scalar subqueries:
+    -- an index probe by construction, whatever the statistics) and read their cluster by
+    -- primary key — the whole read of the fast path.
+    SELECT k.ce, k.cp, k.cd
          , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-           AND (k.e IS NULL OR k.ce = c.cluster_id)
-           AND (k.p IS NULL OR k.cp = c.cluster_id)
-           AND (k.d IS NULL OR k.cd = c.cluster_id)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.e, c.last_buyer_email_at, c.last_buyer_email)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.p, c.last_buyer_phone_at, c.last_buyer_phone)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.d, c.last_buyer_document_at, c.last_buyer_document)
+           AND (v_email IS NULL OR k.ce = c.cluster_id)
+           AND (v_phone IS NULL OR k.cp = c.cluster_id)
+           AND (v_document IS NULL OR k.cd = c.cluster_id)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
            AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-      INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
-      FROM (SELECT f.e, f.p, f.d
+      INTO v_ce, v_cp, v_cd, v_fast
+      FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = f.e) AS ce
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = f.p) AS cp
-                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = f.d) AS cd
-              FROM (SELECT CASE WHEN b.email THEN NULL ELSE v_email END AS e
-                         , CASE WHEN b.phone THEN NULL ELSE v_phone END AS p
-                         , CASE WHEN b.document THEN NULL ELSE v_document END AS d
-                      FROM omni_identity.blocked_keys(p_tenant_id, v_email, v_phone, v_document) AS b
-                    OFFSET 0) f
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
       LEFT JOIN LATERAL (
             -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
@@ -163,26 +191,8 @@ BEGIN
                AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                        WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
             OFFSET 0) c ON true;
-    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-        RETURN NULL;     -- every value was blocked
-    END IF;
     IF v_fast THEN
-        RETURN coalesce(v_ce, v_cp, v_cd);
-    END IF;
-
-    -- Every write starts here: L1 (shared), then L2 for the keys in the order e-mail,
-    -- phone, document (see the locking design), held to the end of the transaction.
-    -- Assignments of plain expressions, not statements: PL/pgSQL evaluates them without
-    -- the executor.
-    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
-    IF v_email IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
-    END IF;
-    IF v_phone IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
-    END IF;
-    IF v_document IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+        v_survivor := coalesce(v_ce, v_cp, v_cd);
     END IF;
 
     -- A new customer (no key known at the probe): one statement writes the cluster and its
@@ -193,7 +203,7 @@ BEGIN
     -- probes), and the keys after it, from its RETURNING. When a key appeared, nothing is
     -- written and the call takes the write path: it never inserts rows it would have to
     -- take back (the application role has no DELETE on customer_cluster).
-    IF v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
+    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
         WITH c AS (
             INSERT INTO omni_identity.customer_cluster
                 (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
@@ -220,13 +230,11 @@ BEGIN
              WHERE v.key_value IS NOT NULL
         )
         SELECT c.cluster_id INTO v_survivor FROM c;
-        IF v_survivor IS NOT NULL THEN
-            RETURN v_survivor;    -- a new customer
-        END IF;
-        -- A key was created between the probe and the locks: attach to it below.
+        -- NULL: a key was created meanwhile (by a writer that bypassed the locks): attach
+        -- to it below.
     END IF;
 
-    LOOP
+    WHILE v_survivor IS NULL LOOP
         -- Probe again (a fresh snapshot), now that no other call can create these keys.
         SELECT k.ce, k.cp, k.cd
              , ARRAY(SELECT DISTINCT u.id FROM unnest(ARRAY[k.ce, k.cp, k.cd]) AS u(id)
@@ -306,7 +314,6 @@ BEGIN
                      WHERE s.tenant_id = p_tenant_id AND s.cluster_id = v_survivor) g
              WHERE c.tenant_id = p_tenant_id AND c.cluster_id = v_survivor
                AND (g.e OR g.p OR g.d OR g.n);
-            RETURN v_survivor;
         EXCEPTION
             WHEN SQLSTATE 'OI029' OR deadlock_detected OR unique_violation THEN
                 -- The attempt's locks are released; go again. Each retry means another
@@ -321,6 +328,54 @@ BEGIN
                 END IF;
         END;
     END LOOP;
+
+    -- Evidence (design §9.1): this input's ≤ 3 keys and ≤ 3 pairs, in one statement, last
+    -- (after every other lock of the call: rows of key_pairs, then of key_evidence, each in
+    -- key order, so two calls cannot deadlock on them). Pairs are ordered a < b by
+    -- (key_type, key_value): one key per type here, so by key_type. A pair row this call
+    -- inserts (xmax = 0) adds one neighbour of the other end's type to each end's counter.
+    WITH k AS (
+        SELECT v.key_type, v.key_value
+          FROM (VALUES ('document', v_document), ('email', v_email), ('phone', v_phone))
+                   AS v(key_type, key_value)
+         WHERE v.key_value IS NOT NULL
+    ), pairs AS (
+        INSERT INTO omni_identity.key_pairs AS p
+               (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
+        SELECT p_tenant_id, x.key_type, x.key_value, y.key_type, y.key_value, 1, v_seen_at, v_seen_at
+          FROM k x JOIN k y ON x.key_type < y.key_type
+         ORDER BY x.key_type, y.key_type
+            ON CONFLICT (tenant_id, a_type, a_value, b_type, b_value) DO UPDATE
+           SET seen_count = p.seen_count + 1
+             , first_seen_at = least(p.first_seen_at, EXCLUDED.first_seen_at)
+             , last_seen_at = greatest(p.last_seen_at, EXCLUDED.last_seen_at)
+        RETURNING p.a_type, p.b_type, (p.xmax = 0) AS is_new
+    ), linked AS (
+        SELECT coalesce(array_agg(n.a_type || '>' || n.b_type) FILTER (WHERE n.is_new), '{}') AS ends
+          FROM pairs n
+    )
+    INSERT INTO omni_identity.key_evidence AS e
+           (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
+            linked_emails, linked_phones, linked_documents)
+    SELECT p_tenant_id, k.key_type, k.key_value, 1, v_seen_at, v_seen_at, v_name,
+           CASE WHEN v_name IS NOT NULL THEN v_seen_at END,
+           (k.key_type || '>email' = ANY (l.ends) OR 'email>' || k.key_type = ANY (l.ends))::integer,
+           (k.key_type || '>phone' = ANY (l.ends) OR 'phone>' || k.key_type = ANY (l.ends))::integer,
+           (k.key_type || '>document' = ANY (l.ends) OR 'document>' || k.key_type = ANY (l.ends))::integer
+      FROM k, linked l
+     ORDER BY k.key_type
+        ON CONFLICT (tenant_id, key_type, key_value) DO UPDATE
+       SET inputs = e.inputs + 1
+         , first_seen_at = least(e.first_seen_at, EXCLUDED.first_seen_at)
+         , last_seen_at = greatest(e.last_seen_at, EXCLUDED.last_seen_at)
+         , name = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                       THEN EXCLUDED.name ELSE e.name END
+         , name_seen_at = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                               THEN EXCLUDED.name_seen_at ELSE e.name_seen_at END
+         , linked_emails = e.linked_emails + EXCLUDED.linked_emails
+         , linked_phones = e.linked_phones + EXCLUDED.linked_phones
+         , linked_documents = e.linked_documents + EXCLUDED.linked_documents;
+    RETURN v_survivor;
 END;
 $fn$;
 COMMENT ON FUNCTION omni_identity.resolve_customer_cluster(text, text, text, text, text, timestamptz)

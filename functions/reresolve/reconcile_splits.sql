@@ -10,7 +10,8 @@
 -- loop retries), then its reconcile lock (R, design §5); 3 only writes customer_hash, by
 -- the keys of the moment, under R alone: a resolve that merges meanwhile leaves a pending
 -- merge that the merge repoint handles after it. The work done is named in the
--- transaction-local setting omni_identity.reconcile_work ('sweep', 'split', 'repoint') for
+-- transaction-local setting omni_identity.reconcile_work ('sweep', 'split', 'repoint':
+-- sales moved, 'repoint-done': clusters finished; reconcile_merges names 'merge') for
 -- the job loop's report. Returns the work done (keys swept + 1, clusters split, sales
 -- moved or clusters finished); 0 = nothing to do.
 CREATE OR REPLACE FUNCTION omni_identity.reconcile_splits(p_batch_size integer)
@@ -55,8 +56,7 @@ BEGIN
         PERFORM omni_identity.reconcile_lock(v_tenant);
         v_n := omni_identity.split_repoint(v_tenant, p_batch_size);
         IF v_n > 0 THEN
-            PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'repoint', true);
-            RETURN v_n;
+            RETURN v_n;     -- split_repoint named its work
         END IF;
     END IF;
     RETURN 0;

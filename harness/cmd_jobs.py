@@ -538,7 +538,6 @@ class ReconcileResult:
     merges: int = 0             # merges reconciled (claimed)
     splits: int = 0             # queued clusters split
     repointed: int = 0          # sales of split clusters moved by their keys
-    swept: int = 0              # keys removed by blocklist sweeps
     new_clusters: int = 0       # clusters the splits made (customer_cluster_splits rows)
 
     def add(self, kind: str | None, n: int) -> None:
@@ -546,9 +545,7 @@ class ReconcileResult:
             self.splits += n
         elif kind == "repoint":
             self.repointed += n
-        elif kind == "sweep":
-            self.swept += n - 1
-        elif kind != "repoint-done":
+        elif kind not in ("sweep", "repoint-done"):
             self.merges += n
 
 
@@ -611,7 +608,6 @@ def reconcile_run(dsn: str, batch_size: int = 5_000, workers: int = 1,
         result.merges += r.merges
         result.splits += r.splits
         result.repointed += r.repointed
-        result.swept += r.swept
     with connect(dsn, autocommit=True) as conn:
         failures = _failures(conn, "reconcile", since)
         result.new_clusters = conn.execute(
@@ -632,7 +628,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     r = reconcile_run(dsn, args.batch_size, args.workers, max_wait=args.max_wait)
     print(f"reconcile done: {r.splits} cluster(s) split into {r.new_clusters} new, "
-          f"{r.repointed} sale(s) repointed, {r.swept} blocked key(s) swept, "
+          f"{r.repointed} sale(s) repointed, "
           f"{r.merges} merges reconciled in {time.monotonic() - t0:.1f}s with {args.workers} worker(s)")
     return 0
 

@@ -1,5 +1,5 @@
 -- The re-resolution part of one reconcile_merges batch (design §9), run before merges are
--- repointed; one unit of work per call, in this order:
+-- repointed:
 --   1. a blocklist sweep of the next tenant whose blocklist changed (blocklist_sweep_next,
 --      blocklist_sweep_tenant);
 --   2. else a split of up to p_batch_size queued clusters of one tenant (split_clusters);
@@ -13,7 +13,7 @@
 -- transaction-local setting omni_identity.reconcile_work ('sweep', 'split', 'repoint':
 -- sales moved, 'repoint-done': clusters finished; reconcile_merges names 'merge') for
 -- the job loop's report. Returns the work done (keys swept + 1, clusters split, sales
--- moved or clusters finished); 0 = nothing to do.
+-- moved or clusters finished); 0 = nothing to do (reconcile_merges then repoints merges).
 CREATE OR REPLACE FUNCTION omni_identity.reconcile_splits(p_batch_size integer)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -24,6 +24,8 @@ DECLARE
     v_tenant text;
     v_n      integer;
 BEGIN
+    -- One tenant's sweep is a unit of its own (the clusters it queues are split by the
+    -- next call): a batch holds one tenant's locks.
     v_tenant := omni_identity.blocklist_sweep_next();
     IF v_tenant IS NOT NULL THEN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '1 second');

@@ -6,6 +6,7 @@
 --     it by its remaining keys);
 --   * customer_cluster: golden fields that are a copy become NULL (every cluster of the
 --     tenant, merged-away ones included: they keep the golden record of their merge);
+--   * key_evidence: a name (another key's evidence) that is a copy becomes NULL;
 --   * sales_rejects.raw: a field whose value is, or contains, a copy becomes JSON null
 --     (forgotten_jsonb), and raw_sha256 is the digest of the rewritten row (see below);
 --   * report_divergences: rows that name a copy (v1_email, or any string of detail) are
@@ -75,6 +76,11 @@ BEGIN
             OFFSET 0) m
      WHERE c.tenant_id = p_tenant_id AND c.cluster_id = m.cluster_id
        AND (m.e OR m.p OR m.d OR m.n);
+
+    UPDATE omni_identity.key_evidence e
+       SET name = NULL, name_seen_at = NULL
+     WHERE e.tenant_id = p_tenant_id AND e.name IS NOT NULL
+       AND omni_identity.forgotten_text(e.name, v_emails, v_phones, v_documents);
 
     -- Rejected rows: raw rewritten (forgotten_jsonb) and raw_sha256 recomputed from it,
     -- the form in which ingest stores a resend of the row (it redacts forgotten values

@@ -36,7 +36,7 @@ BEGIN
       INTO v_emails, v_phones, v_documents
       FROM unnest(p_types, p_values) AS r(key_type, key_value);
     IF cardinality(v_emails) + cardinality(v_phones) + cardinality(v_documents) = 0 THEN
-        RETURN 0;
+        RETURN 0::bigint;
     END IF;
 
     UPDATE public.omni_sales o

@@ -121,6 +121,7 @@ def test_blocklist_rows_inserted_directly_apply_at_reconcile(db):
     assert db.scalar("SELECT customer_hash FROM omni_sales WHERE tenant_id = %s AND external_id = 'order-0'",
                      TENANT) == original
     assert db.scalar("SELECT reason FROM omni_identity.customer_cluster_splits LIMIT 1") == "blocklist"
+    assert db.scalar("SELECT omni_identity.blocklist_sweep_next()") is None, "swept once, not again"
     # Removing the row affects future inputs only: the split stays.
     db.execute("DELETE FROM omni_identity.key_blocklist WHERE tenant_id = %s", TENANT)
     reconcile(db)

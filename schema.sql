@@ -86,6 +86,18 @@ CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::
 
 COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
 
+CREATE FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) RETURNS TABLE(tenant_id text, id bigint)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) IS 'The sales the backfill has yet to process (no customer_hash, not recorded keyless), first p_limit in (tenant_id, id) order.';
+
 CREATE FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text DEFAULT NULL::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -296,6 +308,14 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
+
+CREATE FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) IS 'Do a cross-tenant job batch''s work for every tenant together, or after a tenant''s own error for each alone, recording the tenants that fail.';
 
 CREATE FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) RETURNS void
     LANGUAGE plpgsql
@@ -1421,6 +1441,9 @@ GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tena
 REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_app;
@@ -1541,6 +1564,9 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) TO omni_identity_admin;

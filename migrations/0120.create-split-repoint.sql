@@ -1,4 +1,4 @@
--- depends: 0110.create-identity-evidence
+-- depends: 0111.drop-blocked-keys
 -- Re-resolution, the split's bookkeeping (design §9):
 --
 -- cluster_repoint_queue: clusters whose sales must be repointed by their own keys after a

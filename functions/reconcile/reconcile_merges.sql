@@ -50,6 +50,7 @@ DECLARE
     v_sales    integer := 0;
     v_skip     text[];
     v_failed   integer := 0;
+    v_n        integer;   -- re-resolution work done by reconcile_splits
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size

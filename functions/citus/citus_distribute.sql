@@ -1,0 +1,152 @@
+-- Distribute the package on a Citus coordinator (SPEC §11, docs/scale-out.md); run by
+-- `omni-identity migrate` after every migrate when the citus extension is installed, and
+-- idempotent: what is already distributed or registered as wanted is left alone, so the
+-- next migrate registers only what a later migration added.
+--
+-- key_blocklist is a reference table (tenant_id NULL = every tenant, read by every shard);
+-- every other table of the schema and public.omni_sales (the package's or a legacy one)
+-- is distributed by tenant_id, colocated with customer_cluster (the referenced tables of
+-- the colocated foreign keys first). Every routine of the schema is registered, so every
+-- node has it (Citus propagates a registered routine's later CREATE OR REPLACE and
+-- GRANT/REVOKE); one whose p_tenant_id has no default is delegated by that argument to
+-- the worker holding the tenant's shards. A p_tenant_id with a default (NULL = every
+-- tenant: backfill_customer_hash and the progress totals) has no tenant to route by: that
+-- routine runs on the coordinator.
+--
+-- Citus is reached only through dynamic SQL, after checking pg_extension, so this file is
+-- created (and linted) on a node without Citus.
+CREATE OR REPLACE FUNCTION omni_identity.citus_distribute()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    c_anchor   CONSTANT regclass := 'omni_identity.customer_cluster'::regclass;
+    c_refs     CONSTANT regclass := 'omni_identity.key_blocklist'::regclass;
+    v_changed  integer := 0;
+    v_table    regclass;
+    v_routine  regprocedure;
+    v_index    integer;
+    v_found    bigint;
+    v_triggers name[];
+    v_moved    regclass[] := '{}';
+    v_colocation bigint;
+    v_seq      text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'the citus extension is not installed in this database'
+            USING ERRCODE = 'OI080',
+                  HINT = 'On a Citus coordinator: CREATE EXTENSION citus, add the workers (citus_add_node), then omni-identity migrate.';
+    END IF;
+
+    -- A legacy public.omni_sales keeps its own id sequence: an int one cannot give ids on
+    -- the workers (Citus hands each node a range of a bigint sequence), so every delegated
+    -- insert would fail there. Refuse before distributing anything.
+    SELECT pg_catalog.format('%s (%s)', s.seqrelid::regclass, s.seqtypid::regtype) INTO v_seq
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_sequence s ON s.seqrelid = d.objid
+     WHERE d.classid = 'pg_catalog.pg_class'::regclass
+       AND d.refobjid = 'public.omni_sales'::regclass
+       AND d.deptype IN ('a', 'i')
+       AND s.seqtypid <> 'pg_catalog.int8'::regtype
+     LIMIT 1;
+    IF v_seq IS NOT NULL THEN
+        RAISE EXCEPTION 'public.omni_sales takes its ids from % ; Citus needs a bigint sequence', v_seq
+            USING ERRCODE = 'OI081',
+                  HINT = 'ALTER TABLE public.omni_sales ALTER COLUMN id TYPE bigint and ALTER SEQUENCE ... AS bigint (a table rewrite: plan a window), then migrate again.';
+    END IF;
+
+    -- Triggers on distributed tables need this setting (the blocklist check is a row
+    -- trigger; Citus creates it on every shard). While a table's rows are copied to
+    -- its shards its triggers are disabled: the rows were checked when written, and the
+    -- blocklist check's subtransaction (regex_error) breaks Citus's COPY to the other
+    -- nodes ("another command is already in progress").
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- Registering a routine needs one connection per node for the whole transaction.
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+       INTO v_found USING c_refs;
+    IF v_found = 0 THEN
+        v_triggers := omni_identity.citus_disable_triggers(c_refs);
+        EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING c_refs;
+        PERFORM omni_identity.citus_enable_triggers(c_refs, v_triggers);
+        v_moved := v_moved || c_refs;
+        v_changed := v_changed + 1;
+    END IF;
+
+    -- The anchor first, then the tables with a foreign key (they reference the anchor),
+    -- then the rest by name; public.omni_sales last.
+    FOR v_table IN
+        SELECT c.oid::regclass
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+         WHERE c.relkind IN ('r', 'p')
+           AND NOT c.relispartition
+           AND (c.relnamespace = 'omni_identity'::regnamespace OR c.oid = 'public.omni_sales'::regclass)
+           AND c.oid <> c_refs
+         ORDER BY c.oid <> c_anchor, c.oid = 'public.omni_sales'::regclass, c.relname
+    LOOP
+        EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+           INTO v_found USING v_table;
+        CONTINUE WHEN v_found > 0;
+        v_triggers := omni_identity.citus_disable_triggers(v_table);
+        IF v_table = c_anchor THEN
+            EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''tenant_id'')' USING v_table;
+        ELSE
+            EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''tenant_id'', colocate_with := $2)'
+              USING v_table, c_anchor::text;
+        END IF;
+        -- Automatic mode stays off on Citus: its statement trigger joins the transition
+        -- table with a distributed table, which Citus cannot plan on the shards ("could
+        -- not find named tuplestore"), so enabled it would fail every INSERT into
+        -- omni_sales that is not the package's own batch (docs/scale-out.md).
+        PERFORM omni_identity.citus_enable_triggers(v_table,
+            pg_catalog.array_remove(v_triggers, 'omni_sales_auto_resolve'::name));
+        v_moved := v_moved || v_table;
+        v_changed := v_changed + 1;
+    END LOOP;
+
+    -- The rows now live in the shards; the local copies are only dead weight on disk
+    -- (truncated once no local table references them).
+    FOREACH v_table IN ARRAY v_moved LOOP
+        EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)' USING v_table;
+    END LOOP;
+
+    EXECUTE 'SELECT colocationid FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+       INTO v_colocation USING c_anchor;
+
+    FOR v_routine, v_index IN
+        SELECT p.oid::regprocedure,
+               -- an argument with a default is one of the last pronargdefaults
+               CASE WHEN pg_catalog.array_position(p.proargnames, 'p_tenant_id') <= p.pronargs - p.pronargdefaults
+                    THEN pg_catalog.array_position(p.proargnames, 'p_tenant_id') - 1 END
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'omni_identity'::regnamespace
+           AND p.prokind IN ('f', 'p')
+         ORDER BY p.oid
+    LOOP
+        -- Registered as wanted already (pg_dist_object, Citus's catalog of distributed objects)?
+        EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_object o'
+                ' WHERE o.classid = ''pg_catalog.pg_proc''::pg_catalog.regclass AND o.objid = $1'
+                '   AND o.distribution_argument_index IS NOT DISTINCT FROM $2'
+                '   AND ($2 IS NULL OR o.colocationid = $3)'
+           INTO v_found USING v_routine::oid, v_index, v_colocation;
+        CONTINUE WHEN v_found > 0;
+        IF v_index IS NULL THEN
+            EXECUTE 'SELECT pg_catalog.create_distributed_function($1)' USING v_routine;
+        ELSE
+            EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2, colocate_with := $3)'
+              USING v_routine, '$' || (v_index + 1), c_anchor::text;
+        END IF;
+        -- The worker's copy is created with PostgreSQL's default (EXECUTE for PUBLIC) and
+        -- this node's grants; the event trigger that revokes PUBLIC's exists only here.
+        -- Citus propagates a REVOKE on a registered routine to every node.
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_routine);
+        v_changed := v_changed + 1;
+    END LOOP;
+    RETURN v_changed;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.citus_distribute()
+    IS 'On a Citus coordinator: distribute the package''s tables by tenant_id (key_blocklist: reference table) and register its routines; idempotent; returns the objects it changed.';

@@ -139,12 +139,56 @@ BEGIN
             EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2, colocate_with := $3)'
               USING v_routine, '$' || (v_index + 1), c_anchor::text;
         END IF;
-        -- The worker's copy is created with PostgreSQL's default (EXECUTE for PUBLIC) and
-        -- this node's grants; the event trigger that revokes PUBLIC's exists only here.
-        -- Citus propagates a REVOKE on a registered routine to every node.
-        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_routine);
         v_changed := v_changed + 1;
     END LOOP;
+
+    -- A worker's copy of a routine is created with PostgreSQL's default (EXECUTE for
+    -- PUBLIC): Citus propagates a routine created here (registered or not) and its
+    -- grants, but neither grants.sql's REVOKE ... ON ALL ROUTINES IN SCHEMA nor the
+    -- REVOKE of this node's event trigger. It propagates a REVOKE naming a routine.
+    FOR v_routine IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'omni_identity'::regnamespace AND p.prokind IN ('f', 'p')
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_routine);
+    END LOOP;
+
+    -- The event trigger of grants.sql and the default privileges of migration 0033 on
+    -- every worker too (Citus propagates neither), for the routines a later CREATE on the
+    -- coordinator sends there. Event
+    -- triggers need a superuser, as in grants.sql. run_command_on_workers uses its own
+    -- connections: revoke_public_execute() is already committed on the workers (migrate
+    -- applied the function files in an earlier transaction).
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'omni_identity_revoke_public_execute') THEN
+        EXECUTE $run$SELECT pg_catalog.string_agg(nodename || ':' || nodeport || ' ' || result, '; ')
+                       FROM pg_catalog.run_command_on_workers($cmd$
+                         DO $do$ BEGIN
+                           -- these statements are for this node only
+                           PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+                           -- migration 0033's defaults of the migrating role (Citus
+                           -- propagates no ALTER DEFAULT PRIVILEGES)
+                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                               GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO omni_identity_admin;
+                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                               GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO omni_identity_admin;
+                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                               GRANT EXECUTE ON ROUTINES TO omni_identity_admin;
+                           IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger
+                                           WHERE evtname = 'omni_identity_revoke_public_execute') THEN
+                             CREATE EVENT TRIGGER omni_identity_revoke_public_execute ON ddl_command_end
+                               WHEN TAG IN ('CREATE FUNCTION', 'CREATE PROCEDURE', 'CREATE AGGREGATE')
+                               EXECUTE FUNCTION omni_identity.revoke_public_execute();
+                           END IF;
+                         END $do$ $cmd$)
+                      WHERE NOT success$run$
+           INTO v_seq;
+        IF v_seq IS NOT NULL THEN
+            RAISE EXCEPTION 'could not set the default privileges and the event trigger of omni_identity on a worker: %', v_seq
+                USING ERRCODE = 'OI082',
+                      HINT = 'Check that the worker is reachable and that omni_identity.revoke_public_execute() exists there, then migrate again.';
+        END IF;
+    END IF;
     RETURN v_changed;
 END;
 $fn$;

@@ -8,10 +8,20 @@
 -- is distributed by tenant_id, colocated with customer_cluster (the referenced tables of
 -- the colocated foreign keys first). Every routine of the schema is registered, so every
 -- node has it (Citus propagates a registered routine's later CREATE OR REPLACE and
--- GRANT/REVOKE); one whose p_tenant_id has no default is delegated by that argument to
--- the worker holding the tenant's shards. A p_tenant_id with a default (NULL = every
--- tenant: backfill_customer_hash and the progress totals) has no tenant to route by: that
--- routine runs on the coordinator.
+-- GRANT/REVOKE). A STRICT routine with a p_tenant_id argument without a default is
+-- delegated by that argument to the worker holding the tenant's shards; every other
+-- routine runs where it is called (on the coordinator for an application's call).
+--
+-- Why STRICT only: Citus 13.2's delegation (ShardPlacementForFunctionColocatedWithDistTable)
+-- hashes the distribution argument without checking it for NULL, so `SELECT f(NULL, ...)`
+-- in autocommit crashes the coordinator (segfault: every session of every tenant lost).
+-- The planner folds a STRICT call with a NULL constant (or a NULL bind parameter, once
+-- Citus has made it plan with the value) to NULL before Citus looks for a call to
+-- delegate, so no NULL tenant can reach Citus's code. The public functions are not STRICT
+-- (a NULL tenant is OI001, never a NULL result): one is delegated once it validates the
+-- tenant and calls a STRICT routine with the body (docs/scale-out.md). A p_tenant_id with
+-- a default (NULL = every tenant: backfill_customer_hash, the progress totals) has no
+-- tenant to route by.
 --
 -- Citus is reached only through dynamic SQL, after checking pg_extension, so this file is
 -- created (and linted) on a node without Citus.
@@ -119,7 +129,8 @@ BEGIN
     FOR v_routine, v_index IN
         SELECT p.oid::regprocedure,
                -- an argument with a default is one of the last pronargdefaults
-               CASE WHEN pg_catalog.array_position(p.proargnames, 'p_tenant_id') <= p.pronargs - p.pronargdefaults
+               CASE WHEN p.proisstrict
+                         AND pg_catalog.array_position(p.proargnames, 'p_tenant_id') <= p.pronargs - p.pronargdefaults
                     THEN pg_catalog.array_position(p.proargnames, 'p_tenant_id') - 1 END
           FROM pg_catalog.pg_proc p
          WHERE p.pronamespace = 'omni_identity'::regnamespace
@@ -130,13 +141,15 @@ BEGIN
         EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_object o'
                 ' WHERE o.classid = ''pg_catalog.pg_proc''::pg_catalog.regclass AND o.objid = $1'
                 '   AND o.distribution_argument_index IS NOT DISTINCT FROM $2'
-                '   AND ($2 IS NULL OR o.colocationid = $3)'
+                '   AND ($2 IS NULL OR (o.colocationid = $3 AND o.force_delegation))'
            INTO v_found USING v_routine::oid, v_index, v_colocation;
         CONTINUE WHEN v_found > 0;
         IF v_index IS NULL THEN
             EXECUTE 'SELECT pg_catalog.create_distributed_function($1)' USING v_routine;
         ELSE
-            EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2, colocate_with := $3)'
+            -- force_delegation: delegated inside a transaction block and from the
+            -- public function that calls it, not only in autocommit.
+            EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2, colocate_with := $3, force_delegation := true)'
               USING v_routine, '$' || (v_index + 1), c_anchor::text;
         END IF;
         v_changed := v_changed + 1;

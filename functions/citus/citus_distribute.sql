@@ -39,11 +39,15 @@ DECLARE
     v_index    integer;
     v_found    bigint;
     v_triggers name[];
-    v_moved    regclass[] := '{}';
+    v_moved    regclass[] := '{}'::regclass[];
+    v_citus    text;   -- the schema of Citus's catalog and functions (pg_catalog)
     v_colocation bigint;
     v_seq      text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+    -- Named from pg_extension at run time: the statements below are built, never checked
+    -- against a node without Citus (plpgsql_check, a single-node migrate).
+    SELECT e.extnamespace::regnamespace::text INTO v_citus FROM pg_catalog.pg_extension e WHERE e.extname = 'citus';
+    IF v_citus IS NULL THEN
         RAISE EXCEPTION 'the citus extension is not installed in this database'
             USING ERRCODE = 'OI080',
                   HINT = 'On a Citus coordinator: CREATE EXTENSION citus, add the workers (citus_add_node), then omni-identity migrate.';
@@ -75,11 +79,11 @@ BEGIN
     -- Registering a routine needs one connection per node for the whole transaction.
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
-    EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
        INTO v_found USING c_refs;
     IF v_found = 0 THEN
         v_triggers := omni_identity.citus_disable_triggers(c_refs);
-        EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING c_refs;
+        EXECUTE pg_catalog.format('SELECT %1$s.create_reference_table($1)', v_citus) USING c_refs;
         PERFORM omni_identity.citus_enable_triggers(c_refs, v_triggers);
         v_moved := v_moved || c_refs;
         v_changed := v_changed + 1;
@@ -97,14 +101,14 @@ BEGIN
            AND c.oid <> c_refs
          ORDER BY c.oid <> c_anchor, c.oid = 'public.omni_sales'::regclass, c.relname
     LOOP
-        EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
            INTO v_found USING v_table;
         CONTINUE WHEN v_found > 0;
         v_triggers := omni_identity.citus_disable_triggers(v_table);
         IF v_table = c_anchor THEN
-            EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''tenant_id'')' USING v_table;
+            EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_table($1, ''tenant_id'')', v_citus) USING v_table;
         ELSE
-            EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''tenant_id'', colocate_with := $2)'
+            EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_table($1, ''tenant_id'', colocate_with := $2)', v_citus)
               USING v_table, c_anchor::text;
         END IF;
         -- Automatic mode stays off on Citus: its statement trigger joins the transition
@@ -120,10 +124,10 @@ BEGIN
     -- The rows now live in the shards; the local copies are only dead weight on disk
     -- (truncated once no local table references them).
     FOREACH v_table IN ARRAY v_moved LOOP
-        EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)' USING v_table;
+        EXECUTE pg_catalog.format('SELECT %1$s.truncate_local_data_after_distributing_table($1)', v_citus) USING v_table;
     END LOOP;
 
-    EXECUTE 'SELECT colocationid FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1'
+    EXECUTE pg_catalog.format('SELECT colocationid FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
        INTO v_colocation USING c_anchor;
 
     FOR v_routine, v_index IN
@@ -138,18 +142,18 @@ BEGIN
          ORDER BY p.oid
     LOOP
         -- Registered as wanted already (pg_dist_object, Citus's catalog of distributed objects)?
-        EXECUTE 'SELECT count(*) FROM pg_catalog.pg_dist_object o'
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_object o'
                 ' WHERE o.classid = ''pg_catalog.pg_proc''::pg_catalog.regclass AND o.objid = $1'
                 '   AND o.distribution_argument_index IS NOT DISTINCT FROM $2'
-                '   AND ($2 IS NULL OR (o.colocationid = $3 AND o.force_delegation))'
+                '   AND ($2 IS NULL OR (o.colocationid = $3 AND o.force_delegation))', v_citus)
            INTO v_found USING v_routine::oid, v_index, v_colocation;
         CONTINUE WHEN v_found > 0;
         IF v_index IS NULL THEN
-            EXECUTE 'SELECT pg_catalog.create_distributed_function($1)' USING v_routine;
+            EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_function($1)', v_citus) USING v_routine;
         ELSE
             -- force_delegation: delegated inside a transaction block and from the
             -- public function that calls it, not only in autocommit.
-            EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2, colocate_with := $3, force_delegation := true)'
+            EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_function($1, $2, colocate_with := $3, force_delegation := true)', v_citus)
               USING v_routine, '$' || (v_index + 1), c_anchor::text;
         END IF;
         v_changed := v_changed + 1;
@@ -174,8 +178,8 @@ BEGIN
     -- applied the function files in an earlier transaction).
     IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'omni_identity_revoke_public_execute') THEN
-        EXECUTE $run$SELECT pg_catalog.string_agg(nodename || ':' || nodeport || ' ' || result, '; ')
-                       FROM pg_catalog.run_command_on_workers($cmd$
+        EXECUTE pg_catalog.format($run$SELECT pg_catalog.string_agg(nodename || ':' || nodeport || ' ' || result, '; ')
+                       FROM %1$s.run_command_on_workers($cmd$
                          DO $do$ BEGIN
                            -- these statements are for this node only
                            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
@@ -194,7 +198,7 @@ BEGIN
                                EXECUTE FUNCTION omni_identity.revoke_public_execute();
                            END IF;
                          END $do$ $cmd$)
-                      WHERE NOT success$run$
+                      WHERE NOT success$run$, v_citus)
            INTO v_seq;
         IF v_seq IS NOT NULL THEN
             RAISE EXCEPTION 'could not set the default privileges and the event trigger of omni_identity on a worker: %', v_seq

@@ -117,3 +117,26 @@ def test_a_later_strict_tenant_routine_is_delegated_by_the_next_migrate(db):
                            WHERE s.shardid = get_shard_id_for_distribution_column(
                                      'omni_identity.customer_cluster', 'tenant-a')""")
     assert ran_on == worker != here
+
+
+def test_an_int_legacy_id_is_refused_before_anything_is_distributed(empty_db):
+    """A legacy public.omni_sales whose ids come from an int sequence: Citus could not give
+    the workers ids from it, so citus_distribute refuses (OI081, with the conversion as
+    HINT) before distributing anything; on one node the function refuses with OI080."""
+    empty_db.execute("""CREATE TABLE public.omni_sales (
+        id serial PRIMARY KEY, shop_id text NOT NULL, gateway text NOT NULL DEFAULT '',
+        external_id text NOT NULL, buyer_email text, buyer_phone text, buyer_name text,
+        buyer_document text, product_id text, status text, amount numeric(14,2),
+        currency char(3), created_at timestamptz NOT NULL)""")
+    on_citus = _on_citus(empty_db)
+    if on_citus:
+        with pytest.raises(Exception, match="citus_distribute failed"):
+            migrate.migrate(empty_db.dsn)
+    else:
+        migrate.migrate(empty_db.dsn)
+    with pytest.raises(psycopg.Error) as info:
+        empty_db.execute("SELECT omni_identity.citus_distribute()")
+    assert info.value.sqlstate == ("OI081" if on_citus else "OI080")
+    assert info.value.diag.message_hint
+    if on_citus:
+        assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition") == 0

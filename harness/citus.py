@@ -96,6 +96,7 @@ def down() -> None:
             shutil.rmtree(data, ignore_errors=True)
         if node.socket_dir() != node.datadir and not str(node.socket_dir()).startswith(str(node.home)):
             shutil.rmtree(node.socket_dir(), ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _add_workers(coordinator_db: str, workers: list[str], node_dbs: list[str]) -> None:

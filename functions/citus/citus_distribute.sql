@@ -172,32 +172,25 @@ BEGIN
 
     -- The event trigger of grants.sql and the default privileges of migration 0033 on
     -- every worker too (Citus propagates neither), for the routines a later CREATE on the
-    -- coordinator sends there. Event
-    -- triggers need a superuser, as in grants.sql. run_command_on_workers uses its own
-    -- connections: revoke_public_execute() is already committed on the workers (migrate
-    -- applied the function files in an earlier transaction).
+    -- coordinator sends there. Event triggers need a superuser, as in grants.sql.
+    -- run_command_on_workers uses its own connections: revoke_public_execute() is already
+    -- committed on the workers (migrate applied the function files in an earlier
+    -- transaction). The statements run in one implicit transaction per worker.
     IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'omni_identity_revoke_public_execute') THEN
         EXECUTE pg_catalog.format($run$SELECT pg_catalog.string_agg(nodename || ':' || nodeport || ' ' || result, '; ')
                        FROM %1$s.run_command_on_workers($cmd$
-                         DO $do$ BEGIN
-                           -- these statements are for this node only
-                           PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-                           -- migration 0033's defaults of the migrating role (Citus
-                           -- propagates no ALTER DEFAULT PRIVILEGES)
-                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
-                               GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO omni_identity_admin;
-                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
-                               GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO omni_identity_admin;
-                           ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
-                               GRANT EXECUTE ON ROUTINES TO omni_identity_admin;
-                           IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger
-                                           WHERE evtname = 'omni_identity_revoke_public_execute') THEN
-                             CREATE EVENT TRIGGER omni_identity_revoke_public_execute ON ddl_command_end
-                               WHEN TAG IN ('CREATE FUNCTION', 'CREATE PROCEDURE', 'CREATE AGGREGATE')
-                               EXECUTE FUNCTION omni_identity.revoke_public_execute();
-                           END IF;
-                         END $do$ $cmd$)
+                         SET LOCAL citus.enable_ddl_propagation = off;
+                         ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                             GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO omni_identity_admin;
+                         ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                             GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO omni_identity_admin;
+                         ALTER DEFAULT PRIVILEGES IN SCHEMA omni_identity
+                             GRANT EXECUTE ON ROUTINES TO omni_identity_admin;
+                         DROP EVENT TRIGGER IF EXISTS omni_identity_revoke_public_execute;
+                         CREATE EVENT TRIGGER omni_identity_revoke_public_execute ON ddl_command_end
+                             WHEN TAG IN ('CREATE FUNCTION', 'CREATE PROCEDURE', 'CREATE AGGREGATE')
+                             EXECUTE FUNCTION omni_identity.revoke_public_execute()$cmd$)
                       WHERE NOT success$run$, v_citus)
            INTO v_seq;
         IF v_seq IS NOT NULL THEN

@@ -153,9 +153,18 @@ def _freeze_template(dsn: str, template: str) -> None:
 
 
 def drop_database(server: str, dbname: str) -> None:
+    """DROP DATABASE ... WITH (FORCE) on every node. FORCE ends client sessions, not
+    background workers: Citus's maintenance daemon of the database can still be connected
+    on a node (ObjectInUse); then the database stops accepting connections, the daemon is
+    ended, and the drop is tried again."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
     for dsn in node_servers(server):
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            try:
+                conn.execute(drop)
+            except psycopg.errors.ObjectInUse:
+                _freeze_template(dsn, dbname)
+                conn.execute(drop)
 
 
 def create_database(server: str, dbname: str, template: str | None = None,

@@ -84,11 +84,13 @@ if [ -d "$CITUS_SRC" ]; then
 else
     mkdir -p "$build/src" && tar -xzf "$CITUS_SRC" -C "$build/src" --strip-components=1
 fi
+# Newer PostgreSQL 15 minors export have_createdb_privilege(), which Citus 13.2 defines
+# too: the patch next to the tarball (or CITUS_PATCH) renames Citus's copy. A tree that
+# already has the fix is left alone.
 patchfile=${CITUS_PATCH:-$(dirname "$CITUS_SRC")/pg15-have-createdb-privilege.patch}
-if [ "$major" = 15 ] && [ -f "$patchfile" ] && [ ! -d "$CITUS_SRC" -o "$patchfile" != "$CITUS_SRC/pg15-have-createdb-privilege.patch" ]; then
-    # Idempotent: a tree that already has the fix is left alone.
-    grep -q citus_compat_have_createdb_privilege "$build/src/src/include/pg_version_compat.h" \
-        || patch -s -p1 -d "$build/src" < "$patchfile"
+if [ "$major" = 15 ] && [ -f "$patchfile" ] \
+   && ! grep -q citus_compat_have_createdb_privilege "$build/src/src/include/pg_version_compat.h"; then
+    patch -s -p1 -d "$build/src" < "$patchfile"
 fi
 echo "setup_citus: building Citus from $CITUS_SRC against PostgreSQL $major (log: $build/build.log)" >&2
 (

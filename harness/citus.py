@@ -148,7 +148,8 @@ def _freeze_template(dsn: str, template: str) -> None:
             raise HarnessError(f"template database {template} does not exist on {_host_port(dsn)}")
         if allowed[0]:
             conn.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(template)))
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        # With a timeout, pg_terminate_backend waits for each session to be gone.
+        conn.execute("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                      " WHERE datname = %s AND pid <> pg_backend_pid()", (template,))
 
 
@@ -160,11 +161,14 @@ def drop_database(server: str, dbname: str) -> None:
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
     for dsn in node_servers(server):
         with psycopg.connect(dsn, autocommit=True) as conn:
-            try:
-                conn.execute(drop)
-            except psycopg.errors.ObjectInUse:
-                _freeze_template(dsn, dbname)
-                conn.execute(drop)
+            for attempt in range(3):
+                try:
+                    conn.execute(drop)
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 2:
+                        raise
+                    _freeze_template(dsn, dbname)
 
 
 def create_database(server: str, dbname: str, template: str | None = None,

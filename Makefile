@@ -7,7 +7,7 @@ OI          := $(VENV)/bin/omni-identity
 STAMP       := $(VENV)/.installed
 TEST_DB     ?= omni_identity_test
 
-.PHONY: all demo test test-sql test-py lint lint-plpgsql test-matrix test-wheel venv deps testdb clean schema-snapshot
+.PHONY: all demo test test-sql test-py lint lint-plpgsql test-matrix test-wheel test-citus venv deps testdb clean schema-snapshot
 
 all: test
 
@@ -63,6 +63,23 @@ test-wheel: deps-test venv
 	$(OI) db stop >/dev/null || true; exit $$rc
 
 test-matrix: test test-wheel
+
+# The same suites against distributed databases on a throwaway 3-node Citus lab (a
+# coordinator and two workers under .omni-identity/citus, harness/citus.py): Citus found
+# installed, else built from CITUS_SRC (harness/setup_citus.sh). Every test database is
+# made on the three nodes, migrated through the coordinator and distributed
+# (OMNI_IDENTITY_CITUS). The catalog audit also runs on each worker's copy of the
+# database. The lab is stopped and removed however the suites end.
+export CITUS_SRC
+test-citus: deps-test deps-citus venv
+	rc=0; trap '$(VENV)/bin/python -m harness.citus down' EXIT; \
+	server=$$($(VENV)/bin/python -m harness.citus up); \
+	export OMNI_IDENTITY_TEST_SERVER="$$server" OMNI_IDENTITY_CITUS=1; \
+	$(MAKE) --no-print-directory test-sql || rc=1; \
+	for w in $$($(VENV)/bin/python -m harness.citus workers "$$(cat $(VENV)/.test_dsn)"); do \
+	    PGOPTIONS='-c citus.enable_ddl_propagation=off' pg_prove --ext .sql -f -d "$$w" tests_sql/41-catalog-security.sql || rc=1; done; \
+	$(MAKE) --no-print-directory test-py || rc=1; \
+	exit $$rc
 
 # Refresh schema.sql (the whole current schema, drift-tested) after an intended schema change.
 schema-snapshot: venv

@@ -135,6 +135,27 @@ CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email te
 
 COMMENT ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'Live cluster owning all the given normalized keys, then its merged-away aliases; empty if none.';
 
+CREATE FUNCTION omni_identity.citus_disable_triggers(p_table regclass) RETURNS name[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) IS 'citus_distribute: disable a table''s enabled user triggers while it is distributed; returns their names.';
+
+CREATE FUNCTION omni_identity.citus_distribute() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_distribute() IS 'On a Citus coordinator: distribute the package''s tables by tenant_id (key_blocklist: reference table) and register its routines; idempotent; returns the objects it changed.';
+
+CREATE FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) IS 'citus_distribute: enable again the triggers citus_disable_triggers disabled.';
+
 CREATE FUNCTION omni_identity.cluster_sales_batch() RETURNS TABLE(clustered integer, clusters_created integer, merges integer)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -889,7 +910,7 @@ CREATE SEQUENCE omni_identity.batch_id_seq
 
 CREATE TABLE omni_identity.batch_metrics (
     tenant_id text NOT NULL,
-    batch_id bigint NOT NULL,
+    batch_id bigint DEFAULT nextval('omni_identity.batch_id_seq'::regclass) NOT NULL,
     job text NOT NULL,
     rows_in integer DEFAULT 0 NOT NULL,
     rows_written integer DEFAULT 0 NOT NULL,
@@ -1460,6 +1481,15 @@ GRANT ALL ON FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) TO 
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_distribute() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_distribute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.cluster_sales_batch() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.cluster_sales_batch() TO omni_identity_admin;

@@ -439,7 +439,24 @@ def migrate(dsn: str) -> tuple[int, int]:
                 raise HarnessError(f"migration failed: {_first_line(exc)}") from None
     except LockTimeout:
         raise HarnessError("another migrate holds yoyo's lock on this database") from None
-    return len(pending), apply_functions(dsn)
+    applied = apply_functions(dsn)
+    distribute_on_citus(dsn)
+    return len(pending), applied
+
+
+def distribute_on_citus(dsn: str) -> bool:
+    """On a Citus coordinator (the citus extension installed in the database): distribute
+    what is not yet distributed and register the routines a migration added
+    (functions/citus/citus_distribute.sql). Nothing on a single node."""
+    with _pinned(dsn) as conn:
+        if not conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension"
+                            " WHERE extname = 'citus')").fetchone()[0]:
+            return False
+        try:
+            conn.execute("SELECT omni_identity.citus_distribute()")
+        except psycopg.Error as exc:
+            raise HarnessError(f"citus_distribute failed: {_first_line(exc)}") from None
+    return True
 
 
 def rollback(dsn: str, all_: bool = False) -> int:

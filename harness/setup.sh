@@ -2,9 +2,12 @@
 # Install what `make demo` / `make test` need and is missing. As root: the Debian
 # packages for PostgreSQL, pgTAP, pg_prove and plpgsql_check. Without root: print the one command to
 # run (or, for the demo, fall back to the PostgreSQL wheel in the venv).
-# Usage: harness/setup.sh demo|test
+# Usage: harness/setup.sh demo|test|citus   (citus: harness/setup_citus.sh, make test-citus)
 set -euo pipefail
 need="${1:-test}"
+if [ "$need" = citus ]; then
+    exec "$(dirname "$0")/setup_citus.sh"
+fi
 
 pg_major() {
     local d best=0

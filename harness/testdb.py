@@ -36,14 +36,34 @@ def dsn_for(server: str, dbname: str) -> str:
     return make_conninfo(**parts)
 
 
-def recreate(server: str, dbname: str, template: str | None = None) -> str:
+def recreate(server: str, dbname: str, template: str | None = None,
+             options: sql.Composable | None = None) -> str:
+    """`dbname` dropped and created (a clone of `template`, with CREATE DATABASE `options`).
+    Under OMNI_IDENTITY_CITUS (make test-citus) it is made on every node of the Citus lab,
+    with the extension and the workers added (harness/citus.py)."""
+    from harness import citus
+
+    if citus.enabled():
+        return citus.create_database(server, dbname, template, options)
     with connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
         if template:
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(dbname), sql.Identifier(template)))
         else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname))
+            conn.execute(stmt + sql.SQL(" ") + options if options is not None else stmt)
     return dsn_for(server, dbname)
+
+
+def drop(server: str, dbname: str) -> None:
+    """DROP DATABASE IF EXISTS ... WITH (FORCE), on every node under OMNI_IDENTITY_CITUS."""
+    from harness import citus
+
+    if citus.enabled():
+        citus.drop_database(server, dbname)
+        return
+    with connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
 
 def install_test_support(dsn: str) -> None:

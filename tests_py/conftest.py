@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from harness import migrate
-from harness.testdb import dsn_for, recreate, server_dsn
+from harness.testdb import drop, dsn_for, recreate, server_dsn
 from tests_py.support import Db, ensure_test_logins
 
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -34,11 +34,7 @@ def pg_server() -> str:
 
 
 def _drop(server: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop(server, name)   # on every node of the Citus lab under make test-citus
 
 
 @pytest.fixture(scope="session")
@@ -104,14 +100,11 @@ def empty_db(pg_server: str):
 def cdb(pg_server: str):
     """A migrated database created with LC_COLLATE/LC_CTYPE 'C' (libc maps only ASCII
     case there): the normalizers must be Unicode-aware whatever the locale."""
-    import psycopg
     from psycopg import sql
 
     name = f"oi_c_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                             "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(name)))
-    d = Db(dsn_for(pg_server, name), name)
+    dsn = recreate(pg_server, name, options=sql.SQL("TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"))
+    d = Db(dsn, name)
     migrate.migrate(d.dsn)
     yield d
     d.close()

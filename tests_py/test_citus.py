@@ -1,0 +1,142 @@
+"""omni_identity.citus_distribute() and the NULL tenant, on both legs: on one node (make
+test) the function refuses with OI080 and migrate leaves it alone; on the Citus lab (make
+test-citus, where every test database is distributed) the tables are distributed and
+colocated, the routines registered, and no call with a NULL tenant reaches Citus's
+function delegation (which dereferences it: a crashed coordinator)."""
+from __future__ import annotations
+
+import re
+
+import psycopg
+import pytest
+
+from harness import migrate, paths
+from tests_py.support import Db
+
+
+def _on_citus(db: Db) -> bool:
+    return bool(db.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'citus'"))
+
+
+def test_citus_distribute(db):
+    if not _on_citus(db):
+        with pytest.raises(psycopg.Error) as info:
+            db.execute("SELECT omni_identity.citus_distribute()")
+        assert info.value.sqlstate == "OI080"
+        assert info.value.diag.message_hint
+        assert migrate.distribute_on_citus(db.dsn) is False
+        return
+    tables = db.column("""SELECT c.oid::regclass::text FROM pg_class c
+                           WHERE c.relkind = 'r' AND (c.relnamespace = 'omni_identity'::regnamespace
+                                                      OR c.oid = 'public.omni_sales'::regclass)
+                           ORDER BY 1""")
+    dist = dict(db.rows("SELECT logicalrelid::regclass::text, partmethod::text || ':' || colocationid"
+                        " FROM pg_dist_partition"))
+    anchor = dist["omni_identity.customer_cluster"]
+    assert dist.pop("omni_identity.key_blocklist").startswith("n:"), "key_blocklist is a reference table"
+    assert {t: dist.get(t) for t in tables if t != "omni_identity.key_blocklist"} == \
+        {t: anchor for t in tables if t != "omni_identity.key_blocklist"}, "every tenant table colocated"
+    assert anchor.startswith("h:")
+    # Every routine registered (so on every node); a second run changes nothing.
+    assert db.scalar("""SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'omni_identity'::regnamespace
+                         AND p.prokind IN ('f', 'p')
+                         AND NOT EXISTS (SELECT 1 FROM pg_dist_object o
+                                          WHERE o.classid = 'pg_proc'::regclass AND o.objid = p.oid)""") == 0
+    assert db.scalar("SELECT omni_identity.citus_distribute()") == 0
+    # The sequence of the batch ids exists on the workers (a delegated ingest draws from it).
+    assert db.scalar("SELECT bool_and(success) FROM run_command_on_workers("
+                     "$$SELECT nextval('omni_identity.batch_id_seq')$$)")
+
+
+def _public_api() -> list[str]:
+    """The application's API: the names functions/grants.sql lists (c_public_api)."""
+    text = (paths.FUNCTIONS / "grants.sql").read_text()
+    block = re.search(r"c_public_api CONSTANT text\[\] := ARRAY\[(.*?)\];", text, re.S)
+    assert block, "functions/grants.sql lists the public API in c_public_api"
+    return re.findall(r"'(\w+)'", block.group(1))
+
+
+def _tenant_routines(db: Db) -> list[tuple[str, str]]:
+    """(routine, call with a %s for the tenant) of every routine of the application's API
+    that takes a p_tenant_id without a default; every other argument NULL."""
+    out = []
+    for fn, args, pos in db.rows("""
+            SELECT p.oid::regprocedure::text, p.proargtypes::regtype[]::text[],
+                   array_position(p.proargnames, 'p_tenant_id')
+              FROM pg_proc p
+             WHERE p.pronamespace = 'omni_identity'::regnamespace AND p.prokind = 'f'
+               AND array_position(p.proargnames, 'p_tenant_id') <= p.pronargs - p.pronargdefaults
+               AND p.proname = ANY (%s)
+             ORDER BY 1""", _public_api()):
+        name = fn.split("(")[0]
+        vals = ["%s" if i + 1 == pos else f"NULL::{t}" for i, t in enumerate(args)]
+        out.append((fn, f"SELECT {name}({', '.join(vals)})"))
+    return out
+
+
+@pytest.mark.parametrize("tenant", [None, ""], ids=["null", "empty"])
+def test_null_or_empty_tenant_is_oi001_in_autocommit(db, tenant):
+    """Every API routine with a tenant argument, called in autocommit (where Citus would
+    delegate a registered call) with a NULL or empty tenant: OI001, and the server (the
+    coordinator on the Citus leg) is still there for the next call."""
+    calls = _tenant_routines(db)
+    assert len(calls) >= 12, calls
+    codes = {}
+    for fn, call in calls:
+        with psycopg.connect(db.dsn, autocommit=True) as conn:
+            try:
+                conn.execute(call, (tenant,))
+                codes[fn] = None
+            except psycopg.Error as exc:
+                codes[fn] = exc.sqlstate
+        assert db.scalar("SELECT 1") == 1, f"the server survived {fn}"
+    assert codes == {fn: "OI001" for fn, _ in calls}
+
+
+def test_a_later_strict_tenant_routine_is_delegated_by_the_next_migrate(db):
+    """A routine a later migration adds is registered by the next migrate; a STRICT one with
+    p_tenant_id runs on the worker holding the tenant's shards, and a NULL tenant never
+    reaches the delegation (the planner folds the STRICT call to NULL first)."""
+    db.execute("""CREATE FUNCTION omni_identity.citus_probe(p_tenant_id text) RETURNS integer
+                  LANGUAGE sql STRICT VOLATILE SET search_path = pg_catalog, pg_temp
+                  AS 'SELECT pg_catalog.inet_server_port()'""")
+    on_citus = migrate.distribute_on_citus(db.dsn)
+    assert on_citus is _on_citus(db)
+    here = db.scalar("SELECT inet_server_port()")
+    assert db.scalar("SELECT omni_identity.citus_probe(NULL)") is None
+    assert db.scalar("SELECT 1") == 1
+    ran_on = db.scalar("SELECT omni_identity.citus_probe('tenant-a')")
+    if not on_citus:
+        assert ran_on == here
+        return
+    assert db.rows("SELECT distribution_argument_index, force_delegation FROM pg_dist_object"
+                   " WHERE objid = 'omni_identity.citus_probe(text)'::regprocedure") == [(0, True)]
+    worker = db.scalar("""SELECT n.nodeport FROM pg_dist_shard s
+                            JOIN pg_dist_placement p USING (shardid)
+                            JOIN pg_dist_node n USING (groupid)
+                           WHERE s.shardid = get_shard_id_for_distribution_column(
+                                     'omni_identity.customer_cluster', 'tenant-a')""")
+    assert ran_on == worker != here
+
+
+def test_an_int_legacy_id_is_refused_before_anything_is_distributed(empty_db):
+    """A legacy public.omni_sales whose ids come from an int sequence: Citus could not give
+    the workers ids from it, so citus_distribute refuses (OI081, with the conversion as
+    HINT) before distributing anything; on one node the function refuses with OI080."""
+    empty_db.execute("""CREATE TABLE public.omni_sales (
+        id serial PRIMARY KEY, shop_id text NOT NULL, gateway text NOT NULL DEFAULT '',
+        external_id text NOT NULL, buyer_email text, buyer_phone text, buyer_name text,
+        buyer_document text, product_id text, status text, amount numeric(14,2),
+        currency char(3), created_at timestamptz NOT NULL)""")
+    on_citus = _on_citus(empty_db)
+    if on_citus:
+        with pytest.raises(Exception, match="citus_distribute failed"):
+            migrate.migrate(empty_db.dsn)
+    else:
+        migrate.migrate(empty_db.dsn)
+    with pytest.raises(psycopg.Error) as info:
+        empty_db.execute("SELECT omni_identity.citus_distribute()")
+    assert info.value.sqlstate == ("OI081" if on_citus else "OI080")
+    assert info.value.diag.message_hint
+    if on_citus:
+        assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition") == 0

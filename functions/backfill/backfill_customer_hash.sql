@@ -163,11 +163,15 @@ BEGIN
     -- optimization fence), still without a customer_hash. The ctid of the version read
     -- lets cluster_sales_batch write customer_hash without probing again.
     TRUNCATE pg_temp.oi_cluster_in;
+    -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
+    -- read (design §9.1), whether or not it has run yet; the backfill never records it.
     INSERT INTO pg_temp.oi_cluster_in
            (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
-            row_ctid)
+            row_ctid, evidence)
     SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
-           s.buyer_name, s.row_ctid
+           s.buyer_name, s.row_ctid,
+           NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
+                        WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
       FROM pg_temp.oi_bf_pick p
       CROSS JOIN LATERAL (
             SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,

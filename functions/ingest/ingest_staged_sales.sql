@@ -35,6 +35,8 @@ DECLARE
     v_rows_in  integer;
     v_created  integer;
     v_stored   integer;
+    v_up_next    bigint;
+    v_up_through bigint;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
     IF p_job IS NULL OR p_job NOT IN ('ingest', 'upload') THEN
@@ -106,6 +108,17 @@ BEGIN
       ) v;
     ANALYZE pg_temp.oi_ingest_checked;
 
+    -- Forgotten values are never stored again (design §9.1): NULL before the upsert, so a
+    -- resend of a redacted sale is unchanged.
+    PERFORM omni_identity.ingest_redact_forgotten(p_tenant_id);
+
+    -- Sales the evidence upgrade has still to read (ids up to its through_sale_id, from
+    -- its position on) get their evidence from it, with their buyer columns as it finds
+    -- them: not recorded here (design §9.1).
+    SELECT u.next_sale_id, u.through_sale_id INTO v_up_next, v_up_through
+      FROM omni_identity.evidence_upgrade u
+     WHERE u.tenant_id = p_tenant_id AND u.completed_at IS NULL;
+
     -- Every rejected row counts; each distinct one is stored once per tenant (the first
     -- row of the batch that carries it, unless an earlier batch recorded it already).
     SELECT count(*) INTO rejected FROM pg_temp.oi_ingest_checked c WHERE c.reason IS NOT NULL;
@@ -160,9 +173,10 @@ BEGIN
     ), staged AS (
         INSERT INTO pg_temp.oi_cluster_in
                (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
-                row_ctid)
+                row_ctid, evidence)
         SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
-               w.buyer_name, w.row_ctid
+               w.buyer_name, w.row_ctid,
+               v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through
           FROM written w
          WHERE w.customer_hash IS NULL
     )

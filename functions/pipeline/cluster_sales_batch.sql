@@ -7,7 +7,10 @@
 -- touching a table that grows, no recursive CTE, no per-row advisory lock):
 --   L1 lock (below): never queued behind a live call (design §5); then the stages, numbered
 --   as in their headers:
---   1.  pipeline_keys        the keys of the batch, blocked values dropped, their clusters;
+--   1.  pipeline_keys        the keys of the batch, removed values (blocked or forgotten,
+--                            removed_keys) dropped, their clusters;
+--   1a. pipeline_redact_forgotten  NULL in the sales' buyer columns that are forgotten;
+--   1b. pipeline_evidence    the batch's evidence: key_evidence and key_pairs (design §9.1);
 --   2.  pipeline_graph       the graph sale — key — existing cluster;
 --   3.  pipeline_components  its connected components;
 --   4a. pipeline_roots       per component the survivor and the batch's golden values;
@@ -49,6 +52,8 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
+    PERFORM omni_identity.pipeline_redact_forgotten();
+    PERFORM omni_identity.pipeline_evidence();
     PERFORM omni_identity.pipeline_graph(v_nodes);
     PERFORM omni_identity.pipeline_components();
     PERFORM omni_identity.pipeline_roots();

@@ -3,11 +3,14 @@
 --   Output  pg_temp.oi_cl_sale     one row per sale: node 1..n (by tenant, sale id), its
 --                                  normalized e-mail, phone, document, golden_name, and
 --                                  the ctid the caller gave;
---           pg_temp.oi_cl_key      the distinct keys of the batch that are not blocked
---                                  (pipeline_drop_blocked_keys):
---                                  min_node (their first sale) and cluster_id (the live
---                                  cluster that owns the key; NULL = a new key);
---           pg_temp.oi_cl_occ      (sale, key) pairs of those keys.
+--           pg_temp.oi_cl_key      the distinct keys of the batch that are not removed
+--                                  (removed_keys: blocked or forgotten, one call per
+--                                  tenant): min_node (their first sale) and cluster_id
+--                                  (the live cluster that owns the key; NULL = a new key);
+--           pg_temp.oi_cl_occ      (sale, key) pairs of those keys;
+--           pg_temp.oi_cl_removed  the batch's keys that were removed (forgotten = a
+--                                  tombstone: pipeline_redact_forgotten clears their
+--                                  buyer columns).
 -- Returns n, the number of sales.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_keys()
 RETURNS integer
@@ -16,20 +19,21 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
-    v_nodes integer;
+    v_nodes  integer;
+    v_tenant text;
 BEGIN
-    TRUNCATE pg_temp.oi_cl_sale, pg_temp.oi_cl_key, pg_temp.oi_cl_occ;
+    TRUNCATE pg_temp.oi_cl_sale, pg_temp.oi_cl_key, pg_temp.oi_cl_occ, pg_temp.oi_cl_removed;
 
     -- Normalize every identifier once, in one statement.
     INSERT INTO pg_temp.oi_cl_sale
-           (node, tenant_id, sale_id, seen_at, email, phone, document, name, row_ctid)
+           (node, tenant_id, sale_id, seen_at, email, phone, document, name, row_ctid, evidence)
     SELECT row_number() OVER (ORDER BY i.tenant_id, i.sale_id)::integer,
            i.tenant_id, i.sale_id, i.seen_at,
            omni_identity.normalize_email(i.buyer_email),
            omni_identity.normalize_phone(i.buyer_phone),
            omni_identity.normalize_document(i.buyer_document),
            omni_identity.golden_name(i.buyer_name),
-           i.row_ctid
+           i.row_ctid, coalesce(i.evidence, true)
       FROM pg_temp.oi_cluster_in i;
     GET DIAGNOSTICS v_nodes = ROW_COUNT;
     IF v_nodes = 0 THEN
@@ -55,8 +59,18 @@ BEGIN
               CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
              GROUP BY s.tenant_id, k.key_type, k.key_value) g;
 
-    -- Blocked keys leave the set (design §2).
-    PERFORM omni_identity.pipeline_drop_blocked_keys();
+    -- Removed keys (blocked or forgotten, design §2) leave the set: removed_keys, the one
+    -- statement of the rule, once per tenant over the batch's distinct keys.
+    FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
+        INSERT INTO pg_temp.oi_cl_removed (tenant_id, key_type, key_value, forgotten)
+        SELECT v_tenant, r.key_type, r.key_value, r.forgotten
+          FROM (SELECT array_agg(k.key_type) AS types, array_agg(k.key_value) AS vals
+                  FROM pg_temp.oi_cl_key k WHERE k.tenant_id = v_tenant) a
+         CROSS JOIN LATERAL omni_identity.removed_keys(v_tenant, a.types, a.vals) r;
+    END LOOP;
+    DELETE FROM pg_temp.oi_cl_key k
+     USING pg_temp.oi_cl_removed f
+     WHERE f.tenant_id = k.tenant_id AND f.key_type = k.key_type AND f.key_value = k.key_value;
     ANALYZE pg_temp.oi_cl_key;
 
     -- Occurrences: (sale, key) pairs of the keys kept.

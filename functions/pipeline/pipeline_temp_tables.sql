@@ -3,7 +3,9 @@
 --   oi_ingest_checked the same rows validated (reason NULL = good);
 --   oi_bf_pick       the sales one backfill batch picked;
 --   oi_cluster_in    the sales one cluster_sales_batch call clusters (raw buyer columns,
---                    and the ctid of the row version the caller read or wrote, if known);
+--                    the ctid of the row version the caller read or wrote, if known, and
+--                    evidence: false = the sale is clustered but is not a new input, so
+--                    pipeline_evidence leaves it out; NULL counts as true);
 --   oi_cl_*          the batch core's intermediate sets (sales, keys, edges, ...); each
 --                    stage's header (functions/pipeline/pipeline_*.sql) says which it
 --                    reads and writes;
@@ -33,11 +35,11 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS oi_cluster_in (
         tenant_id text NOT NULL, sale_id bigint NOT NULL, seen_at timestamptz NOT NULL,
         buyer_email text, buyer_phone text, buyer_document text, buyer_name text,
-        row_ctid tid) ON COMMIT DELETE ROWS;
+        row_ctid tid, evidence boolean) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_sale (
         node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint NOT NULL,
         seen_at timestamptz NOT NULL, email text, phone text, document text, name text,
-        survivor uuid, row_ctid tid) ON COMMIT DELETE ROWS;
+        survivor uuid, row_ctid tid, evidence boolean NOT NULL DEFAULT true) ON COMMIT DELETE ROWS;
     -- A session that created these tables before row_ctid existed (functions are
     -- re-applied by every migrate while pooled sessions live on) gets the column now.
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -46,9 +48,22 @@ BEGIN
         ALTER TABLE pg_temp.oi_cluster_in ADD COLUMN IF NOT EXISTS row_ctid tid;
         ALTER TABLE pg_temp.oi_cl_sale ADD COLUMN IF NOT EXISTS row_ctid tid;
     END IF;
+    -- ... and before evidence existed (oi_bf_in is LIKE oi_cluster_in).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = 'pg_temp.oi_cl_sale'::regclass
+                      AND a.attname = 'evidence' AND NOT a.attisdropped) THEN
+        ALTER TABLE pg_temp.oi_cluster_in ADD COLUMN IF NOT EXISTS evidence boolean;
+        ALTER TABLE pg_temp.oi_cl_sale ADD COLUMN IF NOT EXISTS evidence boolean NOT NULL DEFAULT true;
+        IF pg_catalog.to_regclass('pg_temp.oi_bf_in') IS NOT NULL THEN
+            ALTER TABLE pg_temp.oi_bf_in ADD COLUMN IF NOT EXISTS evidence boolean;
+        END IF;
+    END IF;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         min_node integer NOT NULL, cluster_id uuid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_removed (
+        tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
+        forgotten boolean NOT NULL) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_occ (
         node integer NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         min_node integer NOT NULL) ON COMMIT DELETE ROWS;

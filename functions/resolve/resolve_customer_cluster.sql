@@ -97,6 +97,9 @@ DECLARE
     v_cp       uuid;     -- ... the phone key
     v_cd       uuid;     -- ... the document key
     v_fast     boolean;
+    v_rm_e     boolean;  -- the e-mail is removed (removed_keys)
+    v_rm_p     boolean;  -- ... the phone
+    v_rm_d     boolean;  -- ... the document
     v_void     boolean;  -- receives the (void) results of the lock functions
     v_ids      uuid[];   -- distinct clusters named by the keys, ascending
     v_locked   uuid[];   -- the same, locked, oldest first
@@ -126,32 +129,54 @@ BEGIN
         v_name := omni_identity.golden_name(p_name);
     END IF;
 
-    -- One read-only statement: drop blocked values (blocked_keys, inlined: two index
-    -- scans), probe the surviving keys by primary key (scalar subqueries: an index probe by
-    -- construction, whatever the statistics) and read their cluster by primary key — the
-    -- whole read-only fast path.
-    SELECT k.e, k.p, k.d, k.ce, k.cp, k.cd
+    -- Every input records evidence (design §9.1), so every call with a key writes, and
+    -- takes its locks first: L1 (shared), then L2 for the keys in the order e-mail, phone,
+    -- document (see the locking design), held to the end of the transaction. Assignments
+    -- of plain expressions, not statements: PL/pgSQL evaluates them without the executor.
+    -- Every statement below takes its snapshot after them.
+    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+
+    -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule,
+    -- under L1, so a block or forget committed before it (they take L1 exclusive) is seen.
+    SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
+      INTO v_rm_e, v_rm_p, v_rm_d
+      FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
+                                      ARRAY[v_email, v_phone, v_document]) r;
+    IF v_rm_e THEN v_email := NULL; END IF;
+    IF v_rm_p THEN v_phone := NULL; END IF;
+    IF v_rm_d THEN v_document := NULL; END IF;
+    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+        RETURN NULL;     -- every value was removed
+    END IF;
+    IF v_email IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+    END IF;
+    IF v_phone IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+    END IF;
+    IF v_document IS NOT NULL THEN
+        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+    END IF;
+
+    -- One read-only statement: probe the surviving keys by primary key (scalar subqueries:
+    -- an index probe by construction, whatever the statistics) and read their cluster by
+    -- primary key — the whole read of the fast path.
+    SELECT k.ce, k.cp, k.cd
          , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-           AND (k.e IS NULL OR k.ce = c.cluster_id)
-           AND (k.p IS NULL OR k.cp = c.cluster_id)
-           AND (k.d IS NULL OR k.cd = c.cluster_id)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.e, c.last_buyer_email_at, c.last_buyer_email)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.p, c.last_buyer_phone_at, c.last_buyer_phone)
-           AND NOT omni_identity.golden_wins(v_seen_at, k.d, c.last_buyer_document_at, c.last_buyer_document)
+           AND (v_email IS NULL OR k.ce = c.cluster_id)
+           AND (v_phone IS NULL OR k.cp = c.cluster_id)
+           AND (v_document IS NULL OR k.cd = c.cluster_id)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
+           AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
            AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-      INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
-      FROM (SELECT f.e, f.p, f.d
+      INTO v_ce, v_cp, v_cd, v_fast
+      FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = f.e) AS ce
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
                  , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = f.p) AS cp
-                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = f.d) AS cd
-              FROM (SELECT CASE WHEN b.email THEN NULL ELSE v_email END AS e
-                         , CASE WHEN b.phone THEN NULL ELSE v_phone END AS p
-                         , CASE WHEN b.document THEN NULL ELSE v_document END AS d
-                      FROM omni_identity.blocked_keys(p_tenant_id, v_email, v_phone, v_document) AS b
-                    OFFSET 0) f
+                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
             OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
       LEFT JOIN LATERAL (
             -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
@@ -163,26 +188,8 @@ BEGIN
                AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                        WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
             OFFSET 0) c ON true;
-    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-        RETURN NULL;     -- every value was blocked
-    END IF;
     IF v_fast THEN
-        RETURN coalesce(v_ce, v_cp, v_cd);
-    END IF;
-
-    -- Every write starts here: L1 (shared), then L2 for the keys in the order e-mail,
-    -- phone, document (see the locking design), held to the end of the transaction.
-    -- Assignments of plain expressions, not statements: PL/pgSQL evaluates them without
-    -- the executor.
-    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
-    IF v_email IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
-    END IF;
-    IF v_phone IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
-    END IF;
-    IF v_document IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+        v_survivor := coalesce(v_ce, v_cp, v_cd);
     END IF;
 
     -- A new customer (no key known at the probe): one statement writes the cluster and its
@@ -193,7 +200,7 @@ BEGIN
     -- probes), and the keys after it, from its RETURNING. When a key appeared, nothing is
     -- written and the call takes the write path: it never inserts rows it would have to
     -- take back (the application role has no DELETE on customer_cluster).
-    IF v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
+    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
         WITH c AS (
             INSERT INTO omni_identity.customer_cluster
                 (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
@@ -220,13 +227,11 @@ BEGIN
              WHERE v.key_value IS NOT NULL
         )
         SELECT c.cluster_id INTO v_survivor FROM c;
-        IF v_survivor IS NOT NULL THEN
-            RETURN v_survivor;    -- a new customer
-        END IF;
-        -- A key was created between the probe and the locks: attach to it below.
+        -- NULL: a key was created meanwhile (by a writer that bypassed the locks): attach
+        -- to it below.
     END IF;
 
-    LOOP
+    WHILE v_survivor IS NULL LOOP
         -- Probe again (a fresh snapshot), now that no other call can create these keys.
         SELECT k.ce, k.cp, k.cd
              , ARRAY(SELECT DISTINCT u.id FROM unnest(ARRAY[k.ce, k.cp, k.cd]) AS u(id)
@@ -306,7 +311,6 @@ BEGIN
                      WHERE s.tenant_id = p_tenant_id AND s.cluster_id = v_survivor) g
              WHERE c.tenant_id = p_tenant_id AND c.cluster_id = v_survivor
                AND (g.e OR g.p OR g.d OR g.n);
-            RETURN v_survivor;
         EXCEPTION
             WHEN SQLSTATE 'OI029' OR deadlock_detected OR unique_violation THEN
                 -- The attempt's locks are released; go again. Each retry means another
@@ -321,6 +325,54 @@ BEGIN
                 END IF;
         END;
     END LOOP;
+
+    -- Evidence (design §9.1): this input's ≤ 3 keys and ≤ 3 pairs, in one statement, last
+    -- (after every other lock of the call: rows of key_pairs, then of key_evidence, each in
+    -- key order, so two calls cannot deadlock on them). Pairs are ordered a < b by
+    -- (key_type, key_value): one key per type here, so by key_type. A pair row this call
+    -- inserts (xmax = 0) adds one neighbour of the other end's type to each end's counter.
+    WITH k AS (
+        SELECT v.key_type, v.key_value
+          FROM (VALUES ('document', v_document), ('email', v_email), ('phone', v_phone))
+                   AS v(key_type, key_value)
+         WHERE v.key_value IS NOT NULL
+    ), pairs AS (
+        INSERT INTO omni_identity.key_pairs AS p
+               (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
+        SELECT p_tenant_id, x.key_type, x.key_value, y.key_type, y.key_value, 1, v_seen_at, v_seen_at
+          FROM k x JOIN k y ON x.key_type < y.key_type
+         ORDER BY x.key_type, y.key_type
+            ON CONFLICT (tenant_id, a_type, a_value, b_type, b_value) DO UPDATE
+           SET seen_count = p.seen_count + 1
+             , first_seen_at = least(p.first_seen_at, EXCLUDED.first_seen_at)
+             , last_seen_at = greatest(p.last_seen_at, EXCLUDED.last_seen_at)
+        RETURNING p.a_type, p.b_type, (p.xmax = 0) AS is_new
+    ), linked AS (
+        SELECT coalesce(array_agg(n.a_type || '>' || n.b_type) FILTER (WHERE n.is_new), '{}') AS ends
+          FROM pairs n
+    )
+    INSERT INTO omni_identity.key_evidence AS e
+           (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
+            linked_emails, linked_phones, linked_documents)
+    SELECT p_tenant_id, k.key_type, k.key_value, 1, v_seen_at, v_seen_at, v_name,
+           CASE WHEN v_name IS NOT NULL THEN v_seen_at END,
+           (k.key_type || '>email' = ANY (l.ends) OR 'email>' || k.key_type = ANY (l.ends))::integer,
+           (k.key_type || '>phone' = ANY (l.ends) OR 'phone>' || k.key_type = ANY (l.ends))::integer,
+           (k.key_type || '>document' = ANY (l.ends) OR 'document>' || k.key_type = ANY (l.ends))::integer
+      FROM k, linked l
+     ORDER BY k.key_type
+        ON CONFLICT (tenant_id, key_type, key_value) DO UPDATE
+       SET inputs = e.inputs + 1
+         , first_seen_at = least(e.first_seen_at, EXCLUDED.first_seen_at)
+         , last_seen_at = greatest(e.last_seen_at, EXCLUDED.last_seen_at)
+         , name = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                       THEN EXCLUDED.name ELSE e.name END
+         , name_seen_at = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                               THEN EXCLUDED.name_seen_at ELSE e.name_seen_at END
+         , linked_emails = e.linked_emails + EXCLUDED.linked_emails
+         , linked_phones = e.linked_phones + EXCLUDED.linked_phones
+         , linked_documents = e.linked_documents + EXCLUDED.linked_documents;
+    RETURN v_survivor;
 END;
 $fn$;
 COMMENT ON FUNCTION omni_identity.resolve_customer_cluster(text, text, text, text, text, timestamptz)

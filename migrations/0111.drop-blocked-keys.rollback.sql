@@ -1,16 +1,4 @@
--- The blocklist rule (design §2) for the three values of one buyer: whether each normalized
--- value matches key_blocklist — the global rows (tenant_id NULL) or the
--- tenant's own, as exact text or as a regular expression (~, unanchored unless the
--- pattern anchors itself). NULL never matches.
--- Two index scans whatever the blocklist holds: the exact rows by value (one probe of
--- key_blocklist_exact_value_idx per value), the regex rows through the partial
--- key_blocklist_regex_idx. resolve_customer_cluster runs this on every call, and what a
--- call costs is mostly setting its plan up, so fewer plan nodes is what counts here: the
--- three single-value checks it replaced were eighteen scans. A one-row plain-SQL table
--- function, inlined into the calling statement. The batch core's set form of the same
--- rule is pipeline_drop_blocked_keys (PL/pgSQL). An inlined SQL function that reads a
--- table is what Citus cannot plan; resolve keeps it because the PL/pgSQL form measured
--- slower beyond noise (BENCHMARKS.md, resolve).
+-- blocked_keys and pipeline_drop_blocked_keys as they stood before 0111.
 CREATE OR REPLACE FUNCTION omni_identity.blocked_keys(
       p_tenant_id text
     , p_email     text
@@ -41,3 +29,29 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION omni_identity.blocked_keys(text, text, text, text)
     IS 'One row: whether each of a buyer''s normalized e-mail, phone and document matches the blocklist. Inlined.';
+CREATE OR REPLACE FUNCTION omni_identity.pipeline_drop_blocked_keys()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    v_exact integer;
+    v_regex integer;
+BEGIN
+    DELETE FROM pg_temp.oi_cl_key k
+     USING omni_identity.key_blocklist b
+     WHERE NOT b.is_regex AND b.key_type = k.key_type AND b.value_pattern = k.key_value
+       AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id);
+    GET DIAGNOSTICS v_exact = ROW_COUNT;
+    DELETE FROM pg_temp.oi_cl_key k
+     USING omni_identity.key_blocklist b
+     WHERE b.is_regex AND b.key_type = k.key_type
+       AND (b.tenant_id IS NULL OR b.tenant_id = k.tenant_id)
+       AND k.key_value ~ b.value_pattern;
+    GET DIAGNOSTICS v_regex = ROW_COUNT;
+    RETURN v_exact + v_regex;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.pipeline_drop_blocked_keys()
+    IS 'Batch core: delete from pg_temp.oi_cl_key the keys that match the blocklist (global or the tenant''s; exact or regex).';

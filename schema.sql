@@ -86,12 +86,6 @@ CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::
 
 COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
 
-CREATE FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS TABLE(email boolean, phone boolean, document boolean)
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'One row: whether each of a buyer''s normalized e-mail, phone and document matches the blocklist. Inlined.';
-
 CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS uuid[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -180,6 +174,31 @@ CREATE FUNCTION omni_identity.email_parse(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';
 
+CREATE FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET lock_timeout TO '200ms'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) IS 'One resumable batch of the evidence upgrade (sales of the range, then keys no sale showed, then completion) of one tenant or the next incomplete one; returns units done, 0 = nothing left.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET client_min_messages TO 'warning'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) IS 'Evidence upgrade, key phase: evidence keeping today''s partition and golden record for the keys of a batch of clusters (star rule); returns clusters examined.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) IS 'Work the evidence upgrade has left (sales to read, clusters to examine, completion steps), of one tenant or of all.';
+
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -217,6 +236,14 @@ CREATE FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) RETURNS TABL
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) IS 'Ingest the rows COPYed into pg_temp.oi_copied_sales in this transaction (the CSV path); returns counts and the batch id.';
+
+CREATE FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) IS 'Ingest/upload: NULL the buyer columns (and raw jsonb keys) of pg_temp.oi_ingest_checked whose normalized value the tenant has forgotten.';
 
 CREATE FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) RETURNS TABLE(inserted integer, updated integer, rejected integer, clustered integer, merges integer)
     LANGUAGE plpgsql
@@ -444,13 +471,13 @@ CREATE FUNCTION omni_identity.pipeline_components() RETURNS integer
 
 COMMENT ON FUNCTION omni_identity.pipeline_components() IS 'Batch core stage 3: connected components of oi_cl_edge; oi_cl_comp.root := smallest node of each component.';
 
-CREATE FUNCTION omni_identity.pipeline_drop_blocked_keys() RETURNS integer
+CREATE FUNCTION omni_identity.pipeline_evidence() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_drop_blocked_keys() IS 'Batch core: delete from pg_temp.oi_cl_key the keys that match the blocklist (global or the tenant''s; exact or regex).';
+COMMENT ON FUNCTION omni_identity.pipeline_evidence() IS 'Batch core stage 1b: upsert key_pairs and key_evidence of the batch''s inputs (oi_cl_sale, oi_cl_occ), aggregated per tenant.';
 
 CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
     LANGUAGE plpgsql
@@ -467,6 +494,18 @@ CREATE FUNCTION omni_identity.pipeline_keys() RETURNS integer
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.pipeline_keys() IS 'Batch core stage 1: normalize pg_temp.oi_cluster_in into oi_cl_sale; distinct unblocked keys (oi_cl_key) and their occurrences (oi_cl_occ).';
+
+CREATE FUNCTION omni_identity.pipeline_redact_forgotten() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_redact_forgotten() IS 'Batch core stage 1a: NULL the omni_sales buyer columns whose normalized value is forgotten (oi_cl_removed), for the batch''s sales.';
 
 CREATE FUNCTION omni_identity.pipeline_roots() RETURNS void
     LANGUAGE plpgsql
@@ -560,6 +599,15 @@ CREATE FUNCTION omni_identity.regex_error(p_pattern text) RETURNS text
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.regex_error(p_pattern text) IS 'NULL when the regular expression compiles, else the compiler''s message.';
+
+CREATE FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) RETURNS TABLE(key_type text, key_value text, forgotten boolean)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) IS 'The keys of one tenant, among those given, that are removed: blocked (global or tenant blocklist, exact or regex) or forgotten (tombstone).';
 
 CREATE FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) RETURNS void
     LANGUAGE plpgsql STABLE
@@ -866,12 +914,15 @@ CREATE TABLE omni_identity.evidence_upgrade (
     next_sale_id bigint DEFAULT 0 NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    after_cluster_id uuid,
     CONSTRAINT evidence_upgrade_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
 
 ALTER TABLE ONLY omni_identity.evidence_upgrade FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.evidence_upgrade IS 'Tenants clustered before evidence existed: the upgrade job''s position; completed_at set = evidence complete.';
+
+COMMENT ON COLUMN omni_identity.evidence_upgrade.after_cluster_id IS 'Key phase of the evidence upgrade: the live clusters up to this id are done (NULL = not started).';
 
 CREATE TABLE omni_identity.forgotten_identifiers (
     tenant_id text NOT NULL,
@@ -1250,10 +1301,6 @@ GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tena
 REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
 
-REVOKE ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.blocked_keys(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
-
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1306,6 +1353,15 @@ REVOKE ALL ON FUNCTION omni_identity.email_parse(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_app;
@@ -1329,6 +1385,10 @@ GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value t
 REVOKE ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_copied_sales(p_tenant_id text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.ingest_redact_forgotten(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb) TO omni_identity_admin;
@@ -1472,9 +1532,9 @@ REVOKE ALL ON FUNCTION omni_identity.pipeline_components() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.pipeline_drop_blocked_keys() TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.pipeline_evidence() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;
@@ -1483,6 +1543,10 @@ GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_iden
 REVOKE ALL ON FUNCTION omni_identity.pipeline_keys() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_keys() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_redact_forgotten() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_roots() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_roots() TO omni_identity_admin;
@@ -1528,6 +1592,10 @@ GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_i
 REVOKE ALL ON FUNCTION omni_identity.regex_error(p_pattern text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) TO omni_identity_admin;
@@ -1612,6 +1680,7 @@ GRANT ALL ON FUNCTION omni_identity.unicode_space_class() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.value_sha256(p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.value_sha256(p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.value_sha256(p_value text) TO omni_identity_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.backfill_checkpoint TO omni_identity_admin;
 

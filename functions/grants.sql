@@ -29,7 +29,8 @@ DECLARE
         'abstraction_buyer', 'abstraction_buyer_v1', 'abstraction_buyer_v2', 'query_page_cursor',
         'customer_report', 'customer_report_v1', 'customer_report_v2',
         'compare_customer_reports',
-        'set_flag', 'flag_enabled'];
+        'set_flag', 'flag_enabled',
+        'block_identifier', 'forget_identifier', 'forget_customer'];
     v_granted  oid[] := '{}';
     v_frontier oid[];
     v_fn       regprocedure;

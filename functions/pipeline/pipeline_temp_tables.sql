@@ -11,7 +11,9 @@
 --                    reads and writes;
 --   oi_hash_write    the customer_hash writes of pipeline_write_customer_hash;
 --   oi_bf_in         a backfill batch's oi_cluster_in, kept while its tenants are retried one by one;
---   oi_rc_claim      the merges one reconcile_merges batch claimed.
+--   oi_rc_claim      the merges one reconcile_merges batch claimed;
+--   oi_sp_*          the split of queued clusters (split_clusters) and the repoint of
+--                    their sales (split_repoint).
 -- Created once per session; the NOTICE of IF NOT EXISTS is silenced by the SET clause.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_temp_tables()
 RETURNS void
@@ -88,6 +90,17 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS oi_rc_claim (
         tenant_id text NOT NULL, merge_id bigint NOT NULL, from_cluster uuid NOT NULL,
         into_cluster uuid NOT NULL, live uuid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_sp_key (
+        node integer NOT NULL, cluster_id uuid NOT NULL, key_type text NOT NULL,
+        key_value text NOT NULL, created_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_sp_root (
+        root integer NOT NULL, from_cluster uuid NOT NULL, into_cluster uuid NOT NULL,
+        keeps boolean NOT NULL, created_at timestamptz NOT NULL,
+        email text, email_at timestamptz, phone text, phone_at timestamptz,
+        document text, document_at timestamptz, name text, name_at timestamptz)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_sp_sale (
+        sale_id bigint NOT NULL, row_ctid tid NOT NULL, hash uuid) ON COMMIT DELETE ROWS;
 END;
 $fn$;
 COMMENT ON FUNCTION omni_identity.pipeline_temp_tables()

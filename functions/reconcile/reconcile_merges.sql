@@ -1,4 +1,6 @@
--- One batch of reconciliation (design §7): claims up to p_batch_size pending merges
+-- One batch of reconciliation (design §7, §9). Re-resolution first: while reconcile_splits
+-- finds work (a blocklist sweep, a split of queued clusters, the repoint of split
+-- clusters' sales) the batch is that work and returns its count. Otherwise it claims up to p_batch_size pending merges
 -- (customer_cluster_merges.reconciled_at IS NULL, oldest first) with FOR UPDATE SKIP
 -- LOCKED, repoints customer_hash of every sale that still carries a claimed from_cluster
 -- to the live cluster of the merge today, marks the merges reconciled, and returns how
@@ -57,6 +59,11 @@ BEGIN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
             USING ERRCODE = 'OI032', HINT = 'Use a batch size such as 5000.';
     END IF;
+    v_n := omni_identity.reconcile_splits(p_batch_size);
+    IF v_n > 0 THEN
+        RETURN v_n;
+    END IF;
+    PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'merge', true);
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_rc_claim, pg_temp.oi_hash_write;
     SELECT coalesce(array_agg(j.tenant_id), '{}'::text[]) INTO v_skip
@@ -67,6 +74,10 @@ BEGIN
           FROM omni_identity.customer_cluster_merges m
          WHERE m.reconciled_at IS NULL
            AND m.tenant_id <> ALL (v_skip)
+           -- A tenant whose split clusters' sales are still being repointed by their keys
+           -- (split_repoint) waits: moving a merged-away alias's sales to the live
+           -- cluster now could put them on the wrong side of the split.
+           AND NOT EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = m.tenant_id)
          ORDER BY m.merge_id
          LIMIT p_batch_size
            FOR UPDATE SKIP LOCKED
@@ -85,6 +96,10 @@ BEGIN
         PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('omni_identity.reconcile'),
                                                  pg_catalog.hashtext(v_tenant));
     END LOOP;
+    -- A split that committed between the claim and the locks (it takes the same lock)
+    -- queued repoints: its tenant's merges wait for them (see the claim).
+    DELETE FROM pg_temp.oi_rc_claim c
+     WHERE EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = c.tenant_id);
 
     -- The live target of every claimed merge, read now (under the locks): one primary-key
     -- probe each (a correlated subquery; a join on cluster_id = ANY (...) was planned as

@@ -1,0 +1,111 @@
+-- Erase every stored copy of forgotten values (design §9), in tenant p_tenant_id, beyond
+-- the keys and evidence (remove_keys): the values are normalized keys (p_types[i],
+-- p_values[i]); a stored text is a copy when forgotten_text says so.
+--   * omni_sales: a buyer column (e-mail, phone, document, name) that is a copy becomes
+--     NULL; the sale, its amounts and its customer_hash stay (the split's repoint moves
+--     it by its remaining keys);
+--   * customer_cluster: golden fields that are a copy become NULL (every cluster of the
+--     tenant, merged-away ones included: they keep the golden record of their merge);
+--   * sales_rejects.raw: a field whose value is, or contains, a copy becomes JSON null
+--     (a raw row that is no object becomes null). raw_sha256 is kept: it is the digest
+--     of the row as it was sent, so a resend of that row is still recognized as known and
+--     never stored again; it holds no more of the value than the tombstone's digest;
+--   * report_divergences: rows that name a copy (v1_email, or any string of detail) are
+--     deleted (they are the diagnostic output of one comparison run);
+--   * key_blocklist: the tenant's exact rows for the values are deleted (the tombstone
+--     now drops the values from inputs).
+-- Each is one scan of the tenant's rows of that table (the copies are not indexed: a raw
+-- "(11) 3456-7890" only matches after normalization). Returns the sales changed.
+CREATE OR REPLACE FUNCTION omni_identity.redact_values(
+      p_tenant_id text
+    , p_types     text[]
+    , p_values    text[]
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    v_emails    text[];
+    v_phones    text[];
+    v_documents text[];
+    v_sales     bigint;
+BEGIN
+    SELECT coalesce(array_agg(r.key_value) FILTER (WHERE r.key_type = 'email'), '{}')
+         , coalesce(array_agg(r.key_value) FILTER (WHERE r.key_type = 'phone'), '{}')
+         , coalesce(array_agg(r.key_value) FILTER (WHERE r.key_type = 'document'), '{}')
+      INTO v_emails, v_phones, v_documents
+      FROM unnest(p_types, p_values) AS r(key_type, key_value);
+    IF cardinality(v_emails) + cardinality(v_phones) + cardinality(v_documents) = 0 THEN
+        RETURN 0;
+    END IF;
+
+    UPDATE public.omni_sales o
+       SET buyer_email = CASE WHEN m.e THEN NULL ELSE o.buyer_email END
+         , buyer_phone = CASE WHEN m.p THEN NULL ELSE o.buyer_phone END
+         , buyer_document = CASE WHEN m.d THEN NULL ELSE o.buyer_document END
+         , buyer_name = CASE WHEN m.n THEN NULL ELSE o.buyer_name END
+      FROM (SELECT x.ctid AS row_ctid
+                 , omni_identity.forgotten_text(x.buyer_email, v_emails, v_phones, v_documents) AS e
+                 , omni_identity.forgotten_text(x.buyer_phone, v_emails, v_phones, v_documents) AS p
+                 , omni_identity.forgotten_text(x.buyer_document, v_emails, v_phones, v_documents) AS d
+                 , omni_identity.forgotten_text(x.buyer_name, v_emails, v_phones, v_documents) AS n
+              FROM public.omni_sales x
+             WHERE x.tenant_id = p_tenant_id
+            OFFSET 0) m
+     WHERE o.tenant_id = p_tenant_id AND o.ctid = m.row_ctid
+       AND (m.e OR m.p OR m.d OR m.n);
+    GET DIAGNOSTICS v_sales = ROW_COUNT;
+
+    UPDATE omni_identity.customer_cluster c
+       SET last_buyer_email = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email END
+         , last_buyer_email_at = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email_at END
+         , last_buyer_phone = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone END
+         , last_buyer_phone_at = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone_at END
+         , last_buyer_document = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document END
+         , last_buyer_document_at = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document_at END
+         , last_buyer_name = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name END
+         , last_buyer_name_at = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name_at END
+         , updated_at = now()
+      FROM (SELECT x.cluster_id
+                 , x.last_buyer_email = ANY (v_emails) AS e
+                 , x.last_buyer_phone = ANY (v_phones) AS p
+                 , x.last_buyer_document = ANY (v_documents) AS d
+                 , omni_identity.forgotten_text(x.last_buyer_name, v_emails, v_phones, v_documents) AS n
+              FROM omni_identity.customer_cluster x
+             WHERE x.tenant_id = p_tenant_id
+            OFFSET 0) m
+     WHERE c.tenant_id = p_tenant_id AND c.cluster_id = m.cluster_id
+       AND (m.e OR m.p OR m.d OR m.n);
+
+    UPDATE omni_identity.sales_rejects s
+       SET raw = CASE WHEN pg_catalog.jsonb_typeof(s.raw) <> 'object' THEN 'null'::jsonb
+                      ELSE (SELECT pg_catalog.jsonb_object_agg(f.key,
+                                   CASE WHEN EXISTS (
+                                             SELECT FROM pg_catalog.jsonb_path_query(f.value, 'strict $.**') AS q(v)
+                                              WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
+                                                AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents))
+                                        THEN 'null'::jsonb ELSE f.value END)
+                              FROM pg_catalog.jsonb_each(s.raw) AS f(key, value)) END
+     WHERE s.tenant_id = p_tenant_id
+       AND EXISTS (SELECT FROM pg_catalog.jsonb_path_query(s.raw, 'strict $.**') AS q(v)
+                    WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
+                      AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents));
+
+    DELETE FROM omni_identity.report_divergences r
+     WHERE r.tenant_id = p_tenant_id
+       AND (omni_identity.forgotten_text(r.v1_email, v_emails, v_phones, v_documents)
+            OR EXISTS (SELECT FROM pg_catalog.jsonb_path_query(r.detail, 'strict $.**') AS q(v)
+                        WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
+                          AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents)));
+
+    DELETE FROM omni_identity.key_blocklist b
+     USING unnest(p_types, p_values) AS r(key_type, key_value)
+     WHERE b.tenant_id = p_tenant_id AND NOT b.is_regex
+       AND b.key_type = r.key_type AND b.value_pattern = r.key_value;
+
+    RETURN v_sales;
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.redact_values(text, text[], text[])
+    IS 'Erase stored copies of forgotten values: sale buyer columns, golden fields, rejects'' raw fields, report divergences, tenant blocklist rows; returns sales changed.';

@@ -1,0 +1,173 @@
+-- The split (SPEC §12, design §9): up to p_batch_size clusters of tenant p_tenant_id
+-- queued in cluster_split_queue are recomputed from their evidence. The caller holds the
+-- tenant's lock exclusive and its reconcile lock (reconcile_splits).
+--   1. claim the queue rows (oldest first); a queued cluster merged away since is split as
+--      its live cluster;
+--   2. the live clusters' keys (pg_temp.oi_sp_key, nodes 1..n) and the evidence pairs
+--      whose both ends are among them, on the same cluster (pg_temp.oi_cl_edge), every
+--      key a node (pg_temp.oi_cl_comp);
+--   3. connected components: the batch core's pipeline_components;
+--   4. per cluster, the component holding its oldest key (customer_cluster_keys.created_at,
+--      then (key_type, key_value COLLATE "C")) keeps the cluster_id; every other one
+--      becomes a new cluster whose created_at is its own oldest key's; a cluster with no
+--      key left keeps its id and an empty golden record;
+--   5. golden records from key_evidence (design §4): per field the key of greatest
+--      golden_rank(last_seen_at, key_value) of that type, the name of greatest
+--      golden_rank(name_seen_at, name) over the component's keys;
+--   6. keys move, one customer_cluster_splits row per new cluster (reason: the queue
+--      row's), the queue rows go, and the split clusters, their merged-away aliases and
+--      the queued ids enter cluster_repoint_queue (split_repoint moves their sales) — all
+--      in this transaction, so a kill leaves either the queue row or the split.
+-- Returns the queue rows processed (0: none queued).
+CREATE OR REPLACE FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $fn$
+DECLARE
+    v_queued uuid[];
+    v_live   uuid[];
+    v_reasons text[];
+    v_qlive  uuid[];
+BEGIN
+    PERFORM omni_identity.pipeline_temp_tables();
+    TRUNCATE pg_temp.oi_sp_key, pg_temp.oi_sp_root, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2,
+             pg_temp.oi_cl_comp;
+
+    -- 1. Claim (v_queued, with each row's reason and live cluster).
+    SELECT coalesce(array_agg(q.cluster_id ORDER BY q.n), '{}'), coalesce(array_agg(q.reason ORDER BY q.n), '{}')
+         , coalesce(array_agg(q.live ORDER BY q.n), '{}')
+      INTO v_queued, v_reasons, v_qlive
+      FROM (SELECT s.cluster_id, s.reason, row_number() OVER () AS n
+                 , (SELECT coalesce(x.merged_into, x.cluster_id)
+                      FROM omni_identity.customer_cluster x
+                     WHERE x.tenant_id = p_tenant_id AND x.cluster_id = s.cluster_id) AS live
+              FROM (SELECT y.cluster_id, y.reason FROM omni_identity.cluster_split_queue y
+                     WHERE y.tenant_id = p_tenant_id
+                     ORDER BY y.queued_at, y.cluster_id
+                     LIMIT p_batch_size
+                       FOR UPDATE SKIP LOCKED) s) q;
+    IF cardinality(v_queued) = 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT u.id) FILTER (WHERE u.id IS NOT NULL), '{}') INTO v_live
+      FROM unnest(v_qlive) AS u(id);
+
+    -- 2. Keys (one probe of the keys' cluster index per cluster) and pairs (one probe of
+    -- key_pairs' primary key per key, as the pair's a end: every pair has one).
+    INSERT INTO pg_temp.oi_sp_key (node, cluster_id, key_type, key_value, created_at)
+    SELECT row_number() OVER (ORDER BY k.cluster_id, k.key_type, k.key_value COLLATE "C")::integer,
+           k.cluster_id, k.key_type, k.key_value, k.created_at
+      FROM unnest(v_live) AS u(id)
+      CROSS JOIN LATERAL (SELECT x.cluster_id, x.key_type, x.key_value, x.created_at
+                            FROM omni_identity.customer_cluster_keys x
+                           WHERE x.tenant_id = p_tenant_id AND x.cluster_id = u.id
+                          OFFSET 0) k;
+    ANALYZE pg_temp.oi_sp_key;
+    INSERT INTO pg_temp.oi_cl_comp (node, root) SELECT k.node, k.node FROM pg_temp.oi_sp_key k;
+    INSERT INTO pg_temp.oi_cl_edge (a, b)
+    SELECT DISTINCT GREATEST(ka.node, kb.node), LEAST(ka.node, kb.node)
+      FROM pg_temp.oi_sp_key ka
+      CROSS JOIN LATERAL (SELECT p.b_type, p.b_value
+                            FROM omni_identity.key_pairs p
+                           WHERE p.tenant_id = p_tenant_id
+                             AND p.a_type = ka.key_type AND p.a_value = ka.key_value
+                          OFFSET 0) p
+      JOIN pg_temp.oi_sp_key kb
+        ON kb.key_type = p.b_type AND kb.key_value = p.b_value AND kb.cluster_id = ka.cluster_id;
+    ANALYZE pg_temp.oi_cl_edge;
+
+    -- 3. Components (oi_cl_comp.root = the smallest node of each).
+    PERFORM omni_identity.pipeline_components();
+
+    -- 4, 5. Per component: the cluster it came from, its oldest key, whether it holds the
+    -- cluster's oldest key, its golden record (one probe of key_evidence per key).
+    INSERT INTO pg_temp.oi_sp_root
+           (root, from_cluster, into_cluster, keeps, created_at, email, email_at, phone, phone_at,
+            document, document_at, name, name_at)
+    SELECT g.root, g.cluster_id
+         , CASE WHEN g.first = 1 THEN g.cluster_id ELSE gen_random_uuid() END
+         , g.first = 1, g.created_at
+         , g.email, g.email_at, g.phone, g.phone_at, g.document, g.document_at, g.name, g.name_at
+      FROM (SELECT h.*
+                 , row_number() OVER (PARTITION BY h.cluster_id
+                                      ORDER BY h.created_at, h.oldest_type, h.oldest_value COLLATE "C") AS first
+              FROM (SELECT c.root, k.cluster_id
+                         , (array_agg(k.created_at ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS created_at
+                         , (array_agg(k.key_type ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS oldest_type
+                         , (array_agg(k.key_value ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS oldest_value
+                         , (array_agg(k.key_value ORDER BY omni_identity.golden_rank(e.last_seen_at, k.key_value) DESC)
+                                FILTER (WHERE k.key_type = 'email' AND e.last_seen_at IS NOT NULL))[1] AS email
+                         , max(e.last_seen_at) FILTER (WHERE k.key_type = 'email') AS email_at
+                         , (array_agg(k.key_value ORDER BY omni_identity.golden_rank(e.last_seen_at, k.key_value) DESC)
+                                FILTER (WHERE k.key_type = 'phone' AND e.last_seen_at IS NOT NULL))[1] AS phone
+                         , max(e.last_seen_at) FILTER (WHERE k.key_type = 'phone') AS phone_at
+                         , (array_agg(k.key_value ORDER BY omni_identity.golden_rank(e.last_seen_at, k.key_value) DESC)
+                                FILTER (WHERE k.key_type = 'document' AND e.last_seen_at IS NOT NULL))[1] AS document
+                         , max(e.last_seen_at) FILTER (WHERE k.key_type = 'document') AS document_at
+                         , (array_agg(e.name ORDER BY omni_identity.golden_rank(e.name_seen_at, e.name) DESC)
+                                FILTER (WHERE e.name IS NOT NULL))[1] AS name
+                         , max(e.name_seen_at) AS name_at
+                      FROM pg_temp.oi_cl_comp c
+                      JOIN pg_temp.oi_sp_key k ON k.node = c.node
+                      LEFT JOIN LATERAL (SELECT x.last_seen_at, x.name, x.name_seen_at
+                                           FROM omni_identity.key_evidence x
+                                          WHERE x.tenant_id = p_tenant_id
+                                            AND x.key_type = k.key_type AND x.key_value = k.key_value
+                                         OFFSET 0) e ON true
+                     GROUP BY c.root, k.cluster_id) h) g;
+
+    -- 6. New clusters, golden records, keys, lineage, queues.
+    INSERT INTO omni_identity.customer_cluster
+           (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
+            last_buyer_phone_at, last_buyer_document, last_buyer_document_at, last_buyer_name,
+            last_buyer_name_at, created_at, updated_at)
+    SELECT p_tenant_id, r.into_cluster, r.email, r.email_at, r.phone, r.phone_at, r.document,
+           r.document_at, r.name, r.name_at, r.created_at, now()
+      FROM pg_temp.oi_sp_root r
+     WHERE NOT r.keeps;
+
+    UPDATE omni_identity.customer_cluster c
+       SET last_buyer_email = r.email, last_buyer_email_at = r.email_at
+         , last_buyer_phone = r.phone, last_buyer_phone_at = r.phone_at
+         , last_buyer_document = r.document, last_buyer_document_at = r.document_at
+         , last_buyer_name = r.name, last_buyer_name_at = r.name_at
+         , updated_at = now()
+      FROM (SELECT u.id, x.email, x.email_at, x.phone, x.phone_at, x.document, x.document_at,
+                   x.name, x.name_at
+              FROM unnest(v_live) AS u(id)
+              LEFT JOIN pg_temp.oi_sp_root x ON x.keeps AND x.into_cluster = u.id) r
+     WHERE c.tenant_id = p_tenant_id AND c.cluster_id = ANY (v_live) AND c.cluster_id = r.id;
+
+    UPDATE omni_identity.customer_cluster_keys k
+       SET cluster_id = m.into_cluster
+      FROM (SELECT s.key_type, s.key_value, r.into_cluster
+              FROM pg_temp.oi_sp_key s
+              JOIN pg_temp.oi_cl_comp c ON c.node = s.node
+              JOIN pg_temp.oi_sp_root r ON r.root = c.root
+             WHERE NOT r.keeps) m
+     WHERE k.tenant_id = p_tenant_id AND k.key_type = m.key_type AND k.key_value = m.key_value;
+
+    INSERT INTO omni_identity.customer_cluster_splits (tenant_id, from_cluster, into_cluster, reason)
+    SELECT p_tenant_id, r.from_cluster, r.into_cluster
+         , (SELECT min(x.reason) FROM unnest(v_qlive, v_reasons) AS x(live, reason) WHERE x.live = r.from_cluster)
+      FROM pg_temp.oi_sp_root r
+     WHERE NOT r.keeps
+     ORDER BY r.created_at, r.into_cluster;
+
+    DELETE FROM omni_identity.cluster_split_queue q
+     WHERE q.tenant_id = p_tenant_id AND q.cluster_id = ANY (v_queued);
+
+    INSERT INTO omni_identity.cluster_repoint_queue (tenant_id, cluster_id)
+    SELECT p_tenant_id, u.id FROM unnest(v_live || v_queued) AS u(id)
+    UNION
+    SELECT p_tenant_id, a.cluster_id FROM omni_identity.customer_cluster a
+     WHERE a.tenant_id = p_tenant_id AND a.merged_into IS NOT NULL AND a.merged_into = ANY (v_live)
+    ON CONFLICT (tenant_id, cluster_id) DO NOTHING;
+
+    RETURN cardinality(v_queued);
+END;
+$fn$;
+COMMENT ON FUNCTION omni_identity.split_clusters(text, integer)
+    IS 'Split a batch of queued clusters of one tenant from evidence: components, oldest-key rule, new clusters, golden records, lineage, repoint queue.';

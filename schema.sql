@@ -86,6 +86,36 @@ CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::
 
 COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
 
+CREATE FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) IS 'Block an identifier retroactively: tenant blocklist row, key removed with its evidence, its cluster queued for a split; returns clusters queued.';
+
+CREATE FUNCTION omni_identity.blocklist_state(p_tenant_id text) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.blocklist_state(p_tenant_id text) IS 'Digest of the blocklist rows that apply to a tenant (NULL: the global rows): what blocklist_sweep compares.';
+
+CREATE FUNCTION omni_identity.blocklist_sweep_next() RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.blocklist_sweep_next() IS 'Next tenant whose keys must be swept against a changed blocklist, or NULL (records the global state once every tenant is swept).';
+
+CREATE FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) IS 'Remove a tenant''s existing keys that match the blocklist (global or its own, exact or regex); record the state swept.';
+
 CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) RETURNS uuid[]
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -174,37 +204,38 @@ CREATE FUNCTION omni_identity.email_parse(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';
 
-CREATE FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET jit TO 'off'
-    SET lock_timeout TO '200ms'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) IS 'One resumable batch of the evidence upgrade (sales of the range, then keys no sale showed, then completion) of one tenant or the next incomplete one; returns units done, 0 = nothing left.';
-
-CREATE FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean DEFAULT false) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    SET jit TO 'off'
-    SET client_min_messages TO 'warning'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) IS 'Evidence upgrade, key phase: evidence keeping today''s partition and golden record for the keys of a batch of clusters (star rule); returns clusters examined.';
-
-CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS <body>;
-
-COMMENT ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) IS 'Work the evidence upgrade has left (sales to read, clusters to examine, completion steps), of one tenant or of all.';
-
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) IS 'Is the tenant''s boolean flag p_key on? Absent = false.';
+
+CREATE FUNCTION omni_identity.forget_customer(p_tenant_id text, p_cluster_id uuid) RETURNS TABLE(keys_forgotten integer, sales_redacted bigint, clusters_queued integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.forget_customer(p_tenant_id text, p_cluster_id uuid) IS 'Forget a customer (LGPD): tombstones of every key, keys and evidence removed, its sales'' buyer columns and cluster cleared, every stored copy erased.';
+
+CREATE FUNCTION omni_identity.forget_identifier(p_tenant_id text, p_key_type text, p_value text) RETURNS TABLE(keys_forgotten integer, sales_redacted bigint, clusters_queued integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.forget_identifier(p_tenant_id text, p_key_type text, p_value text) IS 'Forget an identifier (LGPD): tombstone, key and evidence removed, every stored copy erased, its cluster queued for a split.';
+
+CREATE FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text[], p_phones text[], p_documents text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text[], p_phones text[], p_documents text[]) IS 'A JSON value with every field that holds a forgotten value set to null (non-objects: null). Inlined.';
+
+CREATE FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) IS 'True when the text normalizes (as e-mail, phone or document) to one of the forgotten values. Inlined.';
 
 CREATE FUNCTION omni_identity.golden_name(p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -223,6 +254,13 @@ CREATE FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_n
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) IS 'True when (p_new_at, p_new) outranks (p_old_at, p_old) in the golden-record order (NULL candidate never wins).';
+
+CREATE FUNCTION omni_identity.identifier_key(p_key_type text, p_value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.identifier_key(p_key_type text, p_value text) IS 'The normalized key of (p_key_type, p_value) for block/forget: OI055 unknown type, OI056 unreadable value.';
 
 CREATE FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -568,6 +606,13 @@ CREATE FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_emai
 
 COMMENT ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) IS 'Row filter of the query API: the sale passes every non-NULL filter on its own columns (inlined).';
 
+CREATE FUNCTION omni_identity.reconcile_lock(p_tenant_id text) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) IS 'Take the tenant''s reconcile lock (R, design §5) for the transaction, blocking.';
+
 CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -583,7 +628,15 @@ CREATE FUNCTION omni_identity.reconcile_remaining(p_tenant_id text DEFAULT NULL:
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) IS 'Merges not yet reconciled, of one tenant or of all (the reconcile job''s progress total).';
+COMMENT ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) IS 'Merges not yet reconciled, clusters queued for a split and sales of split clusters to repoint, of one tenant or of all (the reconcile job''s progress total).';
+
+CREATE FUNCTION omni_identity.reconcile_splits(p_batch_size integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.reconcile_splits(p_batch_size integer) IS 'One unit of re-resolution work of reconcile: a blocklist sweep, else a split batch, else a repoint batch; 0 = none.';
 
 CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
     LANGUAGE plpgsql STRICT
@@ -593,12 +646,28 @@ CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
 
 COMMENT ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) IS 'One tenant''s part of a reconcile_merges batch: repoint its claimed merges'' sales, mark them reconciled.';
 
+CREATE FUNCTION omni_identity.redact_values(p_tenant_id text, p_types text[], p_values text[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.redact_values(p_tenant_id text, p_types text[], p_values text[]) IS 'Erase stored copies of forgotten values: sale buyer columns, golden fields, rejects'' raw fields, report divergences, tenant blocklist rows; returns sales changed.';
+
 CREATE FUNCTION omni_identity.regex_error(p_pattern text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.regex_error(p_pattern text) IS 'NULL when the regular expression compiles, else the compiler''s message.';
+
+CREATE FUNCTION omni_identity.remove_keys(p_tenant_id text, p_types text[], p_values text[], p_reason text) RETURNS TABLE(keys_removed integer, clusters_queued integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.remove_keys(p_tenant_id text, p_types text[], p_values text[], p_reason text) IS 'Remove keys: key rows, evidence pairs (counters of the other ends), evidence, golden fields; queue their clusters for a split.';
 
 CREATE FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) RETURNS TABLE(key_type text, key_value text, forgotten boolean)
     LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -659,6 +728,22 @@ CREATE FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boo
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) IS 'Set a tenant''s boolean feature flag (abstraction_v2_enabled, customer_report_v2_enabled, auto_resolve).';
+
+CREATE FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) IS 'Split a batch of queued clusters of one tenant from evidence: components, oldest-key rule, new clusters, golden records, lineage, repoint queue.';
+
+CREATE FUNCTION omni_identity.split_repoint(p_tenant_id text, p_batch_size integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.split_repoint(p_tenant_id text, p_batch_size integer) IS 'After a split: move up to p_batch_size sales of queued clusters to the cluster of their own keys (NULL when none); finish clusters with none to move.';
 
 CREATE FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) RETURNS void
     LANGUAGE plpgsql STRICT
@@ -810,6 +895,28 @@ COMMENT ON COLUMN omni_identity.batch_metrics.rows_unchanged IS 'ingest/upload: 
 
 COMMENT ON COLUMN omni_identity.batch_metrics.rejects_known IS 'ingest/upload: rejected rows already recorded in sales_rejects (in rows_rejected, not stored again).';
 
+CREATE TABLE omni_identity.blocklist_sweep (
+    tenant_id text NOT NULL,
+    state text NOT NULL,
+    swept_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT blocklist_sweep_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.blocklist_sweep FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.blocklist_sweep IS 'State of the blocklist each tenant''s keys were last swept against (* = the global rows).';
+
+CREATE TABLE omni_identity.cluster_repoint_queue (
+    tenant_id text NOT NULL,
+    cluster_id uuid NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cluster_repoint_queue_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.cluster_repoint_queue FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.cluster_repoint_queue IS 'Clusters whose sales reconcile repoints by their own keys after a split.';
+
 CREATE TABLE omni_identity.cluster_split_queue (
     tenant_id text NOT NULL,
     cluster_id uuid NOT NULL,
@@ -914,15 +1021,12 @@ CREATE TABLE omni_identity.evidence_upgrade (
     next_sale_id bigint DEFAULT 0 NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
-    after_cluster_id uuid,
     CONSTRAINT evidence_upgrade_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
 
 ALTER TABLE ONLY omni_identity.evidence_upgrade FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.evidence_upgrade IS 'Tenants clustered before evidence existed: the upgrade job''s position; completed_at set = evidence complete.';
-
-COMMENT ON COLUMN omni_identity.evidence_upgrade.after_cluster_id IS 'Key phase of the evidence upgrade: the live clusters up to this id are done (NULL = not started).';
 
 CREATE TABLE omni_identity.forgotten_identifiers (
     tenant_id text NOT NULL,
@@ -1080,6 +1184,12 @@ ALTER TABLE ONLY omni_identity.backfill_keyless
 ALTER TABLE ONLY omni_identity.batch_metrics
     ADD CONSTRAINT batch_metrics_pkey PRIMARY KEY (tenant_id, batch_id);
 
+ALTER TABLE ONLY omni_identity.blocklist_sweep
+    ADD CONSTRAINT blocklist_sweep_pkey PRIMARY KEY (tenant_id);
+
+ALTER TABLE ONLY omni_identity.cluster_repoint_queue
+    ADD CONSTRAINT cluster_repoint_queue_pkey PRIMARY KEY (tenant_id, cluster_id);
+
 ALTER TABLE ONLY omni_identity.cluster_split_queue
     ADD CONSTRAINT cluster_split_queue_pkey PRIMARY KEY (tenant_id, cluster_id);
 
@@ -1174,6 +1284,10 @@ CREATE POLICY admin_all_tenants ON omni_identity.backfill_keyless TO omni_identi
 
 CREATE POLICY admin_all_tenants ON omni_identity.batch_metrics TO omni_identity_admin USING (true) WITH CHECK (true);
 
+CREATE POLICY admin_all_tenants ON omni_identity.blocklist_sweep TO omni_identity_admin USING (true) WITH CHECK (true);
+
+CREATE POLICY admin_all_tenants ON omni_identity.cluster_repoint_queue TO omni_identity_admin USING (true) WITH CHECK (true);
+
 CREATE POLICY admin_all_tenants ON omni_identity.cluster_split_queue TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.customer_cluster TO omni_identity_admin USING (true) WITH CHECK (true);
@@ -1208,6 +1322,10 @@ ALTER TABLE omni_identity.backfill_keyless ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.batch_metrics ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE omni_identity.blocklist_sweep ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE omni_identity.cluster_repoint_queue ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE omni_identity.cluster_split_queue ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.customer_cluster ENABLE ROW LEVEL SECURITY;
@@ -1237,6 +1355,8 @@ ALTER TABLE omni_identity.sales_rejects ENABLE ROW LEVEL SECURITY;
 ALTER TABLE omni_identity.settings ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON omni_identity.batch_metrics TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.cluster_repoint_queue TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.cluster_split_queue TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
@@ -1301,6 +1421,19 @@ GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tena
 REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.blocklist_state(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.blocklist_state(p_tenant_id text) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.blocklist_sweep_next() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.blocklist_sweep_next() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
@@ -1353,18 +1486,25 @@ REVOKE ALL ON FUNCTION omni_identity.email_parse(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) TO omni_identity_admin;
-
-REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) TO omni_identity_admin;
-
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.forget_customer(p_tenant_id text, p_cluster_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.forget_customer(p_tenant_id text, p_cluster_id uuid) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.forget_customer(p_tenant_id text, p_cluster_id uuid) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.forget_identifier(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.forget_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.forget_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text[], p_phones text[], p_documents text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.golden_name(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_admin;
@@ -1377,6 +1517,10 @@ GRANT ALL ON FUNCTION omni_identity.golden_rank(p_seen_at timestamp with time zo
 REVOKE ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.golden_wins(p_new_at timestamp with time zone, p_new text, p_old_at timestamp with time zone, p_old text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.identifier_key(p_key_type text, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.identifier_key(p_key_type text, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.identifier_key(p_key_type text, p_value text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.identifier_sha256(p_key_type text, p_value text) TO omni_identity_admin;
@@ -1580,18 +1724,33 @@ REVOKE ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales,
 GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_remaining(p_tenant_id text) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.reconcile_splits(p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.reconcile_splits(p_batch_size integer) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.redact_values(p_tenant_id text, p_types text[], p_values text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.redact_values(p_tenant_id text, p_types text[], p_values text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.redact_values(p_tenant_id text, p_types text[], p_values text[]) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.regex_error(p_pattern text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.regex_error(p_pattern text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.remove_keys(p_tenant_id text, p_types text[], p_values text[], p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.remove_keys(p_tenant_id text, p_types text[], p_values text[], p_reason text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.remove_keys(p_tenant_id text, p_types text[], p_values text[], p_reason text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types text[], p_key_values text[]) TO omni_identity_admin;
@@ -1599,6 +1758,7 @@ GRANT ALL ON FUNCTION omni_identity.removed_keys(p_tenant_id text, p_key_types t
 
 REVOKE ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.require_evidence_complete(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.require_tenant(p_tenant_id text) TO omni_identity_admin;
@@ -1622,6 +1782,12 @@ GRANT ALL ON FUNCTION omni_identity.sale_keys(p_email text, p_phone text, p_docu
 REVOKE ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.split_repoint(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.split_repoint(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_admin;
@@ -1692,6 +1858,11 @@ GRANT ALL ON SEQUENCE omni_identity.batch_id_seq TO omni_identity_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.batch_metrics TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.batch_metrics TO omni_identity_admin;
 
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.blocklist_sweep TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.cluster_repoint_queue TO omni_identity_admin;
+GRANT SELECT ON TABLE omni_identity.cluster_repoint_queue TO omni_identity_app;
+
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.cluster_split_queue TO omni_identity_admin;
 GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.cluster_split_queue TO omni_identity_app;
 
@@ -1728,12 +1899,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_evidence TO omni_id
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_pairs TO omni_identity_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.key_pairs TO omni_identity_app;
 
-GRANT SELECT,INSERT ON TABLE omni_identity.report_divergences TO omni_identity_app;
+GRANT SELECT,INSERT,DELETE ON TABLE omni_identity.report_divergences TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.report_divergences TO omni_identity_admin;
 
 GRANT ALL ON SEQUENCE omni_identity.report_divergences_divergence_id_seq TO omni_identity_admin;
 
-GRANT SELECT,INSERT ON TABLE omni_identity.sales_rejects TO omni_identity_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.sales_rejects TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.sales_rejects TO omni_identity_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.settings TO omni_identity_app;

@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_dsn(bf)
     bf.set_defaults(func=cmd_backfill)
 
-    rc = sub.add_parser("reconcile", help="repoint sales of merged-away clusters to their survivors")
+    rc = sub.add_parser("reconcile", help="split queued clusters, then repoint sales of split and merged-away clusters")
     rc.add_argument("--batch-size", type=int, default=5_000, help="merges per batch (default 5000)")
     rc.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
     rc.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT_S,
@@ -531,12 +531,36 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 # -- reconcile ------------------------------------------------------------------------
 
-def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
-              reporter_factory=_Reporter, max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
-    """Run `workers` loops of reconcile_merges until none finds work; returns merges reconciled.
-    A batch that hit a lock timeout or a deadlock is retried after a jittered pause; a
-    tenant whose part failed is skipped by the SQL for the rest of the run and named in
-    the TenantFailures raised at the end (the other tenants were reconciled)."""
+@dataclass
+class ReconcileResult:
+    """What a reconcile run did, by kind of batch (reconcile_merges names each batch's
+    work in the setting omni_identity.reconcile_work)."""
+    merges: int = 0             # merges reconciled (claimed)
+    splits: int = 0             # queued clusters split
+    repointed: int = 0          # sales of split clusters moved by their keys
+    new_clusters: int = 0       # clusters the splits made (customer_cluster_splits rows)
+
+    def add(self, kind: str | None, n: int) -> None:
+        if kind == "split":
+            self.splits += n
+        elif kind == "repoint":
+            self.repointed += n
+        elif kind not in ("sweep", "repoint-done"):
+            self.merges += n
+
+
+RECONCILE_BATCH = ("SELECT omni_identity.reconcile_merges(%s),"
+                   " pg_catalog.current_setting('omni_identity.reconcile_work', true)")
+
+
+def reconcile_run(dsn: str, batch_size: int = 5_000, workers: int = 1,
+                  reporter_factory=_Reporter, max_wait: float = DEFAULT_MAX_WAIT_S) -> ReconcileResult:
+    """Run `workers` loops of reconcile_merges until none finds work: blocklist sweeps,
+    splits of queued clusters and the repoint of their sales first (the SQL does them
+    before merges), then merges. A batch that hit a lock timeout, a busy tenant (OI035)
+    or a deadlock is retried after a jittered pause; a tenant whose part failed is skipped
+    by the SQL for the rest of the run and named in the TenantFailures raised at the end
+    (the other tenants were reconciled)."""
     _check_batch_size(batch_size)
     if not 1 <= workers <= 64:
         raise HarnessError(f"--workers must be between 1 and 64, got {workers}")
@@ -545,10 +569,11 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
         with tenant_transaction(conn, None):
             _job_settings(conn)
             total = conn.execute("SELECT omni_identity.reconcile_remaining()").fetchone()[0]
+            splits_before = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_splits").fetchone()[0]
     errors: list[BaseException] = []
-    counts = [0] * workers
+    results = [ReconcileResult() for _ in range(workers)]
 
-    with reporter_factory("reconcile", total, unit="merges") as rep:
+    with reporter_factory("reconcile", total, unit="merges, splits and sales") as rep:
         def work(i: int) -> None:
             try:
                 backoff = Backoff(f"reconcile worker {i + 1}", max_wait, rep)
@@ -556,7 +581,7 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
                     _warnings_to_stderr(c)
                     while True:
                         try:
-                            n = c.execute("SELECT omni_identity.reconcile_merges(%s)", (batch_size,)).fetchone()[0]
+                            n, kind = c.execute(RECONCILE_BATCH, (batch_size,)).fetchone()
                         except psycopg.Error as exc:
                             if exc.sqlstate not in RETRY_SQLSTATES:
                                 raise
@@ -565,8 +590,9 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
                         backoff.progressed()
                         if n == 0:
                             return
-                        counts[i] += n
-                        rep.batch(n)
+                        results[i].add(kind, n)
+                        if kind != "repoint-done" and kind != "sweep":
+                            rep.batch(n)
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
 
@@ -577,19 +603,33 @@ def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
             t.join()
     if errors:
         raise errors[0]
+    result = ReconcileResult()
+    for r in results:
+        result.merges += r.merges
+        result.splits += r.splits
+        result.repointed += r.repointed
     with connect(dsn, autocommit=True) as conn:
         failures = _failures(conn, "reconcile", since)
+        result.new_clusters = conn.execute(
+            "SELECT count(*) FROM omni_identity.customer_cluster_splits").fetchone()[0] - splits_before
     if failures:
-        raise TenantFailures("reconcile", sum(counts), "merges claimed", failures)
-    return sum(counts)
+        raise TenantFailures("reconcile", result.merges, "merges claimed", failures)
+    return result
+
+
+def reconcile(dsn: str, batch_size: int = 5_000, workers: int = 1,
+              reporter_factory=_Reporter, max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
+    """reconcile_run; returns the merges reconciled."""
+    return reconcile_run(dsn, batch_size, workers, reporter_factory, max_wait).merges
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     dsn = resolve_dsn(args.dsn)
     t0 = time.monotonic()
-    n = reconcile(dsn, args.batch_size, args.workers, max_wait=args.max_wait)
-    print(f"reconcile done: {n} merges reconciled in {time.monotonic() - t0:.1f}s "
-          f"with {args.workers} worker(s)")
+    r = reconcile_run(dsn, args.batch_size, args.workers, max_wait=args.max_wait)
+    print(f"reconcile done: {r.splits} cluster(s) split into {r.new_clusters} new, "
+          f"{r.repointed} sale(s) repointed, "
+          f"{r.merges} merges reconciled in {time.monotonic() - t0:.1f}s with {args.workers} worker(s)")
     return 0
 
 

@@ -48,6 +48,15 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON omni_identity.blocklist_sweep TO omni_id
 
 -- forget_identifier / forget_customer (application role, own tenant) erase the plaintext
 -- of a forgotten value from the rejects' raw rows and drop the report divergences that
--- name it.
-GRANT UPDATE ON omni_identity.sales_rejects TO omni_identity_app;
+-- name it (a rewritten reject whose digest another reject has is deleted).
+GRANT UPDATE, DELETE ON omni_identity.sales_rejects TO omni_identity_app;
 GRANT DELETE ON omni_identity.report_divergences TO omni_identity_app;
+
+-- The global rows as they are now count as swept: keys stored so far were checked against
+-- them when they were stored (the blocklist rule drops blocked values from inputs).
+-- Tenants' own rows are swept at the first reconcile. The digest is blocklist_state's.
+INSERT INTO omni_identity.blocklist_sweep (tenant_id, state)
+SELECT '*', pg_catalog.md5(coalesce(string_agg(pg_catalog.format('%s|%s|%L', b.key_type, b.is_regex, b.value_pattern), ','
+                                               ORDER BY b.key_type, b.is_regex, b.value_pattern COLLATE "C"), '') || '/')
+  FROM omni_identity.key_blocklist b
+ WHERE b.tenant_id IS NULL;

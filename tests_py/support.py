@@ -149,3 +149,37 @@ def blocked_behind(db: Db, holder: psycopg.Connection, call: Callable[[], Any],
             break
     assert blocked and not out and not errors, f"the call must wait for the open transaction ({errors})"
     return thread, out, errors
+
+
+def text_columns(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """Every text-like column (text, varchar, char, json, jsonb, and arrays of them) of
+    every table of the schema omni_identity and of public.omni_sales, read from the catalog
+    — (schema, table, column) — so a table or column added later is scanned too."""
+    return conn.execute("""
+        SELECT n.nspname, c.relname, a.attname
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+          LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+         WHERE c.relkind IN ('r', 'p')
+           AND (n.nspname = 'omni_identity' OR (n.nspname = 'public' AND c.relname = 'omni_sales'))
+           AND a.attnum > 0 AND NOT a.attisdropped
+           AND coalesce(e.typname, t.typname) IN ('text', 'varchar', 'bpchar', 'json', 'jsonb', 'name')
+         ORDER BY 1, 2, 3""").fetchall()
+
+
+def surface_form_hits(conn: psycopg.Connection, forms: list[str]) -> list[tuple[str, str, int]]:
+    """Where any of `forms` (surface forms of a value: as typed, normalized, digits only...)
+    occurs, case-insensitively, as a substring of a text-like column (text_columns) of the
+    package's tables or omni_sales: [(table, column, rows)], empty when nowhere. Run it as
+    a role that sees every row (the superuser: RLS is bypassed)."""
+    patterns = ["%" + f.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for f in forms]
+    hits = []
+    for schema, table, column in text_columns(conn):
+        n = conn.execute(
+            f'SELECT count(*) FROM "{schema}"."{table}" WHERE "{column}"::text ILIKE ANY (%s)',
+            (patterns,)).fetchone()[0]
+        if n:
+            hits.append((f"{schema}.{table}", column, n))
+    return hits

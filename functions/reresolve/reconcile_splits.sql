@@ -1,5 +1,5 @@
 -- The re-resolution part of one reconcile_merges batch (design §9), run before merges are
--- repointed; one unit of work per call, in this order:
+-- repointed:
 --   1. a blocklist sweep of the next tenant whose blocklist changed (blocklist_sweep_next,
 --      blocklist_sweep_tenant);
 --   2. else a split of up to p_batch_size queued clusters of one tenant (split_clusters);
@@ -10,9 +10,10 @@
 -- loop retries), then its reconcile lock (R, design §5); 3 only writes customer_hash, by
 -- the keys of the moment, under R alone: a resolve that merges meanwhile leaves a pending
 -- merge that the merge repoint handles after it. The work done is named in the
--- transaction-local setting omni_identity.reconcile_work ('sweep', 'split', 'repoint') for
+-- transaction-local setting omni_identity.reconcile_work ('sweep', 'split', 'repoint':
+-- sales moved, 'repoint-done': clusters finished; reconcile_merges names 'merge') for
 -- the job loop's report. Returns the work done (keys swept + 1, clusters split, sales
--- moved or clusters finished); 0 = nothing to do.
+-- moved or clusters finished); 0 = nothing to do (reconcile_merges then repoints merges).
 CREATE OR REPLACE FUNCTION omni_identity.reconcile_splits(p_batch_size integer)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -23,6 +24,8 @@ DECLARE
     v_tenant text;
     v_n      integer;
 BEGIN
+    -- One tenant's sweep is a unit of its own (the clusters it queues are split by the
+    -- next call): a batch holds one tenant's locks.
     v_tenant := omni_identity.blocklist_sweep_next();
     IF v_tenant IS NOT NULL THEN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '1 second');
@@ -55,8 +58,7 @@ BEGIN
         PERFORM omni_identity.reconcile_lock(v_tenant);
         v_n := omni_identity.split_repoint(v_tenant, p_batch_size);
         IF v_n > 0 THEN
-            PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'repoint', true);
-            RETURN v_n;
+            RETURN v_n;     -- split_repoint named its work
         END IF;
     END IF;
     RETURN 0;

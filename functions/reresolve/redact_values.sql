@@ -6,10 +6,9 @@
 --     it by its remaining keys);
 --   * customer_cluster: golden fields that are a copy become NULL (every cluster of the
 --     tenant, merged-away ones included: they keep the golden record of their merge);
+--   * key_evidence: a name (another key's evidence) that is a copy becomes NULL;
 --   * sales_rejects.raw: a field whose value is, or contains, a copy becomes JSON null
---     (a raw row that is no object becomes null). raw_sha256 is kept: it is the digest
---     of the row as it was sent, so a resend of that row is still recognized as known and
---     never stored again; it holds no more of the value than the tombstone's digest;
+--     (forgotten_jsonb), and raw_sha256 is the digest of the rewritten row (see below);
 --   * report_divergences: rows that name a copy (v1_email, or any string of detail) are
 --     deleted (they are the diagnostic output of one comparison run);
 --   * key_blocklist: the tenant's exact rows for the values are deleted (the tombstone
@@ -37,7 +36,7 @@ BEGIN
       INTO v_emails, v_phones, v_documents
       FROM unnest(p_types, p_values) AS r(key_type, key_value);
     IF cardinality(v_emails) + cardinality(v_phones) + cardinality(v_documents) = 0 THEN
-        RETURN 0;
+        RETURN 0::bigint;
     END IF;
 
     UPDATE public.omni_sales o
@@ -78,26 +77,43 @@ BEGIN
      WHERE c.tenant_id = p_tenant_id AND c.cluster_id = m.cluster_id
        AND (m.e OR m.p OR m.d OR m.n);
 
+    UPDATE omni_identity.key_evidence e
+       SET name = NULL, name_seen_at = NULL
+     WHERE e.tenant_id = p_tenant_id AND e.name IS NOT NULL
+       AND omni_identity.forgotten_text(e.name, v_emails, v_phones, v_documents);
+
+    -- Rejected rows: raw rewritten (forgotten_jsonb) and raw_sha256 recomputed from it,
+    -- the form in which ingest stores a resend of the row (it redacts forgotten values
+    -- the same way before digesting), so a replay is recognized as known and not stored
+    -- again. A rewritten row whose digest another row already has, or will have, is
+    -- deleted instead (the digest is unique per tenant).
+    DELETE FROM omni_identity.sales_rejects s
+     USING (SELECT x.batch_id, x.row_no, x.sha
+                 , row_number() OVER (PARTITION BY x.sha ORDER BY x.batch_id, x.row_no) AS n
+              FROM (SELECT y.batch_id, y.row_no
+                         , pg_catalog.sha256(pg_catalog.convert_to(
+                               omni_identity.forgotten_jsonb(y.raw, v_emails, v_phones, v_documents)::text, 'UTF8')) AS sha
+                         , omni_identity.forgotten_jsonb(y.raw, v_emails, v_phones, v_documents) <> y.raw AS hit
+                      FROM omni_identity.sales_rejects y
+                     WHERE y.tenant_id = p_tenant_id) x
+             WHERE x.hit) d
+     WHERE s.tenant_id = p_tenant_id AND s.batch_id = d.batch_id AND s.row_no = d.row_no
+       AND (d.n > 1 OR EXISTS (SELECT FROM omni_identity.sales_rejects o
+                                WHERE o.tenant_id = p_tenant_id AND o.raw_sha256 = d.sha));
     UPDATE omni_identity.sales_rejects s
-       SET raw = CASE WHEN pg_catalog.jsonb_typeof(s.raw) <> 'object' THEN 'null'::jsonb
-                      ELSE (SELECT pg_catalog.jsonb_object_agg(f.key,
-                                   CASE WHEN EXISTS (
-                                             SELECT FROM pg_catalog.jsonb_path_query(f.value, 'strict $.**') AS q(v)
-                                              WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
-                                                AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents))
-                                        THEN 'null'::jsonb ELSE f.value END)
-                              FROM pg_catalog.jsonb_each(s.raw) AS f(key, value)) END
-     WHERE s.tenant_id = p_tenant_id
-       AND EXISTS (SELECT FROM pg_catalog.jsonb_path_query(s.raw, 'strict $.**') AS q(v)
-                    WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
-                      AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents));
+       SET raw = r.raw
+         , raw_sha256 = pg_catalog.sha256(pg_catalog.convert_to(r.raw::text, 'UTF8'))
+      FROM (SELECT y.batch_id, y.row_no, omni_identity.forgotten_jsonb(y.raw, v_emails, v_phones, v_documents) AS raw
+              FROM omni_identity.sales_rejects y
+             WHERE y.tenant_id = p_tenant_id
+            OFFSET 0) r
+     WHERE s.tenant_id = p_tenant_id AND s.batch_id = r.batch_id AND s.row_no = r.row_no
+       AND r.raw <> s.raw;
 
     DELETE FROM omni_identity.report_divergences r
      WHERE r.tenant_id = p_tenant_id
        AND (omni_identity.forgotten_text(r.v1_email, v_emails, v_phones, v_documents)
-            OR EXISTS (SELECT FROM pg_catalog.jsonb_path_query(r.detail, 'strict $.**') AS q(v)
-                        WHERE pg_catalog.jsonb_typeof(q.v) IN ('string', 'number')
-                          AND omni_identity.forgotten_text(q.v #>> '{}', v_emails, v_phones, v_documents)));
+            OR omni_identity.forgotten_jsonb(r.detail, v_emails, v_phones, v_documents) <> r.detail);
 
     DELETE FROM omni_identity.key_blocklist b
      USING unnest(p_types, p_values) AS r(key_type, key_value)

@@ -28,7 +28,6 @@ DECLARE
     v_clusters uuid[];
     v_keys     integer;
     v_evidence integer;
-    v_queued   integer;
 BEGIN
     IF coalesce(cardinality(p_types), 0) = 0 THEN
         keys_removed := 0;

@@ -63,8 +63,10 @@ BEGIN
            SET reconciled_at = now()
          WHERE l.tenant_id = p_tenant_id AND l.from_cluster = ANY (v_clusters)
            AND l.reconciled_at IS NULL;
+        PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'repoint-done', true);
         RETURN cardinality(v_clusters);
     END IF;
+    PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'repoint', true);
 
     INSERT INTO pg_temp.oi_hash_write (tenant_id, sale_id, hash, row_ctid)
     SELECT p_tenant_id, s.sale_id, s.hash, s.row_ctid FROM pg_temp.oi_sp_sale s WHERE s.hash IS NOT NULL;

@@ -33,7 +33,11 @@ BEGIN
       CROSS JOIN LATERAL (
             SELECT EXISTS (SELECT 1 FROM omni_identity.forgotten_identifiers f
                             WHERE f.tenant_id = p_tenant_id AND f.key_type = u.t
-                              AND f.value_sha256 = omni_identity.value_sha256(u.v)) AS forgotten
+                              -- value_sha256(u.v), written out: that function is not
+                              -- inlined (convert_to is STABLE), and a call of an SQL
+                              -- function per key costs a statement each.
+                              AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(
+                                      pg_catalog.convert_to(u.v, 'UTF8')), 'hex')) AS forgotten
                  , EXISTS (SELECT 1 FROM omni_identity.key_blocklist b
                             WHERE NOT b.is_regex AND b.value_pattern = u.v AND b.key_type = u.t
                               AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id))

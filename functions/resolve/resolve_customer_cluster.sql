@@ -1,20 +1,20 @@
 -- Attach the buyer's keys to one live cluster, merging the clusters they already name.
 --
--- Rules (design §3; blocklist §2, golden record §4): e-mail (default form), phone (E.164, region BR) and document are
--- normalized; values matching key_blocklist are dropped; no key left → NULL. No key known
+-- Rules (design §3; removed keys §2, golden record §4, evidence §9.1): e-mail (default
+-- form), phone (E.164, region BR) and document are normalized; removed values (blocked or
+-- forgotten: removed_keys) are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
--- normalize_name accepts it. A NULL p_seen_at counts as now().
+-- normalize_name accepts it. A NULL p_seen_at counts as now(). Every call that kept a key
+-- records its evidence (key_evidence: its ≤ 3 keys; key_pairs: their ≤ 3 pairs), last.
 --
--- Read-only fast path: one statement drops blocked values, probes the ≤ 3 keys and reads
--- their cluster; when every key is already on that one live cluster and no golden field
--- would change, the call returns it having written and locked nothing (under READ
--- COMMITTED that is the state of one snapshot, so the call sits in the serial order at
--- that point).
+-- Fast path: one statement probes the ≤ 3 keys and reads their cluster; when every key is
+-- already on that one live cluster and no golden field would change, the call writes
+-- nothing but its evidence (a returning buyer is an input too).
 --
--- Locking design (design §5; the write path), outermost first:
+-- Locking design (design §5), outermost first:
 --   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
 --       set-based batch writers (ingest_sales, backfill_customer_hash), which take it
 --       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
@@ -26,11 +26,11 @@
 --       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
 --       calls can never both create a cluster for the same new key, and once held, the set
 --       of the call's keys that exist cannot change (committed keys are never deleted).
---       L1 and L2 are taken after the read-only probe, by plain expressions (no
---       statement, no data-modifying statement around them). A key committed between the
---       probe and the locks is visible to every later statement (each takes a snapshot
---       after the locks): a new customer's insert re-probes its keys under the locks and
---       writes nothing when one appeared — the call then takes the write path. So a call
+--       L1 and L2 are taken before any statement (L1 before removed_keys, so a block or
+--       forget committed before it is seen; L2 on the keys that survive), by plain
+--       expressions (no statement, no data-modifying statement around them). A new
+--       customer's insert still re-probes its keys and writes nothing when one appeared
+--       (a writer that bypassed the locks) — the call then takes the write path. So a call
 --       never writes rows it would have to take back (the application role may not
 --       delete clusters).
 --   L3  SELECT ... FOR UPDATE of the live clusters the keys name, in cluster_id order, in
@@ -61,11 +61,12 @@
 -- Cost. What a call costs is mostly setting up the plans of its statements and the
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
--- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers,
--- blocked_keys and the locks are expressions or inlined): a returning buyer runs one — the
--- blocklist check of its ≤ 3 values (two index scans), the key probes and the cluster
--- read; a new buyer adds one — the insert, guarded by its keys' re-probe (plus one
--- foreign-key check per key row).
+-- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
+-- and the locks are expressions): a returning buyer runs four — removed_keys (a PL/pgSQL
+-- call, so Citus can plan it, and its one statement: index probes per key), the key
+-- probes and the cluster read, and its evidence (one statement upserting ≤ 3 key and
+-- ≤ 3 pair rows); a new buyer adds one — the insert, guarded by its keys' re-probe (plus
+-- one foreign-key check per key row). What each costs: BENCHMARKS.md, resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -78,7 +79,9 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 -- Generic plans from the first call: every statement here is a probe by construction, and
 -- custom plans (which fold the NULL keys away) would be cheaper to run than the generic
--- one, so the plan cache would keep re-planning them on every call.
+-- one, so the plan cache would keep re-planning them on every call (without this clause:
+-- +27-47 % server CPU per call, BENCHMARKS.md, resolve; Citus's router planner refuses
+-- it, so the scale-out issue must revisit it).
 SET plan_cache_mode = force_generic_plan
 -- Every read here is an index probe by design; these make it one whatever the statistics
 -- say (a blocklist loaded since the last ANALYZE looks like the few rows shipped, and the
@@ -109,7 +112,7 @@ DECLARE
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
-    -- Step 1: normalize; blocked values are dropped below. Each under its own IF: PL/pgSQL
+    -- Step 1: normalize; removed values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
     -- normalizer is a large one (costly to set up, for a NULL too: BENCHMARKS.md, resolve),
     -- so an absent argument costs nothing.

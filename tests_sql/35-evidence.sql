@@ -1,0 +1,162 @@
+-- 35-evidence.sql: removed_keys (blocked or forgotten), the evidence resolve and the batch core record (hand cases), forgotten values dropped and redacted, and row-level security of key_evidence / key_pairs as an application login.
+BEGIN;
+SELECT plan(33);
+
+DO $$
+BEGIN
+    PERFORM set_config('tests.app_login', 'oi_test_app_' || pg_backend_pid(), true);
+    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE omni_identity_app', current_setting('tests.app_login'));
+END;
+$$;
+
+-- removed_keys: global and tenant rows, exact and regex, tombstones; NULLs skipped.
+INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex) VALUES
+    ('ev-a', 'email', 'mine@shop.com', false), ('ev-b', 'email', 'theirs@shop.com', false),
+    ('ev-a', 'phone', '^\+5599', true), ('ev-b', 'phone', '^\+5588', true);
+INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256) VALUES
+    ('ev-a', 'document', omni_identity.value_sha256('52998224725')),
+    ('ev-a', 'email', omni_identity.value_sha256('mine@shop.com')),
+    ('ev-b', 'email', omni_identity.value_sha256('gone@shop.com'));
+SELECT results_eq(
+    $$ SELECT key_type, key_value, forgotten FROM omni_identity.removed_keys('ev-a',
+           ARRAY['email', 'email', 'email', 'email', 'phone', 'phone', 'document', 'document', 'email'],
+           ARRAY['teste@teste.com', 'mine@shop.com', 'theirs@shop.com', 'gone@shop.com',
+                 '+5599123456789', '+5588123456789', '52998224725', '11222333000181', NULL])
+       ORDER BY 1, 2 $$,
+    $$ VALUES ('document', '52998224725', true), ('email', 'mine@shop.com', true),
+              ('email', 'teste@teste.com', false), ('phone', '+5599123456789', false) $$,
+    'removed_keys: global and own exact rows, own regex rows, own tombstones; never another tenant''s');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.removed_keys('ev-a', ARRAY['phone'], ARRAY['+5511987654321']) $$,
+    'removed_keys: a key nothing removes');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.removed_keys('ev-a', ARRAY['document'], ARRAY['mine@shop.com']) $$,
+    'removed_keys: a row or tombstone removes only its own key type');
+SELECT is((SELECT count(*) FROM omni_identity.removed_keys('ev-a', ARRAY['email', 'email'],
+                                                            ARRAY['teste@teste.com', 'teste@teste.com'])),
+          2::bigint, 'removed_keys: one row per key given');
+
+-- resolve: evidence of each call (keys, pairs, names, linked counters); removed keys never recorded.
+SELECT set_config('app.current_tenant_id', 'ev-a', true);
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-a', 'Ana@X.com', '(11) 98765-4321', NULL, ' Ana  Souza ', '2024-01-02'),
+            NULL, 'resolve: first call');
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-a', 'ana@x.com', '(11) 98765-4321', '529.982.247-25', 'Bia', '2024-01-01'),
+            NULL, 'resolve: the same buyer, earlier, with a forgotten document');
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-a', 'ana@x.com', NULL, '11.222.333/0001-81', NULL, '2024-01-03'),
+            NULL, 'resolve: a new document, no name');
+SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'mine@shop.com', NULL, '529.982.247-25', 'X', '2024-01-04'),
+          NULL, 'resolve: every value removed → NULL');
+SELECT results_eq(
+    $$ SELECT key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
+              linked_emails, linked_phones, linked_documents
+         FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a' ORDER BY 1, 2 $$,
+    $$ VALUES ('document', '11222333000181', 1::bigint, '2024-01-03'::timestamptz, '2024-01-03'::timestamptz,
+               NULL::text, NULL::timestamptz, 1::bigint, 0::bigint, 0::bigint),
+              ('email', 'ana@x.com', 3, '2024-01-01', '2024-01-03', 'Ana Souza', '2024-01-02', 0, 1, 1),
+              ('phone', '+5511987654321', 2, '2024-01-01', '2024-01-02', 'Ana Souza', '2024-01-02', 1, 0, 0) $$,
+    'resolve: key evidence (inputs, first/last seen, greatest (seen_at, name), neighbours per type)');
+SELECT results_eq(
+    $$ SELECT a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at, sale_id
+         FROM omni_identity.key_pairs WHERE tenant_id = 'ev-a' ORDER BY 1, 2, 3, 4 $$,
+    $$ VALUES ('document', '11222333000181', 'email', 'ana@x.com', 1::bigint, '2024-01-03'::timestamptz,
+               '2024-01-03'::timestamptz, NULL::bigint),
+              ('email', 'ana@x.com', 'phone', '+5511987654321', 2, '2024-01-01', '2024-01-02', NULL) $$,
+    'resolve: key pairs, a < b, no sale id');
+
+-- The batch core: aggregated per batch; a resend counts nothing; sale_id kept once set.
+SELECT is((SELECT inserted FROM omni_identity.ingest_sales('ev-a', $j$[
+    {"shop_id": "s", "external_id": "1", "created_at": "2024-02-01", "buyer_email": "ana@x.com", "buyer_phone": "11987654321", "buyer_name": "Zed"},
+    {"shop_id": "s", "external_id": "2", "created_at": "2024-02-02", "buyer_email": "ana@x.com", "buyer_phone": "+55 11 98765-4321"},
+    {"shop_id": "s", "external_id": "3", "created_at": "2023-02-02", "buyer_email": "cai@x.com", "buyer_phone": "+55 11 98765-4321", "buyer_document": "529.982.247-25"},
+    {"shop_id": "s", "external_id": "4", "created_at": "2023-02-03", "buyer_email": "mine@shop.com", "buyer_name": "Nobody"}
+  ]$j$::jsonb)), 4, 'ingest: four sales');
+SELECT is((SELECT inserted + updated FROM omni_identity.ingest_sales('ev-a', $j$[
+    {"shop_id": "s", "external_id": "1", "created_at": "2024-02-01", "buyer_email": "ana@x.com", "buyer_phone": "11987654321", "buyer_name": "Zed"}
+  ]$j$::jsonb)), 0, 'ingest: a resend writes nothing');
+SELECT results_eq(
+    $$ SELECT key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
+              linked_emails, linked_phones, linked_documents
+         FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a' ORDER BY 1, 2 $$,
+    $$ VALUES ('document', '11222333000181', 1::bigint, '2024-01-03'::timestamptz, '2024-01-03'::timestamptz,
+               NULL::text, NULL::timestamptz, 1::bigint, 0::bigint, 0::bigint),
+              ('email', 'ana@x.com', 5, '2024-01-01', '2024-02-02', 'Zed', '2024-02-01', 0, 1, 1),
+              ('email', 'cai@x.com', 1, '2023-02-02', '2023-02-02', NULL, NULL, 0, 1, 0),
+              ('phone', '+5511987654321', 5, '2023-02-02', '2024-02-02', 'Zed', '2024-02-01', 2, 0, 0) $$,
+    'batch: key evidence added per batch; the forgotten document and the blocked e-mail not recorded');
+SELECT results_eq(
+    $$ SELECT a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at,
+              sale_id = (SELECT id FROM public.omni_sales WHERE tenant_id = 'ev-a' AND external_id = '3')
+         FROM omni_identity.key_pairs WHERE tenant_id = 'ev-a' ORDER BY 1, 2, 3, 4 $$,
+    $$ VALUES ('document', '11222333000181', 'email', 'ana@x.com', 1::bigint, '2024-01-03'::timestamptz,
+               '2024-01-03'::timestamptz, NULL::boolean),
+              ('email', 'ana@x.com', 'phone', '+5511987654321', 4, '2024-01-01', '2024-02-02', false),
+              ('email', 'cai@x.com', 'phone', '+5511987654321', 1, '2023-02-02', '2023-02-02', true) $$,
+    'batch: pairs counted per sale; a pair first seen by resolve takes a sale id');
+SELECT results_eq(
+    $$ SELECT external_id, buyer_email, buyer_document FROM public.omni_sales WHERE tenant_id = 'ev-a' ORDER BY 1 $$,
+    $$ VALUES ('1', 'ana@x.com', NULL::text), ('2', 'ana@x.com', NULL), ('3', 'cai@x.com', NULL),
+              ('4', NULL, NULL) $$,
+    'ingest: a forgotten value is stored as NULL (a blocked one that is forgotten too)');
+
+-- Automatic mode and the backfill redact forgotten values of rows written directly.
+INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('ev-a', 'auto_resolve', 'true');
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, buyer_document, created_at)
+VALUES ('ev-a', 's', 'auto-1', 'dora@x.com', '52998224725', '2024-03-01');
+SELECT results_eq(
+    $$ SELECT buyer_email, buyer_document, customer_hash IS NOT NULL FROM public.omni_sales
+        WHERE tenant_id = 'ev-a' AND external_id = 'auto-1' $$,
+    $$ VALUES ('dora@x.com', NULL::text, true) $$, 'automatic mode: the forgotten document is NULL, the sale clustered');
+DELETE FROM omni_identity.settings WHERE tenant_id = 'ev-a' AND key = 'auto_resolve';
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, buyer_phone, created_at)
+VALUES ('ev-a', 's', 'bf-1', 'mine@shop.com', '(11) 98765-4321', '2024-03-02');
+SELECT ok(omni_identity.backfill_customer_hash('ev-a', 100) >= 1, 'backfill: a batch');
+SELECT results_eq(
+    $$ SELECT buyer_email, buyer_phone, customer_hash IS NOT NULL FROM public.omni_sales
+        WHERE tenant_id = 'ev-a' AND external_id = 'bf-1' $$,
+    $$ VALUES (NULL::text, '(11) 98765-4321', true) $$, 'backfill: the forgotten e-mail is NULL, the sale clustered by its phone');
+SELECT is((SELECT inputs FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a' AND key_type = 'phone'),
+          6::bigint, 'backfill: its sale counted once');
+SELECT is(omni_identity.backfill_customer_hash('ev-a', 100), 0, 'backfill: done');
+SELECT is((SELECT inputs FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a' AND key_type = 'phone'),
+          6::bigint, 'backfill: a finished backfill counts nothing again');
+
+-- A sale up to the evidence upgrade's through_sale_id is the upgrade's: the backfill
+-- clusters it but does not record it.
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, created_at)
+VALUES ('ev-u', 's', 'old-1', 'old@x.com', '2020-01-01');
+INSERT INTO omni_identity.evidence_upgrade (tenant_id, through_sale_id)
+SELECT 'ev-u', max(id) FROM public.omni_sales WHERE tenant_id = 'ev-u';
+INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, created_at)
+VALUES ('ev-u', 's', 'new-1', 'new@x.com', '2020-01-02');
+SELECT set_config('app.current_tenant_id', 'ev-u', true);
+SELECT is(omni_identity.backfill_customer_hash('ev-u', 100), 2, 'upgrade range: both sales clustered');
+SELECT results_eq($$ SELECT key_value FROM omni_identity.key_evidence WHERE tenant_id = 'ev-u' $$,
+                  $$ VALUES ('new@x.com') $$, 'upgrade range: only the sale after through_sale_id recorded');
+
+-- Row-level security of the evidence tables, as an application login.
+INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
+VALUES ('ev-b', 'email', 'b@x.com', 1, now(), now());
+INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
+VALUES ('ev-b', 'email', 'b@x.com', 'phone', '+5511987654321', 1, now(), now());
+SELECT tests.act_as(current_setting('tests.app_login'), 'ev-a');
+SELECT is((SELECT count(*) FROM omni_identity.key_evidence), 5::bigint, 'key_evidence: reads its own tenant''s rows');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence WHERE tenant_id <> 'ev-a' $$,
+                'key_evidence: reads nothing of another tenant');
+SELECT lives_ok($$ INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
+                   VALUES ('ev-a', 'email', 'z@x.com', 1, now(), now()) $$, 'key_evidence: inserts into its own tenant');
+SELECT throws_ok($$ INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
+                    VALUES ('ev-b', 'email', 'z@x.com', 1, now(), now()) $$, '42501', NULL,
+                 'key_evidence: cannot insert into another tenant');
+SELECT is((SELECT count(*) FROM omni_identity.key_pairs), 3::bigint, 'key_pairs: reads its own tenant''s rows');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.key_pairs WHERE tenant_id <> 'ev-a' $$,
+                'key_pairs: reads nothing of another tenant');
+SELECT lives_ok($$ UPDATE omni_identity.key_pairs SET seen_count = seen_count WHERE tenant_id = 'ev-a' $$,
+                'key_pairs: updates its own rows');
+SELECT throws_ok($$ INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
+                    VALUES ('ev-b', 'email', 'q@x.com', 'phone', '+5511987654321', 1, now(), now()) $$, '42501', NULL,
+                 'key_pairs: cannot insert into another tenant');
+SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'b@x.com', '(11) 98765-4321', NULL, NULL, '2024-05-01')
+          IS NOT NULL, true, 'resolve as the application login records evidence');
+SELECT is((SELECT inputs FROM omni_identity.key_evidence WHERE key_type = 'email' AND key_value = 'b@x.com'),
+          1::bigint, 'the application login''s evidence is its tenant''s alone');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -47,15 +47,20 @@ inp = st.fixed_dictionaries({
 })
 # Block and forget take values that normalize (others are an error, tested in pgTAP).
 key_choice = st.sampled_from([(t, v) for t, pool in POOLS.items() for v in pool if NORMALIZE[t](v) is not None])
+# Rows the test inserts straight into key_blocklist (plaintext it writes itself): their
+# values are never forgotten, so the erasure scan is about what the package stores.
+BLOCK_ROWS = [("email", "^bia@", True), ("phone", "+551133334444", False), ("document", "39053344705", False)]
+forget_choice = st.sampled_from([(t, v) for t, pool in POOLS.items() for v in pool
+                                 if NORMALIZE[t](v) is not None
+                                 and (t, NORMALIZE[t](v)) not in {(r[0], r[1]) for r in BLOCK_ROWS}])
 input_step = st.tuples(st.sampled_from(["resolve", "ingest", "upload", "raw", "auto"]),
                        st.lists(inp, min_size=1, max_size=4))
 # Inputs four times as likely as each other kind of step, so removals hit linked keys.
 step = st.one_of(
     input_step, input_step, input_step, input_step,
     st.tuples(st.just("block"), key_choice),
-    st.tuples(st.just("forget"), key_choice),
-    st.tuples(st.just("blockrow"), st.sampled_from([("email", "^bia@", True), ("phone", "+5511333344", False),
-                                                    ("document", "39053344705", False)])),
+    st.tuples(st.just("forget"), forget_choice),
+    st.tuples(st.just("blockrow"), st.sampled_from(BLOCK_ROWS)),
     st.tuples(st.just("forget_customer"), st.integers(0, 1000)),
     st.tuples(st.just("reconcile"), st.none()),
     st.tuples(st.just("backfill"), st.none()),

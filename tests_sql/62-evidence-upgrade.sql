@@ -1,4 +1,4 @@
--- 60-evidence-upgrade.sql: evidence_upgrade_batch / evidence_upgrade_remaining — errors
+-- 62-evidence-upgrade.sql: evidence_upgrade_batch / evidence_upgrade_remaining — errors
 -- (SQLSTATE + HINT), admin only, a small upgrade end to end (design §9)
 BEGIN;
 SELECT plan(17);

@@ -234,10 +234,13 @@ def test_upgrade_killed_rerun_keeps_partition_and_matches_fresh_install(db, fres
     with pytest.raises(psycopg.Error) as err:
         db.execute("SELECT omni_identity.require_evidence_complete(%s)", T)
     assert err.value.sqlstate == "OI050" and err.value.diag.message_hint
-    if db.scalar("SELECT to_regproc('omni_identity.block_identifier') IS NOT NULL"):
+    for call in ("SELECT omni_identity.block_identifier(%s, 'email', 'p1@loja.com.br')",
+                 "SELECT * FROM omni_identity.forget_identifier(%s, 'email', 'p1@loja.com.br')",
+                 "SELECT * FROM omni_identity.forget_customer(%s, (SELECT cluster_id FROM"
+                 " omni_identity.customer_cluster WHERE tenant_id = 'upgrade-a' LIMIT 1))"):
         with pytest.raises(psycopg.Error) as err:
-            db.execute("SELECT omni_identity.block_identifier(%s, 'email', 'p1@loja.com.br')", T)
-        assert err.value.sqlstate == "OI050"
+            db.execute(call, T)
+        assert err.value.sqlstate == "OI050", call
 
     # Live traffic after the migration: raw sales after the range, then the backfill of
     # those and of the sales written at 0105 (in the range: the upgrade's to record).
@@ -295,3 +298,15 @@ def test_upgrade_killed_rerun_keeps_partition_and_matches_fresh_install(db, fres
                 "             omni_identity.normalize_document(buyer_document)]"
                 "  FROM public.omni_sales WHERE tenant_id = %s AND id = %s", T, row["sale_id"])
             assert a[1] in shown and b[1] in shown
+    # Now block works, and the split it queues follows the upgraded evidence.
+    phone = db.scalar("SELECT key_value FROM omni_identity.customer_cluster_keys WHERE tenant_id = %s"
+                      "   AND key_type = 'phone' ORDER BY key_value LIMIT 1", T)
+    assert db.scalar("SELECT omni_identity.block_identifier(%s, 'phone', %s)", T, phone) >= 0
+    drain(db.conn, "SELECT omni_identity.reconcile_merges(50)")
+    keys2, golden2, _ = _state(db)
+    ev2, pairs2 = _evidence(db)
+    comps2, golden_ev2 = _from_evidence(keys2, ev2, pairs2)
+    assert ("phone", phone) not in ev2
+    assert comps2 == {frozenset(m) for m in keys2.values()}
+    for cid, members in keys2.items():
+        assert golden_ev2[frozenset(members)] == golden2[cid], cid

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.reference import normalize as ref
+from tests_py.support import text_columns
 from tests_py.test_backfill_model import busy_retry, insert_history
 
 EMAILS = ("ana@x.com", " ANA@X.com ", "bia@y.com.br", "caio@z.com", "Caio@Z.com",
@@ -225,25 +226,24 @@ def check(run: Run) -> None:
 
 
 def surface_forms(key: tuple[str, str]) -> set[str]:
-    """The forms a forgotten value was given in (every pool string normalizing to it) and
-    its normalized form."""
+    """The forms a forgotten value was given in (every pool string normalizing to it), its
+    normalized form, and for a phone its digits (with and without the country code)."""
     kt, v = key
-    return {v} | {raw.strip() for raw in POOLS[kt] if NORMALIZE[kt](raw) == v}
+    forms = {v} | {raw.strip() for raw in POOLS[kt] if NORMALIZE[kt](raw) == v}
+    if kt == "phone":
+        forms |= {v.lstrip("+"), v.lstrip("+")[2:]}
+    return forms
 
 
 def scan_forgotten(db, tenant: str, forgotten: set[tuple[str, str]]) -> None:
-    """No text, varchar or json(b) column of the tenant's rows of the package's tables or
-    omni_sales holds a surface form of a forgotten value (case-insensitive substring)."""
+    """No text-like column (support.text_columns: the catalog's, so a column added later is
+    scanned too) of the tenant's rows of the package's tables or omni_sales holds a surface
+    form of a forgotten value (case-insensitive substring). Per tenant: the examples share
+    one database and one pool of values."""
     forms = sorted({f.lower() for k in forgotten for f in surface_forms(k)})
     if not forms:
         return
-    cols = db.rows(
-        "SELECT n.nspname, c.relname, a.attname FROM pg_attribute a"
-        "  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
-        "   AND (n.nspname = 'omni_identity' OR (n.nspname = 'public' AND c.relname = 'omni_sales'))"
-        "   AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'json'::regtype, 'jsonb'::regtype)")
-    for nsp, rel, col in cols:
+    for nsp, rel, col in text_columns(db.conn):
         hits = db.rows(f'SELECT DISTINCT f FROM "{nsp}"."{rel}" t, unnest(%s::text[]) f'
                        f' WHERE t.tenant_id = %s AND strpos(lower(t."{col}"::text), f) > 0', forms, tenant)
         assert not hits, f"{nsp}.{rel}.{col} still holds {hits}"

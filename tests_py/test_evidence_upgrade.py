@@ -310,3 +310,51 @@ def test_upgrade_killed_rerun_keeps_partition_and_matches_fresh_install(db, fres
     assert comps2 == {frozenset(m) for m in keys2.values()}
     for cid, members in keys2.items():
         assert golden_ev2[frozenset(members)] == golden2[cid], cid
+
+
+def test_upgrade_beside_live_resolves(db, app_login):
+    """The upgrade runs beside live resolve calls of its tenant (new buyers, returning ones,
+    calls that merge two old customers): every batch takes the tenant's lock the way the
+    backfill does and retries when busy; at the end the upgrade is complete and evidence
+    alone gives the partition and the golden records the database holds."""
+    import threading
+
+    from harness.cmd_evidence import evidence_upgrade
+
+    _feed(db, 11, resolves=True, at_0105=lambda: [migrate.rollback(db.dsn) for _ in range(_after_0105())])
+    migrate.migrate(db.dsn)
+    drain(db.conn, "SELECT omni_identity.backfill_customer_hash(%s, 25)", T)
+    rng = random.Random(5)
+    calls = [(f"p{rng.randrange(45)}@loja.com.br", _phone(rng.randrange(30)) if rng.random() < 0.5 else _phone(300 + i),
+              T0 + timedelta(minutes=rng.randrange(0, 900))) for i in range(120)]
+    errors: list = []
+
+    def live():
+        try:
+            with db.connect_as(app_login, T) as conn:
+                for email, phone, at in calls:
+                    conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, NULL, %s)",
+                                 (T, email, phone, at))
+        except BaseException as exc:   # reported below
+            errors.append(exc)
+
+    class Quiet:
+        def __init__(self, *a, **k): pass
+        def __enter__(self): return self
+        def __exit__(self, *exc): pass
+        def batch(self, n): pass
+
+    worker = threading.Thread(target=live)
+    worker.start()
+    evidence_upgrade(db.dsn, None, 5, reporter_factory=Quiet)
+    worker.join()
+    assert not errors, errors
+    assert evidence_upgrade(db.dsn, None, 5, reporter_factory=Quiet) == 0   # done: a rerun does nothing
+    assert db.scalar("SELECT completed_at IS NOT NULL FROM omni_identity.evidence_upgrade WHERE tenant_id = %s", T)
+    drain(db.conn, "SELECT omni_identity.reconcile_merges(50)")
+    keys, golden, _ = _state(db)
+    ev, pairs = _evidence(db)
+    comps, golden_ev = _from_evidence(keys, ev, pairs)
+    assert comps == {frozenset(m) for m in keys.values()}
+    for cid, members in keys.items():
+        assert golden_ev[frozenset(members)] == golden[cid], cid

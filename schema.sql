@@ -237,6 +237,31 @@ CREATE FUNCTION omni_identity.email_parse(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';
 
+CREATE FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET lock_timeout TO '200ms'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) IS 'One resumable batch of the evidence upgrade (sales of the range, then keys no sale showed, then completion) of one tenant or the next incomplete one; returns units done, 0 = nothing left.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET client_min_messages TO 'warning'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) IS 'Evidence upgrade, key phase: evidence keeping today''s partition and golden record for the keys of a batch of clusters (star rule); returns clusters examined.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) IS 'Work the evidence upgrade has left (sales to read, clusters to examine, completion steps), of one tenant or of all.';
+
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1062,12 +1087,15 @@ CREATE TABLE omni_identity.evidence_upgrade (
     next_sale_id bigint DEFAULT 0 NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    after_cluster_id uuid,
     CONSTRAINT evidence_upgrade_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
 
 ALTER TABLE ONLY omni_identity.evidence_upgrade FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.evidence_upgrade IS 'Tenants clustered before evidence existed: the upgrade job''s position; completed_at set = evidence complete.';
+
+COMMENT ON COLUMN omni_identity.evidence_upgrade.after_cluster_id IS 'Key phase of the evidence upgrade: the live clusters up to this id are done (NULL = not started).';
 
 CREATE TABLE omni_identity.forgotten_identifiers (
     tenant_id text NOT NULL,
@@ -1538,6 +1566,15 @@ GRANT ALL ON FUNCTION omni_identity.email_canonical(p_email text) TO omni_identi
 REVOKE ALL ON FUNCTION omni_identity.email_parse(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;

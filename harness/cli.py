@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "harness.cmd_bench",
     "harness.cmd_query",
     "harness.cmd_jobs",
+    "harness.cmd_evidence",
     "harness.cmd_reresolve",
     "harness.cmd_demo",
 ]

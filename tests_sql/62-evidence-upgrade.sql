@@ -1,0 +1,58 @@
+-- 62-evidence-upgrade.sql: evidence_upgrade_batch / evidence_upgrade_remaining — errors
+-- (SQLSTATE + HINT), admin only, a small upgrade end to end (design §9)
+BEGIN;
+SELECT plan(17);
+
+-- The SQLSTATE and HINT of a call's error ('' when it succeeds).
+CREATE FUNCTION pg_temp.err_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+    v_hint  text;
+BEGIN
+    EXECUTE p_sql;
+    RETURN '';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
+    RETURN v_state || ': ' || coalesce(v_hint, '(no hint)');
+END;
+$$;
+
+SELECT has_function('omni_identity', 'evidence_upgrade_batch', ARRAY['text', 'integer'], 'evidence_upgrade_batch(text, integer) exists');
+SELECT has_function('omni_identity', 'evidence_upgrade_remaining', ARRAY['text'], 'evidence_upgrade_remaining(text) exists');
+SELECT isnt(obj_description('omni_identity.evidence_upgrade_batch(text, integer)'::regprocedure, 'pg_proc'), NULL, 'evidence_upgrade_batch is documented');
+SELECT has_column('omni_identity', 'evidence_upgrade', 'after_cluster_id', 'the key phase has its cursor');
+
+-- Errors: the package's SQLSTATE with a HINT.
+SELECT matches(pg_temp.err_of($$ SELECT omni_identity.evidence_upgrade_batch('u1', 0) $$), '^OI065: .+', 'batch size below 1: OI065 with a hint');
+SELECT matches(pg_temp.err_of($$ SELECT omni_identity.evidence_upgrade_batch(NULL, 100001) $$), '^OI065: .+', 'batch size above 100000: OI065 with a hint');
+SELECT matches(pg_temp.err_of($$ SELECT omni_identity.evidence_upgrade_batch('', 10) $$), '^OI001: .+', 'empty tenant: OI001');
+
+-- A tenant clustered before evidence existed: its clusters, no evidence, the 0110 row.
+SELECT omni_identity.resolve_customer_cluster('u1', 'ana@x.com', '(11) 98765-4321', NULL, 'Ana', '2024-01-01');
+SELECT omni_identity.resolve_customer_cluster('u1', 'bia@y.com', NULL, NULL, NULL, '2024-01-02');
+SELECT omni_identity.resolve_customer_cluster('u1', 'bia@y.com', '(11) 98765-4321', NULL, NULL, '2024-01-03');
+DELETE FROM omni_identity.key_pairs WHERE tenant_id = 'u1';
+DELETE FROM omni_identity.key_evidence WHERE tenant_id = 'u1';
+INSERT INTO omni_identity.evidence_upgrade (tenant_id, through_sale_id) VALUES ('u1', 0);
+SELECT matches(pg_temp.err_of($$ SELECT omni_identity.require_evidence_complete('u1') $$), '^OI050: .*evidence-upgrade', 'upgrade pending: OI050 naming the command');
+
+-- The application role may not run the job nor count it.
+SELECT tests.act_as('omni_identity_app', 'u1');
+SELECT throws_ok($$ SELECT omni_identity.evidence_upgrade_batch('u1') $$, '42501', NULL, 'the app role cannot run the upgrade');
+SELECT throws_ok($$ SELECT omni_identity.evidence_upgrade_remaining('u1') $$, '42501', NULL, 'nor count it');
+SELECT throws_ok($$ UPDATE omni_identity.evidence_upgrade SET completed_at = now() $$, '42501', NULL, 'nor mark it complete');
+RESET ROLE;
+SELECT set_config('app.current_tenant_id', '', true);
+
+-- Run it: the three keys' cluster is examined, then the upgrade completes.
+SELECT is(omni_identity.evidence_upgrade_remaining('u1'), 2::bigint, 'one cluster and the completion step left');
+SELECT is(omni_identity.evidence_upgrade_batch('u1', 10), 1, 'the key phase examines the one cluster');
+SELECT is(omni_identity.evidence_upgrade_batch('u1', 10), 1, 'then the completion step');
+SELECT is(omni_identity.evidence_upgrade_batch('u1', 10), 0, 'then nothing is left');
+SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'u1'), 3::bigint, 'every key has evidence');
+-- Star rule: the keys share one created_at (one transaction), so the oldest is ana@x.com
+-- (then key_type, key_value); no pair was stored: each other key is paired with it.
+SELECT is((SELECT count(*) FROM omni_identity.key_pairs WHERE tenant_id = 'u1'), 2::bigint, 'each later key paired with the oldest');
+
+SELECT * FROM finish();
+ROLLBACK;

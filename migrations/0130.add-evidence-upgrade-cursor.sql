@@ -1,4 +1,4 @@
--- depends: 0110.create-identity-evidence
+-- depends: 0120.create-split-repoint
 -- The evidence upgrade (design §9; evidence_upgrade_batch) has two phases: the sales of
 -- (next_sale_id, through_sale_id] (next_sale_id is their position), then the tenant's
 -- live clusters in cluster_id order, whose keys no sale showed get evidence keeping

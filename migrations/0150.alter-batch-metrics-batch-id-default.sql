@@ -1,4 +1,4 @@
--- depends: 0120.create-split-repoint
+-- depends: 0130.add-evidence-upgrade-cursor
 -- batch_id_seq becomes the default of batch_metrics.batch_id. Nothing relies on the
 -- default (every writer names its batch id); it makes the sequence a dependency of a
 -- table, which is how Citus learns about a sequence: distributing batch_metrics

@@ -1,7 +1,7 @@
 -- 62-evidence-upgrade.sql: evidence_upgrade_batch / evidence_upgrade_remaining — errors
 -- (SQLSTATE + HINT), admin only, a small upgrade end to end (design §9)
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 -- The SQLSTATE and HINT of a call's error ('' when it succeeds).
 CREATE FUNCTION pg_temp.err_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -44,6 +44,13 @@ SELECT throws_ok($$ UPDATE omni_identity.evidence_upgrade SET completed_at = now
 RESET ROLE;
 SELECT set_config('app.current_tenant_id', '', true);
 
+-- A row inserted straight into the blocklist is not swept while the upgrade is pending (a
+-- split would read incomplete evidence).
+INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern) VALUES ('u1', 'email', 'bia@y.com');
+SELECT count(*) FROM generate_series(1, 4) g CROSS JOIN LATERAL omni_identity.reconcile_merges(100) r;
+SELECT is((SELECT count(*) FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'u1' AND key_value = 'bia@y.com'),
+          1::bigint, 'no blocklist sweep while the upgrade is pending');
+
 -- Run it: the three keys' cluster is examined, then the upgrade completes.
 SELECT is(omni_identity.evidence_upgrade_remaining('u1'), 2::bigint, 'one cluster and the completion step left');
 SELECT is(omni_identity.evidence_upgrade_batch('u1', 10), 1, 'the key phase examines the one cluster');
@@ -53,6 +60,11 @@ SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'u1
 -- Star rule: the keys share one created_at (one transaction), so the oldest is ana@x.com
 -- (then key_type, key_value); no pair was stored: each other key is paired with it.
 SELECT is((SELECT count(*) FROM omni_identity.key_pairs WHERE tenant_id = 'u1'), 2::bigint, 'each later key paired with the oldest');
+
+-- Once complete, the next reconcile sweeps the tenant.
+SELECT count(*) FROM generate_series(1, 6) g CROSS JOIN LATERAL omni_identity.reconcile_merges(100) r;
+SELECT is((SELECT count(*) FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'u1' AND key_value = 'bia@y.com'),
+          0::bigint, 'the upgrade completed: the next reconcile sweeps the blocklist row');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -122,6 +122,11 @@ BEGIN
     END IF;
     UPDATE omni_identity.evidence_upgrade u SET completed_at = now()
      WHERE u.tenant_id = v_tenant;
+    -- The blocklist sweep skipped the tenant while its evidence was incomplete
+    -- (blocklist_sweep_next): a state no blocklist has makes the next reconcile sweep it.
+    INSERT INTO omni_identity.blocklist_sweep (tenant_id, state, swept_at)
+    VALUES (v_tenant, 'upgraded', now())
+    ON CONFLICT (tenant_id) DO UPDATE SET state = EXCLUDED.state, swept_at = EXCLUDED.swept_at;
     RETURN 1;
 END;
 $fn$;

@@ -33,7 +33,12 @@ BEGIN
     SELECT p_tenant_id, p_key_type, v_key, false, p_reason
      WHERE NOT EXISTS (SELECT FROM omni_identity.key_blocklist b
                         WHERE b.tenant_id = p_tenant_id AND b.key_type = p_key_type
-                          AND NOT b.is_regex AND b.value_pattern = v_key);
+                          AND NOT b.is_regex AND b.value_pattern = v_key)
+       -- A forgotten value is already dropped from every input by its tombstone, and its
+       -- plaintext must never be stored again.
+       AND NOT EXISTS (SELECT FROM omni_identity.forgotten_identifiers f
+                        WHERE f.tenant_id = p_tenant_id AND f.key_type = p_key_type
+                          AND f.value_sha256 = omni_identity.value_sha256(v_key));
 
     SELECT r.clusters_queued INTO v_queued
       FROM omni_identity.remove_keys(p_tenant_id, ARRAY[p_key_type], ARRAY[v_key], 'block') r;

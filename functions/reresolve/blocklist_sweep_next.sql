@@ -5,7 +5,9 @@
 -- rows differ from the state stored under '*', every tenant that has keys (found by a
 -- skip scan of the keys' primary key, one probe per tenant). When those are all swept,
 -- '*' takes the global state, and until the global rows change again only the first
--- kind are looked at.
+-- kind are looked at. A tenant whose evidence upgrade has not finished is never swept (a
+-- split would read incomplete evidence); completing the upgrade stores a state no
+-- blocklist has, so the next reconcile sweeps it (evidence_upgrade_batch).
 CREATE OR REPLACE FUNCTION omni_identity.blocklist_sweep_next()
 RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -37,6 +39,8 @@ BEGIN
                AND NOT EXISTS (SELECT FROM omni_identity.key_blocklist b WHERE b.tenant_id = s.tenant_id)) c
       LEFT JOIN omni_identity.blocklist_sweep s ON s.tenant_id = c.tenant_id
      WHERE s.state IS DISTINCT FROM c.state
+       AND NOT EXISTS (SELECT FROM omni_identity.evidence_upgrade u
+                        WHERE u.tenant_id = c.tenant_id AND u.completed_at IS NULL)
      ORDER BY c.tenant_id
      LIMIT 1;
     IF v_tenant IS NOT NULL THEN
@@ -61,6 +65,8 @@ BEGIN
      WHERE t.tenant_id IS NOT NULL
        AND s.state IS DISTINCT FROM pg_catalog.md5(v_global || '/')
        AND NOT EXISTS (SELECT FROM omni_identity.key_blocklist b WHERE b.tenant_id = t.tenant_id)
+       AND NOT EXISTS (SELECT FROM omni_identity.evidence_upgrade u
+                        WHERE u.tenant_id = t.tenant_id AND u.completed_at IS NULL)
      ORDER BY t.tenant_id
      LIMIT 1;
     IF v_tenant IS NULL THEN

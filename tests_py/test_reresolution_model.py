@@ -168,6 +168,11 @@ class Run:
                 self.forgotten.add(k)
         elif op == "blockrow":
             key_type, pattern, is_regex = arg
+            if not is_regex and (key_type, pattern) in self.forgotten:
+                # Writing a forgotten value's plaintext into the blocklist is the writer's own
+                # act (forget_customer may have forgotten a value of BLOCK_ROWS); the erasure
+                # scan is about what the package stores.
+                return
             self.db.execute("INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)"
                             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", t, key_type, pattern, is_regex)
             self.model.add_blocklist_row(key_type, pattern, is_regex)

@@ -90,29 +90,36 @@ def test_twenty_thousand_calls_over_four_connections(db, app_login):
     check_against_model(db, tenant, inputs, ids)
 
 
-def test_batch_lock_excludes_writes_but_not_the_fast_path(db, app_login):
-    """L1: a batch writer holding the tenant lock EXCLUSIVE makes a writing resolve of that
-    tenant wait (and only that tenant's), while a returning buyer's read-only call does
-    not wait at all."""
+def test_batch_lock_excludes_every_call_of_its_tenant_only(db, app_login):
+    """L1: a batch writer holding the tenant lock EXCLUSIVE makes every resolve of that
+    tenant that keeps a key wait — a returning buyer's too, since it records its evidence
+    (design §9.1) — and only that tenant's; once the batch commits, both go on, and the
+    returning buyer's evidence is recorded once."""
     tenant = "locked"
     known = db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2024-01-01')",
                       tenant)
     job = "superuser" if app_login == "superuser" else "job"
     with db.connect_as(job, autocommit=False) as batch, db.connect_as(app_login, tenant) as caller, \
-            db.connect_as(app_login, "elsewhere") as other:
+            db.connect_as(app_login, tenant) as writer_conn, db.connect_as(app_login, "elsewhere") as other:
         batch.execute("SELECT pg_advisory_xact_lock(omni_identity.tenant_lock_key(%s))", (tenant,))
-        # Another tenant and the fast path go through at once.
+        # Another tenant goes through at once.
         assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
-        assert caller.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2023-01-01')",
-                              (tenant,)).fetchone()[0] == known
-        # A writing call of that tenant waits for the batch's exclusive tenant lock.
-        writer, result, errors = blocked_behind(db, batch, lambda: caller.execute(
+        # A returning buyer of that tenant waits for the batch's exclusive tenant lock ...
+        returning, back, back_errors = blocked_behind(db, batch, lambda: caller.execute(
+            "SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2023-01-01')",
+            (tenant,)).fetchone()[0], wait_events=("advisory",))
+        # ... and so does a writing call.
+        writer, result, errors = blocked_behind(db, batch, lambda: writer_conn.execute(
             "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0],
             wait_events=("advisory",))
         batch.commit()
+        returning.join()
         writer.join()
-    assert not errors, errors
+    assert not errors and not back_errors, (errors, back_errors)
+    assert back == [known]
     assert result and result[0] is not None and result[0] != known
+    assert db.scalar("SELECT inputs FROM omni_identity.key_evidence WHERE tenant_id = %s AND key_value = 'known@x.com'",
+                     tenant) == 2
 
 
 @pytest.mark.parametrize("second_phone", ["(11) 98888-0002", None], ids=["one key new", "no key new"])
@@ -150,8 +157,8 @@ def test_key_created_between_probe_and_locks(db, app_login, second_phone):
 @pytest.mark.parametrize("kind", ["new", "attach", "merge", "golden", "returning"])
 def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
     """L1 (shared) and one L2 per key are held to the end of the transaction by every call
-    that writes — checked in pg_locks, whatever path the call took — and by none that
-    only reads."""
+    that keeps a key — checked in pg_locks, whatever path the call took: every such call
+    writes, a returning buyer its evidence (design §9.1)."""
     tenant = f"locks-{uuid.uuid4().hex[:8]}"
     db.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'a@x.com', NULL, NULL, 'Ana', '2024-01-01')", tenant)
     db.execute("SELECT omni_identity.resolve_customer_cluster(%s, NULL, '(11) 98888-0001', NULL, 'Ana', '2024-01-01')",
@@ -169,5 +176,5 @@ def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
                             " AND locktype = 'advisory' GROUP BY mode ORDER BY mode").fetchall()
         conn.rollback()
     keys = sum(1 for value in args[:2] if value)
-    expected = [] if kind == "returning" else [("ExclusiveLock", keys), ("ShareLock", 1)]
+    expected = [("ExclusiveLock", keys), ("ShareLock", 1)]
     assert held == expected

@@ -18,7 +18,8 @@ TENANT = "big"
 CLUSTERS = 40_000            # 120,000 keys: a scan of them is > 1,000 pages
 # Pages a call may touch: probes, a few index inserts, foreign-key checks. A merge also
 # moves keys (non-HOT updates: every index), writes lineage and checks its foreign keys.
-PAGES_PER_CALL = {"returning": 60, "new": 80, "attach": 80, "merge": 250, "junk": 60, "blocked": 60}
+PAGES_PER_CALL = {"returning": 60, "new": 80, "attach": 80, "merge": 250, "junk": 60, "blocked": 60,
+                  "forgotten": 60}
 
 LOAD = """
 INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at,
@@ -47,6 +48,11 @@ SELECT CASE WHEN i %% 2 = 0 THEN %(t)s END, k.key_type,
 ;;
 INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)
 VALUES (%(t)s, 'email', '@blocked[.]example$', true), (NULL, 'document', '^000', true);
+;;
+-- Many tombstones, never analyzed: a call probes them by primary key too.
+INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256)
+SELECT %(t)s, 'email', omni_identity.value_sha256('gone' || i || '@big.com')
+  FROM generate_series(1, %(n)s) AS i
 """
 
 
@@ -71,6 +77,7 @@ def calls(base: int) -> dict[str, tuple]:
         "merge": (f"u{base + 3}@big.com", phone_of(base + 4), None, None, "2021-01-01"),
         "junk": ("teste@teste.com", "12", "abc", "x", "2021-01-01"),
         "blocked": (f"blocked{base + 2}@big.com", "+55219" + str(80_000_000 + base + 3), None, "x", "2021-01-01"),
+        "forgotten": (f"gone{base + 5}@big.com", None, None, "x", "2021-01-01"),
     }
 
 
@@ -90,6 +97,7 @@ def test_fresh_database_resolves_as_fast_as_analyzed(db):
         loader.execute("ALTER TABLE omni_identity.customer_cluster SET (autovacuum_enabled = off)")
         loader.execute("ALTER TABLE omni_identity.customer_cluster_keys SET (autovacuum_enabled = off)")
         loader.execute("ALTER TABLE omni_identity.key_blocklist SET (autovacuum_enabled = off)")
+        loader.execute("ALTER TABLE omni_identity.forgotten_identifiers SET (autovacuum_enabled = off)")
         for statement in LOAD.split(";;"):
             loader.execute(statement, {"t": TENANT, "n": CLUSTERS})
     assert db.rows("""SELECT relname, reltuples FROM pg_class
@@ -102,6 +110,9 @@ def test_fresh_database_resolves_as_fast_as_analyzed(db):
     assert blocklist_pages > 3 * max(PAGES_PER_CALL.values())
     assert db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'blocked7@big.com', '+5521980000008')",
                      TENANT) is None, "the premise: values on the long blocklist are blocked"
+    assert db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'gone7@big.com')", TENANT) is None, \
+        "the premise: forgotten values are dropped"
+    assert db.scalar("SELECT pg_relation_size('omni_identity.forgotten_identifiers') / 8192") > 4 * PAGES_PER_CALL["forgotten"]
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_keys") == 3 * CLUSTERS
     keys_pages = db.scalar("SELECT pg_relation_size('omni_identity.customer_cluster_keys') / 8192")
     assert keys_pages > 4 * max(PAGES_PER_CALL.values())

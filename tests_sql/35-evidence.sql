@@ -1,6 +1,6 @@
 -- 35-evidence.sql: removed_keys (blocked or forgotten), the evidence resolve and the batch core record (hand cases), forgotten values dropped and redacted, and row-level security of key_evidence / key_pairs as an application login.
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 DO $$
 BEGIN
@@ -95,6 +95,14 @@ SELECT results_eq(
     $$ VALUES ('1', 'ana@x.com', NULL::text), ('2', 'ana@x.com', NULL), ('3', 'cai@x.com', NULL),
               ('4', NULL, NULL) $$,
     'ingest: a forgotten value is stored as NULL (a blocked one that is forgotten too)');
+
+SELECT is((SELECT (inserted, updated, rejected)::text FROM omni_identity.ingest_sales('ev-a', $j$[
+    {"shop_id": "s", "external_id": "3", "created_at": "2023-02-02", "buyer_email": "cai@x.com", "buyer_phone": "+55 11 98765-4321", "buyer_document": "529.982.247-25"},
+    {"external_id": "5", "created_at": "2023-02-02", "buyer_email": "MINE@shop.com", "buyer_document": "529.982.247-25"}
+  ]$j$::jsonb)), '(0,0,1)', 'ingest: a replay of a redacted sale is unchanged (the plaintext does not come back)');
+SELECT is((SELECT raw FROM omni_identity.sales_rejects WHERE tenant_id = 'ev-a' AND raw->>'external_id' = '5'),
+          '{"external_id": "5", "created_at": "2023-02-02", "buyer_email": null, "buyer_document": null}'::jsonb,
+          'ingest: a rejected row keeps no forgotten value in its raw json');
 
 -- Automatic mode and the backfill redact forgotten values of rows written directly.
 INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('ev-a', 'auto_resolve', 'true');

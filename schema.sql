@@ -204,6 +204,27 @@ CREATE FUNCTION omni_identity.email_parse(p_raw text) RETURNS text
 
 COMMENT ON FUNCTION omni_identity.email_parse(p_raw text) IS 'normalize_email for any input: trim, NFC, Unicode lowercase, then the SPEC §3 grammar and at most 254 octets; NULL when invalid.';
 
+CREATE FUNCTION omni_identity.evidence_fold(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_fold(p_tenant_id text) IS 'Move a tenant''s resolve_evidence_log rows into key_evidence/key_pairs (pipeline_evidence), dropping removed keys; merges clusters a folded pair joins.';
+
+CREATE FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_max_wait interval) RETURNS void
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_max_wait interval) IS 'Evidence lock (L0) exclusive for evidence_fold: queued, at most p_max_wait, then OI090.';
+
+CREATE FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) IS 'Advisory-lock key of a tenant''s evidence lock (L0): shared by resolve_customer_cluster, exclusive for evidence_fold.';
+
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -1145,6 +1166,20 @@ ALTER TABLE omni_identity.report_divergences ALTER COLUMN divergence_id ADD GENE
     CACHE 1
 );
 
+CREATE TABLE omni_identity.resolve_evidence_log (
+    tenant_id text NOT NULL,
+    email text,
+    phone text,
+    document text,
+    name text,
+    seen_at timestamp with time zone NOT NULL,
+    CONSTRAINT resolve_evidence_log_tenant_id_check CHECK ((tenant_id <> ''::text))
+);
+
+ALTER TABLE ONLY omni_identity.resolve_evidence_log FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.resolve_evidence_log IS 'Unfolded evidence of direct resolve calls: one row per call (its kept keys, name, seen_at); evidence_fold moves them into key_evidence/key_pairs.';
+
 CREATE TABLE omni_identity.sales_rejects (
     tenant_id text NOT NULL,
     batch_id bigint NOT NULL,
@@ -1256,6 +1291,8 @@ CREATE INDEX key_pairs_b_idx ON omni_identity.key_pairs USING btree (tenant_id, 
 
 CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USING btree (tenant_id, run_id);
 
+CREATE INDEX resolve_evidence_log_tenant_idx ON omni_identity.resolve_evidence_log USING btree (tenant_id);
+
 CREATE UNIQUE INDEX sales_rejects_raw_sha256_key ON omni_identity.sales_rejects USING btree (tenant_id, raw_sha256);
 
 CREATE TRIGGER key_blocklist_check BEFORE INSERT OR UPDATE OF value_pattern, is_regex ON omni_identity.key_blocklist FOR EACH ROW EXECUTE FUNCTION omni_identity.key_blocklist_check();
@@ -1312,6 +1349,8 @@ CREATE POLICY admin_all_tenants ON omni_identity.key_pairs TO omni_identity_admi
 
 CREATE POLICY admin_all_tenants ON omni_identity.report_divergences TO omni_identity_admin USING (true) WITH CHECK (true);
 
+CREATE POLICY admin_all_tenants ON omni_identity.resolve_evidence_log TO omni_identity_admin USING (true) WITH CHECK (true);
+
 CREATE POLICY admin_all_tenants ON omni_identity.sales_rejects TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.settings TO omni_identity_admin USING (true) WITH CHECK (true);
@@ -1350,6 +1389,8 @@ ALTER TABLE omni_identity.key_pairs ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.report_divergences ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE omni_identity.resolve_evidence_log ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE omni_identity.sales_rejects ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.settings ENABLE ROW LEVEL SECURITY;
@@ -1377,6 +1418,8 @@ CREATE POLICY tenant_isolation ON omni_identity.key_evidence TO omni_identity_ap
 CREATE POLICY tenant_isolation ON omni_identity.key_pairs TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.report_divergences TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.resolve_evidence_log TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.sales_rejects TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
@@ -1485,6 +1528,18 @@ GRANT ALL ON FUNCTION omni_identity.email_canonical(p_email text) TO omni_identi
 REVOKE ALL ON FUNCTION omni_identity.email_parse(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.email_parse(p_raw text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_fold(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_fold(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.evidence_fold(p_tenant_id text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_max_wait interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_max_wait interval) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;
@@ -1903,6 +1958,9 @@ GRANT SELECT,INSERT,DELETE ON TABLE omni_identity.report_divergences TO omni_ide
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.report_divergences TO omni_identity_admin;
 
 GRANT ALL ON SEQUENCE omni_identity.report_divergences_divergence_id_seq TO omni_identity_admin;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.resolve_evidence_log TO omni_identity_admin;
+GRANT SELECT,INSERT,DELETE ON TABLE omni_identity.resolve_evidence_log TO omni_identity_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.sales_rejects TO omni_identity_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.sales_rejects TO omni_identity_admin;

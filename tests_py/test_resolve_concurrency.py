@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 
+import psycopg
 import pytest
 
 from tests_py.test_resolve_model import (AREA_CODES, BLOCKED_EMAILS, BLOCKED_PHONES, JUNK, NAMES, SEEN_AT,
@@ -292,3 +293,22 @@ def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
     if kind != "returning":
         expected += [("L1", "ShareLock", 1), ("L2", "ExclusiveLock", keys)]
     assert held == expected
+
+
+def test_fold_behind_an_open_resolve_transaction_gives_up_with_oi090(db, app_login):
+    """An application transaction left open after a resolve holds L0 shared; the fold's
+    exclusive request waits for it at most its bound, then OI090 with a HINT (the job loop
+    retries), and the tenant's calls go on afterwards."""
+    tenant = f"idle-{uuid.uuid4().hex[:8]}"
+    db.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'idle@x.com')", tenant)
+    with db.connect_as(app_login, tenant, autocommit=False) as idle, db.connect_as(app_login, tenant) as other:
+        # A returning buyer (older seen_at: nothing to change): the fast path, L0 alone.
+        idle.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'idle@x.com', NULL, NULL, NULL, '2000-01-01')",
+                     (tenant,))
+        with pytest.raises(psycopg.Error) as err:
+            other.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '1 second'),"
+                          "       omni_identity.evidence_lock_exclusive(%s, '50 milliseconds')", (tenant, tenant))
+        assert err.value.sqlstate == "OI090"
+        assert err.value.diag.message_hint and "short" in err.value.diag.message_hint
+        idle.commit()
+        assert other.execute("SELECT omni_identity.evidence_fold(%s)", (tenant,)).fetchone()[0] == 2

@@ -1,6 +1,6 @@
 -- 35-evidence.sql: removed_keys (blocked or forgotten), the evidence resolve and the batch core record (hand cases), forgotten values dropped and redacted, and row-level security of key_evidence / key_pairs as an application login.
 BEGIN;
-SELECT plan(52);
+SELECT plan(55);
 
 DO $$
 BEGIN
@@ -175,6 +175,22 @@ SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence e WHERE e.tenant_id 
                 'log: the forgotten value is in no evidence');
 SELECT results_eq($$ SELECT key_type, inputs FROM omni_identity.key_evidence WHERE tenant_id = 'ev-m' $$,
                   $$ VALUES ('phone', 2::bigint) $$, 'log: the other key keeps both calls');
+
+-- A folded pair whose ends are keys of two live clusters (a log row no lock ordered
+-- against the split, written here by hand) merges them into the oldest: the partition
+-- stays a function of the evidence.
+SELECT set_config('app.current_tenant_id', 'ev-x', true);
+CREATE TEMP TABLE ev_x AS
+SELECT omni_identity.resolve_customer_cluster('ev-x', 'x1@x.com', '(11) 95555-3333', NULL, NULL, '2024-01-01') AS older,
+       omni_identity.resolve_customer_cluster('ev-x', 'x2@x.com', NULL, NULL, NULL, '2024-01-02') AS younger;
+INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, seen_at)
+VALUES ('ev-x', 'x2@x.com', '+5511955553333', '2024-01-03');
+SELECT is(omni_identity.evidence_fold('ev-x'), 3, 'fold: a pair across two clusters');
+SELECT is((SELECT merged_into FROM omni_identity.customer_cluster c, ev_x
+            WHERE c.tenant_id = 'ev-x' AND c.cluster_id = ev_x.younger),
+          (SELECT older FROM ev_x), 'fold: the younger cluster is merged into the older');
+SELECT is((SELECT count(DISTINCT k.cluster_id) FROM omni_identity.customer_cluster_keys k WHERE k.tenant_id = 'ev-x'),
+          1::bigint, 'fold: every key on one cluster');
 
 -- Row-level security of the evidence tables, as an application login.
 INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)

@@ -346,7 +346,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 #: Errors after which a job batch is simply tried again after a pause: a tenant busy with
 #: live calls (the batch never queues for its lock), a lock wait that hit the function's
 #: lock_timeout, a deadlock or serialization failure. Nothing of the batch committed.
-RETRY_SQLSTATES = frozenset({"OI035", "55P03", "40P01", "40001"})
+RETRY_SQLSTATES = frozenset({"OI035", "OI090", "55P03", "40P01", "40001"})
 DEFAULT_MAX_WAIT_S = 600.0
 DEFAULT_LOCK_BUDGET_MS = 20
 MIN_BATCH = 50
@@ -553,6 +553,30 @@ RECONCILE_BATCH = ("SELECT omni_identity.reconcile_merges(%s),"
                    " pg_catalog.current_setting('omni_identity.reconcile_work', true)")
 
 
+def evidence_fold_all(dsn: str, max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
+    """Fold the evidence log of every tenant that has rows in it (evidence_fold, design
+    §9.1), one tenant per transaction, before reconcile's sweeps, splits and merges. The
+    tenants are listed once, so a run ends even while resolve calls keep logging; a busy
+    tenant (OI035/OI090) is retried after a pause. Returns the log rows folded."""
+    folded = 0
+    with connect(dsn, autocommit=True) as conn:
+        tenants = [r[0] for r in conn.execute(
+            "SELECT DISTINCT l.tenant_id FROM omni_identity.resolve_evidence_log l ORDER BY 1").fetchall()]
+        backoff = Backoff("evidence fold", max_wait, None)
+        for tenant in tenants:
+            while True:
+                try:
+                    folded += conn.execute("SELECT omni_identity.evidence_fold(%s)", (tenant,)).fetchone()[0]
+                except psycopg.Error as exc:
+                    if exc.sqlstate not in RETRY_SQLSTATES:
+                        raise
+                    backoff.retry(exc)
+                    continue
+                backoff.progressed()
+                break
+    return folded
+
+
 def reconcile_run(dsn: str, batch_size: int = 5_000, workers: int = 1,
                   reporter_factory=_Reporter, max_wait: float = DEFAULT_MAX_WAIT_S) -> ReconcileResult:
     """Run `workers` loops of reconcile_merges until none finds work: blocklist sweeps,
@@ -570,6 +594,7 @@ def reconcile_run(dsn: str, batch_size: int = 5_000, workers: int = 1,
             _job_settings(conn)
             total = conn.execute("SELECT omni_identity.reconcile_remaining()").fetchone()[0]
             splits_before = conn.execute("SELECT count(*) FROM omni_identity.customer_cluster_splits").fetchone()[0]
+    evidence_fold_all(dsn, max_wait)
     errors: list[BaseException] = []
     results = [ReconcileResult() for _ in range(workers)]
 

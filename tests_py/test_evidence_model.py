@@ -186,6 +186,11 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
         assert not errors, errors
         drain(job, "SELECT omni_identity.backfill_customer_hash(%s, %s)", tenant, 7)
         drain(job, "SELECT omni_identity.backfill_customer_hash(%s, %s)", tenant, 3)
+        # Evidence = the tables plus the unfolded log (design §9.1): fold, as the
+        # application login, then compare the tables.
+        busy_retry_row(conns[0], "SELECT omni_identity.evidence_fold(%s)", tenant)
+        assert db.scalar("SELECT count(*) FROM omni_identity.resolve_evidence_log WHERE tenant_id = %s",
+                         tenant) == 0
     finally:
         for c in conns + [job]:
             c.close()

@@ -16,8 +16,10 @@ from tests_py.reference import normalize as ref
 
 TENANT = "big"
 CLUSTERS = 40_000            # 120,000 keys: a scan of them is > 1,000 pages
-# Pages a call may touch: probes, a few index inserts, foreign-key checks. A merge also
-# moves keys (non-HOT updates: every index), writes lineage and checks its foreign keys.
+# Pages a call may touch: probes, its evidence-log row (a heap page and the log's one
+# index), a few index inserts, foreign-key checks. A merge also moves keys (non-HOT
+# updates: every index), writes lineage and checks its foreign keys. (Measured figures:
+# BENCHMARKS.md, resolve, "Issue 13: the evidence log".)
 PAGES_PER_CALL = {"returning": 60, "new": 80, "attach": 80, "merge": 250, "junk": 60, "blocked": 60,
                   "forgotten": 60}
 
@@ -150,12 +152,12 @@ def statements_of(conn, sql: str, *args) -> int:
 # Counted (two keys each): every call with a key first runs removed_keys (the call and
 # its one statement: blocklist and tombstone probes of its ≤ 3 keys); a returning buyer
 # then runs one statement (key probes and cluster read) and records its evidence (one
-# statement: its key and pair rows); a new one adds one (the insert, guarded by the
+# statement: a plain INSERT of its evidence-log row); a new one adds one (the insert, guarded by the
 # re-probe of its keys) and one foreign-key check (RI trigger query) per key row;
 # attaching a key instead adds the probe under the locks, the row lock, the key insert
 # (and its foreign-key check) and the golden-record update. A call whose keys are all
-# removed stops after removed_keys. require_tenant, the normalizers and the locks L1 + L2
-# are expressions.
+# removed stops after removed_keys. require_tenant, the normalizers and the locks L0, L1
+# and L2 are expressions.
 @pytest.mark.parametrize("kind, limit", [("returning", 4), ("new", 7), ("attach", 9), ("no key", 2)])
 def test_a_call_executes_few_statements(db, kind, limit):
     """Nested statements counted by pg_stat_statements (track = all). Plain-SQL helpers and

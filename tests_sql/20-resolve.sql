@@ -170,14 +170,14 @@ SELECT ok(omni_identity.golden_wins('2024-01-01', 'a', '2024-01-01', 'B')
           'golden_wins: seen_at first, then code points; a NULL candidate never wins, any beats a NULL');
 
 -- Fast path: a returning buyer whose golden record would not change writes nothing but its
--- evidence (design §9.1: every input is evidence).
+-- evidence: one row of the evidence log (design §9.1: every input is evidence).
 CREATE TEMP TABLE writes_before AS
     SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) AS n FROM pg_stat_xact_user_tables
-     WHERE schemaname = 'omni_identity' AND relname NOT IN ('key_evidence', 'key_pairs');
+     WHERE schemaname = 'omni_identity' AND relname <> 'resolve_evidence_log';
 SELECT is(pg_temp.r('t6', ' LATE@x.com', '11977774444', NULL, 'Early Name', '2024-01-01'), (SELECT id FROM ids WHERE name = 'g'),
           'returning buyer → its cluster');
 SELECT is((SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_xact_user_tables
-             WHERE schemaname = 'omni_identity' AND relname NOT IN ('key_evidence', 'key_pairs')),
+             WHERE schemaname = 'omni_identity' AND relname <> 'resolve_evidence_log'),
           (SELECT n FROM writes_before), 'the fast path wrote no row but evidence');
 
 -- Errors: the tenant is checked first; junk never raises.

@@ -1,6 +1,6 @@
 -- 35-evidence.sql: removed_keys (blocked or forgotten), the evidence resolve and the batch core record (hand cases), forgotten values dropped and redacted, and row-level security of key_evidence / key_pairs as an application login.
 BEGIN;
-SELECT plan(35);
+SELECT plan(55);
 
 DO $$
 BEGIN
@@ -44,6 +44,11 @@ SELECT isnt(omni_identity.resolve_customer_cluster('ev-a', 'ana@x.com', NULL, '1
             NULL, 'resolve: a new document, no name');
 SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'mine@shop.com', NULL, '529.982.247-25', 'X', '2024-01-04'),
           NULL, 'resolve: every value removed → NULL');
+SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a'), 0::bigint,
+          'resolve: evidence waits in the log until a fold');
+SELECT is(omni_identity.evidence_fold('ev-a'), 3, 'fold: one log row per call that kept a key');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.resolve_evidence_log WHERE tenant_id = 'ev-a' $$,
+                'fold: the log is empty after it');
 SELECT results_eq(
     $$ SELECT key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
               linked_emails, linked_phones, linked_documents
@@ -139,11 +144,62 @@ SELECT is(omni_identity.backfill_customer_hash('ev-u', 100), 2, 'upgrade range: 
 SELECT results_eq($$ SELECT key_value FROM omni_identity.key_evidence WHERE tenant_id = 'ev-u' $$,
                   $$ VALUES ('new@x.com') $$, 'upgrade range: only the sale after through_sale_id recorded');
 
+-- The log and removed values: a value blocked (a row straight into key_blocklist) after
+-- its call was logged, before the fold, never reaches key_evidence/key_pairs; a forget
+-- erases a value sitting in the unfolded log (it folds first, then removes the key's
+-- evidence), and what the log held of it is gone.
+SELECT set_config('app.current_tenant_id', 'ev-l', true);
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-l', 'c@x.com', '(11) 95555-1111', NULL, 'Cid', '2024-02-01'),
+            NULL, 'log: a call logged');
+INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)
+VALUES ('ev-l', 'phone', '+5511955551111', false);
+SELECT is(omni_identity.evidence_fold('ev-l'), 1, 'log: folded after the block');
+SELECT results_eq($$ SELECT key_type, key_value, linked_phones FROM omni_identity.key_evidence
+                      WHERE tenant_id = 'ev-l' ORDER BY 1, 2 $$,
+                  $$ VALUES ('email', 'c@x.com', 0::bigint) $$,
+                  'log: the value blocked before the fold is not in key_evidence');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.key_pairs WHERE tenant_id = 'ev-l' $$,
+                'log: nor in key_pairs');
+SELECT set_config('app.current_tenant_id', 'ev-m', true);
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-m', 'd@x.com', '(11) 96666-2222', NULL, 'Dora', '2024-02-01'),
+            NULL, 'log: a new buyer logged');
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-m', 'd@x.com', '(11) 96666-2222', NULL, 'Dora', '2024-01-01'),
+            NULL, 'log: the same buyer again (the fast path) logged');
+SELECT is((SELECT keys_forgotten FROM omni_identity.forget_identifier('ev-m', 'email', 'd@x.com')), 1,
+          'log: forget of a value only the log recorded as evidence');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.resolve_evidence_log l WHERE l.tenant_id = 'ev-m' $$,
+                'log: forget folded the log');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence e WHERE e.tenant_id = 'ev-m' AND e.key_value = 'd@x.com'
+                   UNION ALL
+                   SELECT 1 FROM omni_identity.key_pairs p WHERE p.tenant_id = 'ev-m' AND 'd@x.com' IN (p.a_value, p.b_value) $$,
+                'log: the forgotten value is in no evidence');
+SELECT results_eq($$ SELECT key_type, inputs FROM omni_identity.key_evidence WHERE tenant_id = 'ev-m' $$,
+                  $$ VALUES ('phone', 2::bigint) $$, 'log: the other key keeps both calls');
+
+-- A folded pair whose ends are keys of two live clusters (a log row no lock ordered
+-- against the split, written here by hand) merges them into the oldest: the partition
+-- stays a function of the evidence.
+SELECT set_config('app.current_tenant_id', 'ev-x', true);
+CREATE TEMP TABLE ev_x AS
+SELECT omni_identity.resolve_customer_cluster('ev-x', 'x1@x.com', '(11) 95555-3333', NULL, NULL, '2024-01-01') AS older,
+       omni_identity.resolve_customer_cluster('ev-x', 'x2@x.com', NULL, NULL, NULL, '2024-01-02') AS younger;
+INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, seen_at)
+VALUES ('ev-x', 'x2@x.com', '+5511955553333', '2024-01-03');
+SELECT is(omni_identity.evidence_fold('ev-x'), 3, 'fold: a pair across two clusters');
+SELECT is((SELECT merged_into FROM omni_identity.customer_cluster c, ev_x
+            WHERE c.tenant_id = 'ev-x' AND c.cluster_id = ev_x.younger),
+          (SELECT older FROM ev_x), 'fold: the younger cluster is merged into the older');
+SELECT is((SELECT count(DISTINCT k.cluster_id) FROM omni_identity.customer_cluster_keys k WHERE k.tenant_id = 'ev-x'),
+          1::bigint, 'fold: every key on one cluster');
+
 -- Row-level security of the evidence tables, as an application login.
 INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
 VALUES ('ev-b', 'email', 'b@x.com', 1, now(), now());
 INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
 VALUES ('ev-b', 'email', 'b@x.com', 'phone', '+5511987654321', 1, now(), now());
+-- The fold's work tables were created by this test's superuser; an application session
+-- creates its own.
+DROP TABLE pg_temp.oi_cl_sale, pg_temp.oi_cl_occ, pg_temp.oi_cl_key, pg_temp.oi_cl_removed;
 SELECT tests.act_as(current_setting('tests.app_login'), 'ev-a');
 SELECT is((SELECT count(*) FROM omni_identity.key_evidence), 5::bigint, 'key_evidence: reads its own tenant''s rows');
 SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence WHERE tenant_id <> 'ev-a' $$,
@@ -163,6 +219,14 @@ SELECT throws_ok($$ INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_va
                  'key_pairs: cannot insert into another tenant');
 SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'b@x.com', '(11) 98765-4321', NULL, NULL, '2024-05-01')
           IS NOT NULL, true, 'resolve as the application login records evidence');
+SELECT is((SELECT count(*) FROM omni_identity.resolve_evidence_log), 1::bigint,
+          'resolve_evidence_log: reads its own tenant''s rows');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.resolve_evidence_log WHERE tenant_id <> 'ev-a' $$,
+                'resolve_evidence_log: reads nothing of another tenant');
+SELECT throws_ok($$ INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, seen_at)
+                    VALUES ('ev-b', 'q@x.com', now()) $$, '42501', NULL,
+                 'resolve_evidence_log: cannot insert into another tenant');
+SELECT is(omni_identity.evidence_fold('ev-a'), 1, 'the application login folds its own tenant');
 SELECT is((SELECT inputs FROM omni_identity.key_evidence WHERE key_type = 'email' AND key_value = 'b@x.com'),
           1::bigint, 'the application login''s evidence is its tenant''s alone');
 

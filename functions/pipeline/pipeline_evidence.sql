@@ -1,6 +1,8 @@
 -- Batch core, stage 1b (design §9.1): record the evidence of the batch's inputs.
 --   Input   only the outputs of pipeline_keys, so a job can run pipeline_keys then this
---           over sales it does not cluster (the evidence upgrade):
+--           over sales it does not cluster (the evidence upgrade), and evidence_fold
+--           feeds it the rows of resolve_evidence_log (sale_id NULL) — the one home of
+--           the aggregation and upsert rule for every path:
 --           pg_temp.oi_cl_sale  the sales (tenant, sale id, seen_at, golden_name, and
 --                               evidence: false = not a new input, left out);
 --           pg_temp.oi_cl_occ   (sale, key) of the keys that survived (removed keys are
@@ -16,8 +18,9 @@
 --                         with a name (every sale here kept ≥ 1 key), and
 --                         linked_emails/phones/documents += the pairs of this batch that
 --                         were new, counted per type of the other end.
--- The caller holds the exclusive lock of every tenant of the batch (L1, design §5), so no
--- resolve call writes these rows meanwhile; rows are written in key order anyway.
+-- The caller holds the exclusive lock of every tenant of the batch (L1, design §5; the
+-- fold also L0), so no other writer of these rows runs meanwhile; rows are written in
+-- key order anyway.
 -- Returns the number of key rows written.
 CREATE OR REPLACE FUNCTION omni_identity.pipeline_evidence()
 RETURNS integer

@@ -38,8 +38,9 @@ BEGIN
         tenant_id text NOT NULL, sale_id bigint NOT NULL, seen_at timestamptz NOT NULL,
         buyer_email text, buyer_phone text, buyer_document text, buyer_name text,
         row_ctid tid, evidence boolean) ON COMMIT DELETE ROWS;
+    -- sale_id NULL: a row of resolve_evidence_log that evidence_fold feeds to pipeline_evidence.
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_sale (
-        node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint NOT NULL,
+        node integer NOT NULL, tenant_id text NOT NULL, sale_id bigint,
         seen_at timestamptz NOT NULL, email text, phone text, document text, name text,
         survivor uuid, row_ctid tid, evidence boolean NOT NULL DEFAULT true) ON COMMIT DELETE ROWS;
     -- A session that created these tables before row_ctid existed (functions are
@@ -59,6 +60,12 @@ BEGIN
         IF pg_catalog.to_regclass('pg_temp.oi_bf_in') IS NOT NULL THEN
             ALTER TABLE pg_temp.oi_bf_in ADD COLUMN IF NOT EXISTS evidence boolean;
         END IF;
+    END IF;
+    -- ... and before the evidence log existed (sale_id was NOT NULL).
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = 'pg_temp.oi_cl_sale'::regclass
+                  AND a.attname = 'sale_id' AND a.attnotnull) THEN
+        ALTER TABLE pg_temp.oi_cl_sale ALTER COLUMN sale_id DROP NOT NULL;
     END IF;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,

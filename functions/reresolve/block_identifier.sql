@@ -28,6 +28,9 @@ BEGIN
     v_key := omni_identity.identifier_key(p_key_type, p_value);
     PERFORM omni_identity.require_evidence_complete(p_tenant_id);
     PERFORM omni_identity.tenant_lock_exclusive(p_tenant_id, interval '5 seconds');
+    -- Evidence = the tables plus the unfolded log (design §9.1): fold it first (L0
+    -- exclusive: no resolve call checks removed keys until this transaction ends).
+    PERFORM omni_identity.evidence_fold(p_tenant_id);
 
     INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex, reason)
     SELECT p_tenant_id, p_key_type, v_key, false, p_reason

@@ -31,6 +31,9 @@ BEGIN
     PERFORM omni_identity.require_evidence_complete(p_tenant_id);
     PERFORM omni_identity.tenant_lock_exclusive(p_tenant_id, interval '5 seconds');
     PERFORM omni_identity.reconcile_lock(p_tenant_id);
+    -- Evidence = the tables plus the unfolded log (design §9.1): fold it first (L0
+    -- exclusive: no resolve call checks removed keys until this transaction ends).
+    PERFORM omni_identity.evidence_fold(p_tenant_id);
 
     SELECT coalesce(c.merged_into, c.cluster_id) INTO v_live
       FROM omni_identity.customer_cluster c

@@ -28,6 +28,9 @@ BEGIN
     PERFORM omni_identity.require_evidence_complete(p_tenant_id);
     PERFORM omni_identity.tenant_lock_exclusive(p_tenant_id, interval '5 seconds');
     PERFORM omni_identity.reconcile_lock(p_tenant_id);
+    -- Evidence = the tables plus the unfolded log (design §9.1): fold it first (L0
+    -- exclusive: no resolve call checks removed keys until this transaction ends).
+    PERFORM omni_identity.evidence_fold(p_tenant_id);
 
     INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256)
     VALUES (p_tenant_id, p_key_type, omni_identity.value_sha256(v_key))

@@ -5,7 +5,8 @@
 --   2. else a split of up to p_batch_size queued clusters of one tenant (split_clusters);
 --   3. else the repoint of up to p_batch_size sales of split clusters of one tenant
 --      (split_repoint).
--- 1 and 2 change keys, so they run under the tenant's lock exclusive (tenant_lock_exclusive:
+-- 1 and 2 read evidence, so they fold the tenant's evidence log first (evidence_fold);
+-- they change keys, so they run under the tenant's lock exclusive (tenant_lock_exclusive:
 -- no resolve or batch of the tenant beside them; after 1 s of trying, OI035, which the job
 -- loop retries), then its reconcile lock (R, design §5); 3 only writes customer_hash, by
 -- the keys of the moment, under R alone: a resolve that merges meanwhile leaves a pending
@@ -30,6 +31,7 @@ BEGIN
     IF v_tenant IS NOT NULL THEN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '1 second');
         PERFORM omni_identity.reconcile_lock(v_tenant);
+        PERFORM omni_identity.evidence_fold(v_tenant);   -- evidence first (design §9.1)
         v_n := omni_identity.blocklist_sweep_tenant(v_tenant);
         PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'sweep', true);
         RETURN v_n + 1;
@@ -43,6 +45,7 @@ BEGIN
     IF v_tenant IS NOT NULL THEN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '1 second');
         PERFORM omni_identity.reconcile_lock(v_tenant);
+        PERFORM omni_identity.evidence_fold(v_tenant);   -- evidence first (design §9.1)
         v_n := omni_identity.split_clusters(v_tenant, p_batch_size);
         IF v_n > 0 THEN
             PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'split', true);

@@ -8,27 +8,36 @@
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
 -- normalize_name accepts it. A NULL p_seen_at counts as now(). Every call that kept a key
--- records its evidence (key_evidence: its ≤ 3 keys; key_pairs: their ≤ 3 pairs), last.
+-- records its evidence: one row appended to resolve_evidence_log (its kept keys, name,
+-- seen_at), last; evidence_fold moves it into key_evidence/key_pairs later.
 --
 -- Fast path: one statement probes the ≤ 3 keys and reads their cluster; when every key is
 -- already on that one live cluster and no golden field would change, the call writes
--- nothing but its evidence (a returning buyer is an input too).
+-- nothing but its log row (a returning buyer is an input too).
 --
 -- Locking design (design §5), outermost first:
---   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)). Protects the tenant from
---       set-based batch writers (ingest_sales, backfill_customer_hash), which take it
---       EXCLUSIVE: a batch never runs beside a resolve of its tenant, so batches need no
---       per-key locks (a batch of thousands of rows never fills the lock table).
+--   L0  pg_advisory_xact_lock_shared(evidence_lock_key(tenant)), first, in a
+--       subtransaction (BEGIN ... EXCEPTION). evidence_fold holds it EXCLUSIVE (block,
+--       forget, the split and reconcile fold first), so the removed-keys check, taken
+--       after it, sees every block or forget that committed, and none commits between
+--       the check and the log row; a fold sees every log row of a call that checked
+--       before it. The fast path holds nothing else: it never waits for a batch.
+--   L1  pg_advisory_xact_lock_shared(tenant_lock_key(tenant)), the write path only.
+--       Protects the tenant from set-based batch writers (ingest_sales,
+--       backfill_customer_hash), which take it EXCLUSIVE: a batch never writes beside a
+--       resolve write of its tenant, so batches need no per-key locks (a batch of
+--       thousands of rows never fills the lock table). It excludes evidence_fold too
+--       (which takes L1 exclusive before L0), so the write path needs L0 no more. While
+--       holding L0 the call only TRIES L1; refused, it rolls the subtransaction back
+--       (releasing L0), waits for L1 holding nothing, and checks removed keys again.
 --   L2  pg_advisory_xact_lock(key_lock_key(tenant, type, value)) for the call's ≤ 3 keys,
---       in the order e-mail, phone, document: ascending in the one total order (key type,
---       lock key), since a call has at most one key of each type. Protects the existence
---       of a key row: a key row is
---       only ever inserted by the holder of its L2 lock (or under an exclusive L1), so two
---       calls can never both create a cluster for the same new key, and once held, the set
---       of the call's keys that exist cannot change (committed keys are never deleted).
---       L1 and L2 are taken before any statement (L1 before removed_keys, so a block or
---       forget committed before it is seen; L2 on the keys that survive), by plain
---       expressions (no statement, no data-modifying statement around them). A new
+--       write path only, in the order e-mail, phone, document: ascending in the one total
+--       order (key type, lock key), since a call has at most one key of each type.
+--       Protects the existence of a key row: a key row is only ever inserted by the holder
+--       of its L2 lock (or under an exclusive L1), so two calls can never both create a
+--       cluster for the same new key, and once held, the set of the call's keys that exist
+--       cannot change (committed keys are never deleted but by block/forget, under L1
+--       exclusive). Taken by plain expressions (no statement around them). A new
 --       customer's insert still re-probes its keys and writes nothing when one appeared
 --       (a writer that bypassed the locks) — the call then takes the write path. So a call
 --       never writes rows it would have to take back (the application role may not
@@ -40,18 +49,25 @@
 --       re-validated (still live: FOR UPDATE under READ COMMITTED returns the newest
 --       version). If a concurrent merge killed one between the probe and the lock, the
 --       attempt — a BEGIN/EXCEPTION subtransaction — is rolled back, which releases its row
---       locks (L1 and L2 stay held: they are the same for every attempt), and retried with
+--       locks (L0-L2 stay held: they are the same for every attempt), and retried with
 --       a fresh probe. A merged-away row is never kept locked while waiting for others.
 --       A new customer (no key known) locks no row of anyone's and needs no
 --       subtransaction.
--- Why it cannot deadlock: every call takes L1, then L2 in one global order, then L3 in one
--- global order, and never takes a lock of an earlier level after one of a later level
--- (a retry first releases its L3 locks). Batches take only L1 exclusive before any row
--- lock. So waits-for edges always go from a lower to a higher lock in one total order: no
--- cycle. The guarantee is per call in its own transaction (autocommit, or one resolve per
--- transaction — what the bench and the tests run). A caller holding locks from earlier
--- statements of its transaction can close a cycle outside this order: a deadlock found
--- while taking L3 rolls the attempt back and retries (which resolves it when the cycle
+-- Why it cannot deadlock: the one order is L1 → L2 → L3 → R → L0 (R: reconcile_lock).
+-- The fast path holds only L0 and, once it has it, waits for nothing (a read, an append
+-- to a table nobody locks): no waits-for edge leaves it. The write path holds L0 while it
+-- takes L1 only by a try (no wait) — so never waits for L1 holding L0 — then L2 in one
+-- global order, then L3 in one global order, and never an earlier level after a later
+-- one (a retry first releases its L3 locks). The only holders of L0 exclusive
+-- (evidence_fold) take it last, after L1 exclusive and R, and L1 exclusive excludes every
+-- write path, so they wait only for fast paths, which wait for nothing. Batches take only
+-- L1 exclusive, before any row lock, and never L0; only the backfill's job loop ever
+-- queues for it (bounded), the others try and back off (tenant_lock_exclusive). So waits-for edges always go from a lower
+-- to a higher lock in one total order: no cycle. The guarantee is per call in its own
+-- transaction (autocommit, or one resolve per transaction — what the bench and the tests
+-- run). A caller holding locks from earlier statements of its transaction can close a
+-- cycle outside this order: a deadlock found while taking L3 rolls the attempt back and
+-- retries (which resolves it when the cycle
 -- ran through this attempt's row locks); one found while taking L1/L2 reaches the caller,
 -- as any deadlock between application transactions does. Retries are bounded (100, then
 -- OI021): each one needs a concurrent merge to commit, so a long run of them means the
@@ -64,9 +80,10 @@
 -- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
 -- and the locks are expressions): a returning buyer runs four — removed_keys (a PL/pgSQL
 -- call, so Citus can plan it, and its one statement: index probes per key), the key
--- probes and the cluster read, and its evidence (one statement upserting ≤ 3 key and
--- ≤ 3 pair rows); a new buyer adds one — the insert, guarded by its keys' re-probe (plus
--- one foreign-key check per key row). What each costs: BENCHMARKS.md, resolve.
+-- probes and the cluster read, and its log row (one plain INSERT: no upsert, one index),
+-- plus the subtransaction of L0; a new buyer adds one — the insert, guarded by its keys'
+-- re-probe (plus one foreign-key check per key row). What each costs: BENCHMARKS.md,
+-- resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
     , p_email     text DEFAULT NULL
@@ -132,68 +149,103 @@ BEGIN
         v_name := omni_identity.golden_name(p_name);
     END IF;
 
-    -- Every input records evidence (design §9.1), so every call with a key writes, and
-    -- takes its locks first: L1 (shared), then L2 for the keys in the order e-mail, phone,
-    -- document (see the locking design), held to the end of the transaction. Assignments
-    -- of plain expressions, not statements: PL/pgSQL evaluates them without the executor.
-    -- Every statement below takes its snapshot after them.
-    v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+    -- The fast path, in a subtransaction (a BEGIN ... EXCEPTION block) that holds the
+    -- evidence lock L0 shared (design §5): a block, forget or split holds it exclusive
+    -- (after L1), so the removed-keys check below sees every one that committed, and none
+    -- commits between the check and this call's log row. The lock is an expression (no
+    -- statement); every statement below takes its snapshot after it. The fast path waits
+    -- for nothing else: not for a batch (batches hold only L1 exclusive).
+    BEGIN
+        v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
 
-    -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule,
-    -- under L1, so a block or forget committed before it (they take L1 exclusive) is seen.
-    SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
-      INTO v_rm_e, v_rm_p, v_rm_d
-      FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
-                                      ARRAY[v_email, v_phone, v_document]) r;
-    IF v_rm_e THEN v_email := NULL; END IF;
-    IF v_rm_p THEN v_phone := NULL; END IF;
-    IF v_rm_d THEN v_document := NULL; END IF;
-    IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-        RETURN NULL;     -- every value was removed
-    END IF;
-    IF v_email IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
-    END IF;
-    IF v_phone IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
-    END IF;
-    IF v_document IS NOT NULL THEN
-        v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
-    END IF;
+        -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule.
+        SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
+          INTO v_rm_e, v_rm_p, v_rm_d
+          FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
+                                          ARRAY[v_email, v_phone, v_document]) r;
+        IF v_rm_e THEN v_email := NULL; END IF;
+        IF v_rm_p THEN v_phone := NULL; END IF;
+        IF v_rm_d THEN v_document := NULL; END IF;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            RETURN NULL;     -- every value was removed
+        END IF;
 
-    -- One read-only statement: probe the surviving keys by primary key (scalar subqueries:
-    -- an index probe by construction, whatever the statistics) and read their cluster by
-    -- primary key — the whole read of the fast path.
-    SELECT k.ce, k.cp, k.cd
-         , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-           AND (v_email IS NULL OR k.ce = c.cluster_id)
-           AND (v_phone IS NULL OR k.cp = c.cluster_id)
-           AND (v_document IS NULL OR k.cd = c.cluster_id)
-           AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
-           AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
-           AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
-           AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-      INTO v_ce, v_cp, v_cd, v_fast
-      FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
-                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
-                 , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
-            OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
-      LEFT JOIN LATERAL (
-            -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a join
-            -- the planner could run as a scan of the tenant's clusters). CASE, not
-            -- coalesce: under RLS only leakproof quals may become index conditions, and
-            -- the planner treats coalesce as leaky, CASE as safe.
-            SELECT x.* FROM omni_identity.customer_cluster x
-             WHERE x.tenant_id = p_tenant_id
-               AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
-                                       WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
-            OFFSET 0) c ON true;
+        -- One read-only statement: probe the surviving keys by primary key (scalar
+        -- subqueries: an index probe by construction, whatever the statistics) and read
+        -- their cluster by primary key — the whole read of the fast path.
+        SELECT k.ce, k.cp, k.cd
+             , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
+               AND (v_email IS NULL OR k.ce = c.cluster_id)
+               AND (v_phone IS NULL OR k.cp = c.cluster_id)
+               AND (v_document IS NULL OR k.cd = c.cluster_id)
+               AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
+               AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
+               AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
+               AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
+          INTO v_ce, v_cp, v_cd, v_fast
+          FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
+          LEFT JOIN LATERAL (
+                -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a
+                -- join the planner could run as a scan of the tenant's clusters). CASE,
+                -- not coalesce: under RLS only leakproof quals may become index
+                -- conditions, and the planner treats coalesce as leaky, CASE as safe.
+                SELECT x.* FROM omni_identity.customer_cluster x
+                 WHERE x.tenant_id = p_tenant_id
+                   AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
+                                           WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
+                OFFSET 0) c ON true;
+
+        -- The write path needs L1 shared. Holding L0, this call must never wait for L1 (a
+        -- fold holds L1 exclusive while it waits for L0): so try it; refused (a batch, a
+        -- block/forget/split or a queued job holds or wants L1 exclusive), roll the
+        -- subtransaction back, which releases L0, and wait for L1 below holding nothing.
+        IF v_fast IS NOT TRUE
+           AND NOT pg_catalog.pg_try_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) THEN
+            RAISE EXCEPTION 'tenant lock busy; waiting without the evidence lock'
+                USING ERRCODE = 'OI091', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+        END IF;
+    EXCEPTION
+        WHEN SQLSTATE 'OI091' THEN
+            -- L0 is released. L1 shared, waited for (behind a batch, or a block, forget or
+            -- split), then removed keys again: one may have committed meanwhile. L1
+            -- excludes every holder of L0 exclusive (they take L1 exclusive first), so the
+            -- write path needs L0 no more.
+            v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+            SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
+              INTO v_rm_e, v_rm_p, v_rm_d
+              FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
+                                              ARRAY[v_email, v_phone, v_document]) r;
+            IF v_rm_e THEN v_email := NULL; v_ce := NULL; END IF;
+            IF v_rm_p THEN v_phone := NULL; v_cp := NULL; END IF;
+            IF v_rm_d THEN v_document := NULL; v_cd := NULL; END IF;
+            IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+                RETURN NULL;
+            END IF;
+    END;
+
     IF v_fast THEN
         v_survivor := coalesce(v_ce, v_cp, v_cd);
+    ELSE
+        -- L2 for the keys in the order e-mail, phone, document (see the locking design),
+        -- held to the end of the transaction; the probe's results are older than these
+        -- locks, so what follows re-probes before it writes.
+        IF v_email IS NOT NULL THEN
+            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+        END IF;
+        IF v_phone IS NOT NULL THEN
+            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+        END IF;
+        IF v_document IS NOT NULL THEN
+            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+        END IF;
     END IF;
+
 
     -- A new customer (no key known at the probe): one statement writes the cluster and its
     -- keys. The locks are held now and this statement's snapshot is newer than them, so it
@@ -329,52 +381,12 @@ BEGIN
         END;
     END LOOP;
 
-    -- Evidence (design §9.1): this input's ≤ 3 keys and ≤ 3 pairs, in one statement, last
-    -- (after every other lock of the call: rows of key_pairs, then of key_evidence, each in
-    -- key order, so two calls cannot deadlock on them). Pairs are ordered a < b by
-    -- (key_type, key_value): one key per type here, so by key_type. A pair row this call
-    -- inserts (xmax = 0) adds one neighbour of the other end's type to each end's counter.
-    WITH k AS (
-        SELECT v.key_type, v.key_value
-          FROM (VALUES ('document', v_document), ('email', v_email), ('phone', v_phone))
-                   AS v(key_type, key_value)
-         WHERE v.key_value IS NOT NULL
-    ), pairs AS (
-        INSERT INTO omni_identity.key_pairs AS p
-               (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
-        SELECT p_tenant_id, x.key_type, x.key_value, y.key_type, y.key_value, 1, v_seen_at, v_seen_at
-          FROM k x JOIN k y ON x.key_type < y.key_type
-         ORDER BY x.key_type, y.key_type
-            ON CONFLICT (tenant_id, a_type, a_value, b_type, b_value) DO UPDATE
-           SET seen_count = p.seen_count + 1
-             , first_seen_at = least(p.first_seen_at, EXCLUDED.first_seen_at)
-             , last_seen_at = greatest(p.last_seen_at, EXCLUDED.last_seen_at)
-        RETURNING p.a_type, p.b_type, (p.xmax = 0) AS is_new
-    ), linked AS (
-        SELECT coalesce(array_agg(n.a_type || '>' || n.b_type) FILTER (WHERE n.is_new), '{}') AS ends
-          FROM pairs n
-    )
-    INSERT INTO omni_identity.key_evidence AS e
-           (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,
-            linked_emails, linked_phones, linked_documents)
-    SELECT p_tenant_id, k.key_type, k.key_value, 1, v_seen_at, v_seen_at, v_name,
-           CASE WHEN v_name IS NOT NULL THEN v_seen_at END,
-           (k.key_type || '>email' = ANY (l.ends) OR 'email>' || k.key_type = ANY (l.ends))::integer,
-           (k.key_type || '>phone' = ANY (l.ends) OR 'phone>' || k.key_type = ANY (l.ends))::integer,
-           (k.key_type || '>document' = ANY (l.ends) OR 'document>' || k.key_type = ANY (l.ends))::integer
-      FROM k, linked l
-     ORDER BY k.key_type
-        ON CONFLICT (tenant_id, key_type, key_value) DO UPDATE
-       SET inputs = e.inputs + 1
-         , first_seen_at = least(e.first_seen_at, EXCLUDED.first_seen_at)
-         , last_seen_at = greatest(e.last_seen_at, EXCLUDED.last_seen_at)
-         , name = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
-                       THEN EXCLUDED.name ELSE e.name END
-         , name_seen_at = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
-                               THEN EXCLUDED.name_seen_at ELSE e.name_seen_at END
-         , linked_emails = e.linked_emails + EXCLUDED.linked_emails
-         , linked_phones = e.linked_phones + EXCLUDED.linked_phones
-         , linked_documents = e.linked_documents + EXCLUDED.linked_documents;
+    -- Evidence (design §9.1): one row appended to the tenant's evidence log — this
+    -- input's kept keys, its name, its seen_at — under L0 shared (fast path) or L1 shared
+    -- (write path), either of which keeps evidence_fold out until this transaction ends.
+    -- evidence_fold moves it into key_evidence/key_pairs with the batch core's rule.
+    INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
+    VALUES (p_tenant_id, v_email, v_phone, v_document, v_name, v_seen_at);
     RETURN v_survivor;
 END;
 $fn$;

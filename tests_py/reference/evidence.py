@@ -152,7 +152,9 @@ def evidence(inputs: Iterable[Input], rules: Rules) -> Evidence:
 
 def stored_evidence(db, tenant: str) -> Evidence:
     """The tables key_evidence and key_pairs of one tenant, in the reference's shape
-    (sale_ids: the stored sale_id alone, or empty)."""
+    (sale_ids: the stored sale_id alone, or empty), after folding the tenant's evidence
+    log into them (evidence = the tables plus the unfolded log, design §9.1)."""
+    db.scalar("SELECT omni_identity.evidence_fold(%s)", tenant)
     keys = {(r[0], r[1]): KeyEvidence(*r[2:]) for r in db.rows(
         "SELECT key_type, key_value, inputs, first_seen_at, last_seen_at, name, name_seen_at,"
         "       linked_emails, linked_phones, linked_documents"

@@ -86,6 +86,18 @@ CREATE FUNCTION omni_identity.backfill_remaining(p_tenant_id text DEFAULT NULL::
 
 COMMENT ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) IS 'Sales the backfill has yet to process (no customer_hash, not recorded keyless), of one tenant or of all.';
 
+CREATE FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) RETURNS TABLE(tenant_id text, id bigint)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) IS 'The sales the backfill has yet to process (no customer_hash, not recorded keyless), first p_limit in (tenant_id, id) order.';
+
 CREATE FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text DEFAULT NULL::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -122,6 +134,27 @@ CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email te
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'Live cluster owning all the given normalized keys, then its merged-away aliases; empty if none.';
+
+CREATE FUNCTION omni_identity.citus_disable_triggers(p_table regclass) RETURNS name[]
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) IS 'citus_distribute: disable a table''s enabled user triggers while it is distributed; returns their names.';
+
+CREATE FUNCTION omni_identity.citus_distribute() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_distribute() IS 'On a Citus coordinator: distribute the package''s tables by tenant_id (key_blocklist: reference table) and register its routines; idempotent; returns the objects it changed.';
+
+CREATE FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) IS 'citus_distribute: enable again the triggers citus_disable_triggers disabled.';
 
 CREATE FUNCTION omni_identity.cluster_sales_batch() RETURNS TABLE(clustered integer, clusters_created integer, merges integer)
     LANGUAGE plpgsql
@@ -225,6 +258,31 @@ CREATE FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) RETURNS bigint
 
 COMMENT ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) IS 'Advisory-lock key of a tenant''s evidence lock (L0): shared by resolve_customer_cluster, exclusive for evidence_fold.';
 
+CREATE FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET lock_timeout TO '200ms'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) IS 'One resumable batch of the evidence upgrade (sales of the range, then keys no sale showed, then completion) of one tenant or the next incomplete one; returns units done, 0 = nothing left.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean DEFAULT false) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET client_min_messages TO 'warning'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) IS 'Evidence upgrade, key phase: evidence keeping today''s partition and golden record for the keys of a batch of clusters (star rule); returns clusters examined.';
+
+CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) IS 'Work the evidence upgrade has left (sales to read, clusters to examine, completion steps), of one tenant or of all.';
+
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -317,6 +375,14 @@ CREATE FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, 
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) IS 'Validate, upsert and cluster the rows of pg_temp.oi_ingest_stage for one tenant (ingest_sales and upload).';
+
+CREATE FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) IS 'Do a cross-tenant job batch''s work for every tenant together, or after a tenant''s own error for each alone, recording the tenants that fail.';
 
 CREATE FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) RETURNS void
     LANGUAGE plpgsql
@@ -890,7 +956,7 @@ CREATE SEQUENCE omni_identity.batch_id_seq
 
 CREATE TABLE omni_identity.batch_metrics (
     tenant_id text NOT NULL,
-    batch_id bigint NOT NULL,
+    batch_id bigint DEFAULT nextval('omni_identity.batch_id_seq'::regclass) NOT NULL,
     job text NOT NULL,
     rows_in integer DEFAULT 0 NOT NULL,
     rows_written integer DEFAULT 0 NOT NULL,
@@ -1042,12 +1108,15 @@ CREATE TABLE omni_identity.evidence_upgrade (
     next_sale_id bigint DEFAULT 0 NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    after_cluster_id uuid,
     CONSTRAINT evidence_upgrade_tenant_id_check CHECK ((tenant_id <> ''::text))
 );
 
 ALTER TABLE ONLY omni_identity.evidence_upgrade FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.evidence_upgrade IS 'Tenants clustered before evidence existed: the upgrade job''s position; completed_at set = evidence complete.';
+
+COMMENT ON COLUMN omni_identity.evidence_upgrade.after_cluster_id IS 'Key phase of the evidence upgrade: the live clusters up to this id are done (NULL = not started).';
 
 CREATE TABLE omni_identity.forgotten_identifiers (
     tenant_id text NOT NULL,
@@ -1464,6 +1533,9 @@ GRANT ALL ON FUNCTION omni_identity.backfill_pick(p_tenant_id text, p_after_tena
 REVOKE ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.backfill_remaining(p_tenant_id text) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.backfill_unprocessed(p_tenant_id text, p_skip text[], p_limit integer) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.block_identifier(p_tenant_id text, p_key_type text, p_value text, p_reason text) TO omni_identity_app;
@@ -1480,6 +1552,15 @@ GRANT ALL ON FUNCTION omni_identity.blocklist_sweep_tenant(p_tenant_id text) TO 
 REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_distribute() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_distribute() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_enable_triggers(p_table regclass, p_names name[]) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.cluster_sales_batch() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.cluster_sales_batch() TO omni_identity_admin;
@@ -1541,6 +1622,15 @@ REVOKE ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) FROM PU
 GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) TO omni_identity_admin;
+
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_app;
@@ -1596,6 +1686,9 @@ GRANT ALL ON FUNCTION omni_identity.ingest_sales(p_tenant_id text, p_rows jsonb)
 REVOKE ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.ingest_staged_sales(p_tenant_id text, p_job text, p_batch_id bigint) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.job_isolate_tenants(p_job text, p_started timestamp with time zone, OUT rows_written integer, OUT clusters_created integer, OUT merges integer, OUT rows_failed integer) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.job_record_failure(p_job text, p_tenant_id text, p_started timestamp with time zone, p_rows_in integer, p_sqlstate text, p_message text) TO omni_identity_admin;

@@ -1,4 +1,4 @@
--- depends: 0120.create-split-repoint
+-- depends: 0150.alter-batch-metrics-batch-id-default
 -- The evidence log of direct resolve calls (design §9.1): resolve_customer_cluster appends
 -- one row per call that kept a key (its normalized keys, its golden_name when it has one,
 -- its seen_at) instead of upserting key_evidence/key_pairs itself; evidence_fold moves a

@@ -33,11 +33,11 @@ DECLARE
     v_n         integer;
     v_t         text;
     v_v         text;
-    v_steps     integer[] := '{}';
-    v_types     text[] := '{}';
-    v_values    text[] := '{}';
-    v_vias      bigint[] := '{}';
-    v_counts    bigint[] := '{}';
+    v_steps     integer[] := '{}'::integer[];
+    v_types     text[] := '{}'::text[];
+    v_values    text[] := '{}'::text[];
+    v_vias      bigint[] := '{}'::bigint[];
+    v_counts    bigint[] := '{}'::bigint[];
     r           record;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);

@@ -103,7 +103,11 @@ def _print_chain(fmt: str, a: int, b: int, rows: list[dict]) -> None:
             console.print(f"  → {via}  (carried both; {r['seen_count']} input(s) did)", highlight=False)
         console.print(f"  → [cyan]{r['key_type']} {r['key_value']}[/cyan]", highlight=False)
     console.print(f"  → [bold]sale {b}[/bold]", highlight=False)
-    console.print(f"{len(rows) - 1} link(s) between sale {a} and sale {b}", highlight=False)
+    if len(rows) == 1:
+        console.print(f"sale {a} and sale {b} share this key", highlight=False)
+    else:
+        console.print(f"{len(rows)} keys, {len(rows) - 1} pair(s) seen together, link sale {a} to sale {b}",
+                      highlight=False)
 
 
 def cmd_health(args: argparse.Namespace) -> int:

@@ -8,12 +8,15 @@
 -- (key_is_generic with the tenant's threshold).
 -- Evidence of direct resolve calls becomes visible here after the next fold of the
 -- evidence log (reconcile, block, forget, split: design §9).
--- Breadth-first search, one set-based statement per level over the frontier: each
--- frontier key probes key_pairs by both ends (the primary key as the a end,
--- key_pairs_b_idx as the b end) and key_evidence by primary key; visited keys live in a
--- session temp table. It stops when B's keys are reached or the frontier is empty, so it
--- reads at most the component of A's keys (the cluster, generic keys cut off), never
--- the tenant. OI104: a sale id that is NULL or not a sale of the tenant.
+-- Bidirectional breadth-first search: side 'a' grows from sale A's keys, side 'b' from
+-- sale B's, one set-based statement per level, always the side with the smaller
+-- frontier; each frontier key probes key_pairs by both ends (the primary key as the a
+-- end, key_pairs_b_idx as the b end) and key_evidence by primary key; visited keys live
+-- in a session temp table. The first level whose new keys meet the other side gives a
+-- shortest chain (every key within the radii already met nothing, so none is shorter).
+-- It stops there, or when a side's frontier is empty (not linked), so it reads at most
+-- the component of the sales' keys (the cluster, generic keys cut off), never the tenant.
+-- OI104: a sale id that is NULL or not a sale of the tenant.
 CREATE OR REPLACE FUNCTION omni_identity.explain_link(
       p_tenant_id text
     , p_sale_a    bigint
@@ -21,16 +24,17 @@ CREATE OR REPLACE FUNCTION omni_identity.explain_link(
 ) RETURNS TABLE (step integer, key_type text, key_value text, via_sale_id bigint, seen_count bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-SET client_min_messages = warning
 SET jit = off
 AS $fn$
 DECLARE
     v_threshold integer;
     v_sale      bigint;
-    v_bt        text[];
-    v_bv        text[];
-    v_depth     integer := 0;
-    v_n         integer;
+    v_na        bigint;
+    v_nb        bigint;
+    v_da        integer := 0;
+    v_db        integer := 0;
+    v_side      text;
+    v_depth     integer;
     v_t         text;
     v_v         text;
     v_steps     integer[] := '{}'::integer[];
@@ -38,6 +42,7 @@ DECLARE
     v_values    text[] := '{}'::text[];
     v_vias      bigint[] := '{}'::bigint[];
     v_counts    bigint[] := '{}'::bigint[];
+    v_i         integer;
     r           record;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
@@ -50,32 +55,27 @@ BEGIN
     END LOOP;
     v_threshold := omni_identity.generic_threshold(p_tenant_id);
 
-    CREATE TEMP TABLE IF NOT EXISTS oi_xl_node (
-        key_type text NOT NULL, key_value text NOT NULL, depth integer NOT NULL,
-        from_type text, from_value text, via_sale_id bigint, seen_count bigint,
-        PRIMARY KEY (key_type, key_value)) ON COMMIT DELETE ROWS;
-    TRUNCATE pg_temp.oi_xl_node;
-
-    -- Sale B's active keys (the targets).
-    SELECT coalesce(array_agg(k.key_type), '{}'), coalesce(array_agg(k.key_value), '{}') INTO v_bt, v_bv
-      FROM public.omni_sales s
-     CROSS JOIN LATERAL omni_identity.sale_keys(omni_identity.normalize_email(s.buyer_email),
-                                                omni_identity.normalize_phone(s.buyer_phone),
-                                                omni_identity.normalize_document(s.buyer_document)) k
-     CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
-                           FROM omni_identity.key_evidence e
-                          WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type AND e.key_value = k.key_value
-                         OFFSET 0) e
-     WHERE s.tenant_id = p_tenant_id AND s.id = p_sale_b
-       AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
-    IF cardinality(v_bt) = 0 THEN
-        RETURN;
+    -- The visited keys of each side: created once per session (no SET clause to silence
+    -- IF NOT EXISTS: it would hide the NOTICEs of auto_explain too).
+    IF pg_catalog.to_regclass('pg_temp.oi_xl_node') IS NULL THEN
+        CREATE TEMP TABLE oi_xl_node (
+            side text NOT NULL, key_type text NOT NULL, key_value text NOT NULL, depth integer NOT NULL,
+            from_type text, from_value text, via_sale_id bigint, seen_count bigint,
+            PRIMARY KEY (side, key_type, key_value)) ON COMMIT DELETE ROWS;
     END IF;
+    -- DELETE, not TRUNCATE: a TRUNCATE gives the table a new file, which invalidates the
+    -- cached plans of every statement below at every call. (Empty unless a caller runs
+    -- two calls in one transaction: ON COMMIT DELETE ROWS empties it.)
+    DELETE FROM pg_temp.oi_xl_node;
 
-    -- Level 0: sale A's active keys.
-    INSERT INTO pg_temp.oi_xl_node (key_type, key_value, depth)
-    SELECT k.key_type, k.key_value, 0
-      FROM public.omni_sales s
+    -- Level 0 of both sides: each sale's active keys.
+    INSERT INTO pg_temp.oi_xl_node (side, key_type, key_value, depth)
+    SELECT x.side, k.key_type, k.key_value, 0
+      FROM (VALUES ('a', p_sale_a), ('b', p_sale_b)) AS x(side, sale_id)
+     CROSS JOIN LATERAL (SELECT y.buyer_email, y.buyer_phone, y.buyer_document
+                           FROM public.omni_sales y
+                          WHERE y.tenant_id = p_tenant_id AND y.id = x.sale_id
+                         OFFSET 0) s
      CROSS JOIN LATERAL omni_identity.sale_keys(omni_identity.normalize_email(s.buyer_email),
                                                 omni_identity.normalize_phone(s.buyer_phone),
                                                 omni_identity.normalize_document(s.buyer_document)) k
@@ -83,23 +83,40 @@ BEGIN
                            FROM omni_identity.key_evidence e
                           WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type AND e.key_value = k.key_value
                          OFFSET 0) e
-     WHERE s.tenant_id = p_tenant_id AND s.id = p_sale_a
-       AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
+     WHERE NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
+    SELECT count(*) FILTER (WHERE n.side = 'a'), count(*) FILTER (WHERE n.side = 'b') INTO v_na, v_nb
+      FROM pg_temp.oi_xl_node n;
+    v_side := 'a';
+    v_depth := 0;
 
     LOOP
-        -- Reached: the target of smallest depth (then by key, for a stable answer).
-        SELECT n.key_type, n.key_value INTO v_t, v_v
-          FROM unnest(v_bt, v_bv) AS b(key_type, key_value)
-          JOIN pg_temp.oi_xl_node n ON n.key_type = b.key_type AND n.key_value = b.key_value
-         ORDER BY n.depth, n.key_type, n.key_value COLLATE "C"
+        IF v_na = 0 OR v_nb = 0 THEN
+            RETURN;  -- a side has nothing left to reach: not linked
+        END IF;
+        -- Met: a key of the side that grew last, at its new depth, reached by the other
+        -- side (the smallest, for a stable answer).
+        SELECT m.key_type, m.key_value INTO v_t, v_v
+          FROM pg_temp.oi_xl_node m
+          JOIN pg_temp.oi_xl_node o
+            ON o.side <> m.side AND o.key_type = m.key_type AND o.key_value = m.key_value
+         WHERE m.side = v_side AND m.depth = v_depth
+         ORDER BY m.key_type, m.key_value COLLATE "C"
          LIMIT 1;
         EXIT WHEN FOUND;
 
-        -- Next level: the active neighbours of the frontier not visited yet, each with
-        -- one pair that reaches it (the smallest parent, for a stable answer).
-        INSERT INTO pg_temp.oi_xl_node (key_type, key_value, depth, from_type, from_value, via_sale_id, seen_count)
+        -- Grow the side with the smaller frontier by one level: the active neighbours of
+        -- its frontier it has not visited, each with one pair that reaches it (the
+        -- smallest parent, for a stable answer).
+        IF v_na <= v_nb THEN
+            v_side := 'a';
+            v_depth := v_da;
+        ELSE
+            v_side := 'b';
+            v_depth := v_db;
+        END IF;
+        INSERT INTO pg_temp.oi_xl_node (side, key_type, key_value, depth, from_type, from_value, via_sale_id, seen_count)
         SELECT DISTINCT ON (n.key_type, n.key_value COLLATE "C")
-               n.key_type, n.key_value, v_depth + 1, f.key_type, f.key_value, n.sale_id, n.seen_count
+               v_side, n.key_type, n.key_value, v_depth + 1, f.key_type, f.key_value, n.sale_id, n.seen_count
           FROM pg_temp.oi_xl_node f
          CROSS JOIN LATERAL (SELECT p.b_type AS key_type, p.b_value AS key_value, p.sale_id, p.seen_count
                                FROM omni_identity.key_pairs p
@@ -113,28 +130,51 @@ BEGIN
                                FROM omni_identity.key_evidence e
                               WHERE e.tenant_id = p_tenant_id AND e.key_type = n.key_type AND e.key_value = n.key_value
                              OFFSET 0) e
-         WHERE f.depth = v_depth
-           AND NOT EXISTS (SELECT FROM pg_temp.oi_xl_node s WHERE s.key_type = n.key_type AND s.key_value = n.key_value)
+         WHERE f.side = v_side AND f.depth = v_depth
+           AND NOT EXISTS (SELECT FROM pg_temp.oi_xl_node s
+                            WHERE s.side = v_side AND s.key_type = n.key_type AND s.key_value = n.key_value)
            AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)
          ORDER BY n.key_type, n.key_value COLLATE "C", f.key_type, f.key_value COLLATE "C"
         ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        IF v_n = 0 THEN
-            RETURN;  -- the frontier is empty: not linked
-        END IF;
         v_depth := v_depth + 1;
+        IF v_side = 'a' THEN
+            GET DIAGNOSTICS v_na = ROW_COUNT;
+            v_da := v_depth;
+        ELSE
+            GET DIAGNOSTICS v_nb = ROW_COUNT;
+            v_db := v_depth;
+        END IF;
     END LOOP;
 
-    -- Walk back from the target to a key of sale A, one primary-key probe per step.
+    -- The chain: from the meeting key back to a key of sale A along side a's parents,
+    -- then on to a key of sale B along side b's (a key's side-b row holds the pair to its
+    -- parent, i.e. the next key of the chain). One primary-key probe per step.
+    SELECT n.depth INTO v_i FROM pg_temp.oi_xl_node n WHERE n.side = 'a' AND n.key_type = v_t AND n.key_value = v_v;
+    r := NULL;
     LOOP
         SELECT n.depth, n.from_type, n.from_value, n.via_sale_id, n.seen_count INTO r
-          FROM pg_temp.oi_xl_node n WHERE n.key_type = v_t AND n.key_value = v_v;
+          FROM pg_temp.oi_xl_node n WHERE n.side = 'a' AND n.key_type = v_t AND n.key_value = v_v;
         v_steps := r.depth || v_steps;
         v_types := v_t || v_types;
         v_values := v_v || v_values;
         v_vias := r.via_sale_id || v_vias;
         v_counts := r.seen_count || v_counts;
         EXIT WHEN r.depth = 0;
+        v_t := r.from_type;
+        v_v := r.from_value;
+    END LOOP;
+    v_t := v_types[cardinality(v_types)];
+    v_v := v_values[cardinality(v_values)];
+    LOOP
+        SELECT n.depth, n.from_type, n.from_value, n.via_sale_id, n.seen_count INTO r
+          FROM pg_temp.oi_xl_node n WHERE n.side = 'b' AND n.key_type = v_t AND n.key_value = v_v;
+        EXIT WHEN r.depth = 0;
+        v_i := v_i + 1;
+        v_steps := v_steps || v_i;
+        v_types := v_types || r.from_type;
+        v_values := v_values || r.from_value;
+        v_vias := v_vias || r.via_sale_id;
+        v_counts := v_counts || r.seen_count;
         v_t := r.from_type;
         v_v := r.from_value;
     END LOOP;

@@ -279,7 +279,6 @@ COMMENT ON FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_typ
 CREATE FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) RETURNS TABLE(step integer, key_type text, key_value text, via_sale_id bigint, seen_count bigint)
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET client_min_messages TO 'warning'
     SET jit TO 'off'
     AS <body>;
 

@@ -164,6 +164,13 @@ CREATE FUNCTION omni_identity.cluster_sales_batch() RETURNS TABLE(clustered inte
 
 COMMENT ON FUNCTION omni_identity.cluster_sales_batch() IS 'Set-based clustering of the sales in pg_temp.oi_cluster_in: locks, keys, components, merges, golden records, customer_hash.';
 
+CREATE FUNCTION omni_identity.cluster_size_histogram(p_tenant_id text) RETURNS TABLE(size_from bigint, size_to bigint, clusters bigint, sales bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.cluster_size_histogram(p_tenant_id text) IS 'The tenant''s live clusters by number of sales, in 8 buckets (1, 2-4, 5-9, 10-19, 20-49, 50-99, 100-999, 1000+), with their sales.';
+
 CREATE FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb DEFAULT '{}'::jsonb) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -283,6 +290,22 @@ CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAUL
 
 COMMENT ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) IS 'Work the evidence upgrade has left (sales to read, clusters to examine, completion steps), of one tenant or of all.';
 
+CREATE FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_type text, p_value text) RETURNS TABLE(status text, cluster_id uuid, linked_emails bigint, linked_phones bigint, linked_documents bigint, inputs bigint, reason text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_type text, p_value text) IS 'One identifier''s status (active, generic, blocked, forgotten, invalid, unknown), live cluster, evidence counters and the reason in words.';
+
+CREATE FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) RETURNS TABLE(step integer, key_type text, key_value text, via_sale_id bigint, seen_count bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET client_min_messages TO 'warning'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) IS 'The shortest evidence chain of active keys between two sales (step, key, a sale that showed the pair, inputs that did); no rows when not linked.';
+
 CREATE FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) RETURNS boolean
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -315,6 +338,13 @@ CREATE FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_pho
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) IS 'True when the text normalizes (as e-mail, phone or document) to one of the forgotten values. Inlined.';
+
+CREATE FUNCTION omni_identity.generic_threshold(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) IS 'The tenant''s generic_threshold setting (default 20; 0 = the over-merge guard is off).';
 
 CREATE FUNCTION omni_identity.golden_name(p_raw text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -403,6 +433,12 @@ CREATE FUNCTION omni_identity.key_blocklist_check() RETURNS trigger
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.key_blocklist_check() IS 'Trigger of key_blocklist: refuses a regex pattern that does not compile (OI036).';
+
+CREATE FUNCTION omni_identity.key_is_generic(p_linked_emails bigint, p_linked_phones bigint, p_linked_documents bigint, p_threshold integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.key_is_generic(p_linked_emails bigint, p_linked_phones bigint, p_linked_documents bigint, p_threshold integer) IS 'The generic-value rule: more than p_threshold distinct keys of one other type (0 = guard off).';
 
 CREATE FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) RETURNS bigint
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -667,6 +703,14 @@ CREATE FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) RET
 
 COMMENT ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) IS 'Batch core stage 5 and reconcile''s write-back: customer_hash of the sales in oi_hash_write, by TID, re-probing until all found are written.';
 
+CREATE FUNCTION omni_identity.preview_block_identifier(p_tenant_id text, p_key_type text, p_value text) RETURNS TABLE(clusters_split integer, clusters_after integer, sales_moved bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.preview_block_identifier(p_tenant_id text, p_key_type text, p_value text) IS 'Read-only preview of block_identifier + reconcile: clusters that would split, clusters their sales would form, sales that would change cluster.';
+
 CREATE FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) RETURNS record
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -816,6 +860,13 @@ CREATE FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boo
 
 COMMENT ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) IS 'Set a tenant''s boolean feature flag (abstraction_v2_enabled, customer_report_v2_enabled, auto_resolve).';
 
+CREATE FUNCTION omni_identity.set_setting(p_tenant_id text, p_key text, p_value jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.set_setting(p_tenant_id text, p_key text, p_value jsonb) IS 'Set a tenant option: a §7 flag (JSON boolean) or generic_threshold (non-negative integer).';
+
 CREATE FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -851,6 +902,13 @@ CREATE FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) RETURNS bigint
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) IS 'Advisory-lock key of a tenant: shared by resolve_customer_cluster, exclusive for batch writers.';
+
+CREATE FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer DEFAULT 20) RETURNS TABLE(key_type text, key_value text, status text, cluster_id uuid, linked_emails bigint, linked_phones bigint, linked_documents bigint, inputs bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) IS 'The tenant''s keys linked to the most distinct keys of one other type (where junk hides): status, live cluster, counters.';
 
 CREATE FUNCTION omni_identity.unicode_alnum_class() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1356,6 +1414,8 @@ CREATE INDEX key_blocklist_exact_value_idx ON omni_identity.key_blocklist USING 
 
 CREATE INDEX key_blocklist_regex_idx ON omni_identity.key_blocklist USING btree (key_type) WHERE is_regex;
 
+CREATE INDEX key_evidence_linked_idx ON omni_identity.key_evidence USING btree (tenant_id, GREATEST(linked_emails, linked_phones, linked_documents) DESC);
+
 CREATE INDEX key_pairs_b_idx ON omni_identity.key_pairs USING btree (tenant_id, b_type, b_value);
 
 CREATE INDEX report_divergences_run_idx ON omni_identity.report_divergences USING btree (tenant_id, run_id);
@@ -1566,6 +1626,10 @@ REVOKE ALL ON FUNCTION omni_identity.cluster_sales_batch() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.cluster_sales_batch() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.cluster_sales_batch() TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.cluster_size_histogram(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.cluster_size_histogram(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.cluster_size_histogram(p_tenant_id text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.compare_customer_reports(p_tenant_id text, p_filters jsonb) TO omni_identity_app;
@@ -1631,6 +1695,14 @@ GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_af
 REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text) TO omni_identity_admin;
 
+REVOKE ALL ON FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.explain_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.explain_link(p_tenant_id text, p_sale_a bigint, p_sale_b bigint) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.flag_enabled(p_tenant_id text, p_key text) TO omni_identity_app;
@@ -1650,6 +1722,10 @@ GRANT ALL ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text
 REVOKE ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.golden_name(p_raw text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.golden_name(p_raw text) TO omni_identity_admin;
@@ -1699,6 +1775,10 @@ GRANT ALL ON FUNCTION omni_identity.job_tenant_fault(p_sqlstate text) TO omni_id
 REVOKE ALL ON FUNCTION omni_identity.key_blocklist_check() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.key_blocklist_check() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.key_is_generic(p_linked_emails bigint, p_linked_phones bigint, p_linked_documents bigint, p_threshold integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.key_is_generic(p_linked_emails bigint, p_linked_phones bigint, p_linked_documents bigint, p_threshold integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.key_is_generic(p_linked_emails bigint, p_linked_phones bigint, p_linked_documents bigint, p_threshold integer) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.key_lock_key(p_tenant_id text, p_key_type text, p_key_value text) TO omni_identity_admin;
@@ -1856,6 +1936,10 @@ REVOKE ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id te
 GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_write_customer_hash(p_tenant_id text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.preview_block_identifier(p_tenant_id text, p_key_type text, p_value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.preview_block_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.preview_block_identifier(p_tenant_id text, p_key_type text, p_value text) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.query_filters(p_filters jsonb, OUT email text, OUT phone text, OUT document text, OUT name text, OUT shop_id text, OUT product_id text, OUT status text, OUT created_from timestamp with time zone, OUT created_to timestamp with time zone, OUT by_buyer boolean, OUT matches_none boolean) TO omni_identity_app;
@@ -1931,6 +2015,10 @@ REVOKE ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_va
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.set_flag(p_tenant_id text, p_key text, p_value boolean) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.set_setting(p_tenant_id text, p_key text, p_value jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.set_setting(p_tenant_id text, p_key text, p_value jsonb) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.set_setting(p_tenant_id text, p_key text, p_value jsonb) TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.split_clusters(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;
 
@@ -1947,6 +2035,10 @@ GRANT ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) TO omni_id
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.unicode_alnum_class() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.unicode_alnum_class() TO omni_identity_admin;

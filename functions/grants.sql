@@ -30,7 +30,9 @@ DECLARE
         'customer_report', 'customer_report_v1', 'customer_report_v2',
         'compare_customer_reports',
         'set_flag', 'flag_enabled',
-        'block_identifier', 'forget_identifier', 'forget_customer'];
+        'block_identifier', 'forget_identifier', 'forget_customer',
+        'set_setting', 'explain_link', 'explain_identifier', 'top_identifiers',
+        'cluster_size_histogram', 'preview_block_identifier'];
     v_granted  oid[] := '{}';
     v_frontier oid[];
     v_fn       regprocedure;

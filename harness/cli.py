@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "harness.cmd_jobs",
     "harness.cmd_evidence",
     "harness.cmd_reresolve",
+    "harness.cmd_explain",
     "harness.cmd_demo",
 ]
 

@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name, opt in KEY_OPTIONS:
         key.add_argument(opt, dest=name, metavar=name.upper(), help=f"the {name} to block")
     bl.add_argument("--reason", help="why (stored in key_blocklist.reason)")
+    bl.add_argument("--dry-run", action="store_true",
+                    help="change nothing: print what the block and the next reconcile would do")
     add_dsn(bl)
     bl.set_defaults(func=cmd_block)
 
@@ -68,6 +70,15 @@ def forget(dsn: str, tenant: str, key_type: str | None = None, value: str | None
 
 def cmd_block(args: argparse.Namespace) -> int:
     key_type, value = _key(args)
+    if args.dry_run:
+        with connect(resolve_dsn(args.dsn), autocommit=True) as conn, tenant_transaction(conn, args.tenant):
+            split, after, moved = conn.execute(
+                "SELECT * FROM omni_identity.preview_block_identifier(%s, %s, %s)",
+                (args.tenant, key_type, value)).fetchone()
+        print(f"dry run, nothing changed: blocking the {key_type} for tenant {args.tenant} and reconciling: "
+              f"{split} cluster(s) would split, their sales would form {after} cluster(s), "
+              f"{moved} sale(s) would change cluster")
+        return 0
     n = block(resolve_dsn(args.dsn), args.tenant, key_type, value, args.reason)
     print(f"blocked the {key_type} for tenant {args.tenant}: {n} cluster(s) queued for a split "
           f"(run omni-identity reconcile)")

@@ -1,4 +1,4 @@
--- depends: 0110.create-identity-evidence
+-- depends: 0160.create-resolve-evidence-log
 -- transactional: false
 -- top_identifiers (SPEC §13): a tenant's keys with the most distinct neighbours of one
 -- other type first, as a walk of this index stopped at the limit, never a scan of the

@@ -3,7 +3,7 @@
 -- dropped, cluster queued 'generic'), the split computes components of active keys only,
 -- threshold 0 = off — and resolve/ingest as the application login.
 BEGIN;
-SELECT plan(16);
+SELECT plan(29);
 
 CREATE FUNCTION pg_temp.reconcile_all() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -68,6 +68,50 @@ SELECT omni_identity.ingest_sales('gen-o', $j$[
 SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-o'), 1::bigint,
           'threshold 0: one cluster');
 
+-- Reconcile re-evaluates after a threshold change: lowered → split, raised → re-merge.
+SELECT omni_identity.ingest_sales('gen-t', $j$[
+    {"shop_id": "s", "external_id": "1", "created_at": "2024-02-01", "buyer_email": "a@x.com", "buyer_phone": "11 3333-4444", "buyer_name": "Ana"},
+    {"shop_id": "s", "external_id": "2", "created_at": "2024-02-02", "buyer_email": "b@x.com", "buyer_phone": "11 3333-4444", "buyer_name": "Bia"},
+    {"shop_id": "s", "external_id": "3", "created_at": "2024-02-03", "buyer_email": "c@x.com", "buyer_phone": "11 3333-4444", "buyer_name": "Cai"}
+  ]$j$::jsonb);
+SELECT pg_temp.reconcile_all();   -- applies gen-b's and gen-o's thresholds
+SELECT is(omni_identity.generic_sweep_next(), NULL, 'nothing changed: no tenant to re-evaluate');
+SELECT omni_identity.set_setting('gen-t', 'generic_threshold', '2');
+SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-t'), 1::bigint,
+          'a new threshold waits for reconcile');
+SELECT is(omni_identity.generic_sweep_next(), 'gen-t', 'threshold changed: the tenant is re-evaluated');
+SELECT pg_temp.reconcile_all();
+SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-t'), 3::bigint,
+          'lowered: reconcile split the cluster (three buyers)');
+SELECT results_eq($$ SELECT last_buyer_name, last_buyer_phone FROM omni_identity.customer_cluster c
+                      JOIN omni_identity.customer_cluster_keys k USING (tenant_id, cluster_id)
+                     WHERE c.tenant_id = 'gen-t' ORDER BY 1 $$,
+                  $$ VALUES ('Ana', NULL::text), ('Bia', NULL), ('Cai', NULL) $$,
+                  'lowered: golden records from the active keys only');
+SELECT is((SELECT threshold FROM omni_identity.generic_applied WHERE tenant_id = 'gen-t'), 2,
+          'the threshold applied is recorded');
+SELECT is(omni_identity.generic_sweep_next(), NULL, 'applied: a reconcile with nothing changed is cheap');
+SELECT omni_identity.set_setting('gen-t', 'generic_threshold', '20');
+SELECT pg_temp.reconcile_all();
+SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-t'), 1::bigint,
+          'raised: the phone links again, the clusters are merged');
+SELECT results_eq($$ SELECT c.last_buyer_name, c.last_buyer_phone FROM omni_identity.customer_cluster c
+                     WHERE c.tenant_id = 'gen-t' AND c.merged_into IS NULL
+                       AND EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                                    WHERE k.tenant_id = c.tenant_id AND k.cluster_id = c.cluster_id) $$,
+                  $$ VALUES ('Cai', '+551133334444') $$, 'raised: one golden record with the phone');
+
+-- A generic key whose neighbours are forgotten falls back under the threshold.
+SELECT omni_identity.set_setting('gen-t', 'generic_threshold', '2');
+SELECT pg_temp.reconcile_all();
+SELECT is((SELECT keys_forgotten FROM omni_identity.forget_identifier('gen-t', 'email', 'c@x.com')), 1,
+          'forget one neighbour');
+SELECT is((SELECT threshold FROM omni_identity.generic_applied WHERE tenant_id = 'gen-t'), NULL,
+          'remove_keys marks the tenant for re-evaluation');
+SELECT pg_temp.reconcile_all();
+SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-t' AND external_id IN ('1', '2')),
+          1::bigint, 'under the threshold again: the phone links a and b at the next reconcile');
+
 -- As the application login: resolve and ingest in its own tenant apply the rule.
 DO $$
 BEGIN
@@ -80,6 +124,8 @@ $$;
 SELECT is(omni_identity.resolve_customer_cluster('gen-b', 'z@x.com', '11 3333-4444', NULL, NULL, '2024-03-01')
           = (SELECT customer_hash FROM public.omni_sales WHERE external_id = '1'), false,
           'application login: resolve does not link through the generic phone');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.generic_applied WHERE tenant_id <> 'gen-b' $$,
+                'generic_applied: the application login reads no other tenant''s row');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -6,19 +6,22 @@
 --   1. keys now generic: a walk of key_evidence_linked_idx (counters above the
 --      threshold), then generic_detach — key rows dropped, clusters queued 'generic';
 --   2. keys active again: evidence rows that are not generic (key_is_generic, the one
---      rule function) and have no key row (removed keys have no evidence row). Each is
---      attached, round after round, to the cluster of a neighbour (key_pairs, either end)
---      that has a key row; those left (no active neighbour on a cluster) each get a new
---      cluster. Then every pair between such a key and a neighbour on another live
---      cluster merges the two, younger into older (merge_clusters, as resolve does), one
---      at a time; every cluster a re-activated key ends on is queued for a split (reason
---      'generic'), which recomputes its components and golden record from evidence and
---      repoints its sales by their keys;
+--      rule function) but could have been (≥ 2 neighbours of one type; removed keys have
+--      no evidence row). Those without a key row are attached, round after round, to the
+--      cluster of a neighbour (key_pairs, either end) that has a key row; those left (no
+--      active neighbour on a cluster) each get a new cluster. Then every pair between
+--      one of these keys and a neighbour on another live cluster merges the two, younger
+--      into older (merge_clusters, as resolve does), one at a time (a batch run under
+--      the new threshold before this reconcile may have attached such a key to a new
+--      cluster of its own); the clusters that gained a key and the merges' survivors are
+--      queued for a split (reason 'generic'), which recomputes their components and
+--      golden records from evidence and repoints their sales by their keys;
 --   3. the threshold applied is recorded (generic_applied).
--- Step 2 reads the tenant's evidence rows above the threshold applied before (all of
--- them when unknown): it runs only when something changed. A sale whose only keys were
--- generic has no customer_hash and is not repointed when its key is active again (it
--- takes its cluster when next clustered); see docs/reresolution.md.
+-- Step 2 reads the tenant's evidence rows with ≥ 2 neighbours of one type: it runs only
+-- when something changed. A sale whose only keys were
+-- generic has no customer_hash: when the backfill has examined it (backfill_keyless) it
+-- takes its key's cluster here; otherwise the backfill, which picks every sale without a
+-- customer_hash, clusters it (recording its evidence once more: inputs counts it twice).
 -- Returns the keys detached plus the keys re-activated.
 CREATE OR REPLACE FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text)
 RETURNS integer
@@ -28,19 +31,16 @@ SET jit = off
 AS $fn$
 DECLARE
     v_threshold integer := omni_identity.generic_threshold(p_tenant_id);
-    v_before    integer;
     v_types     text[];
     v_values    text[];
     v_n         integer;
     v_detached  integer := 0;
     v_loser     uuid;
     v_keep      uuid;
+    v_new_t     text[];
+    v_new_v     text[];
+    v_kept      uuid[] := '{}';
 BEGIN
-    SELECT a.threshold INTO v_before FROM omni_identity.generic_applied a WHERE a.tenant_id = p_tenant_id;
-    IF NOT FOUND THEN
-        v_before := 20;
-    END IF;
-
     -- 1. Keys now generic (GREATEST(...) > threshold: the index's expression).
     IF v_threshold > 0 THEN
         SELECT coalesce(array_agg(e.key_type), '{}'), coalesce(array_agg(e.key_value), '{}')
@@ -51,16 +51,22 @@ BEGIN
         SELECT count(*)::integer INTO v_detached FROM omni_identity.generic_detach(p_tenant_id, v_types, v_values);
     END IF;
 
-    -- 2. Keys active again: were above the threshold applied before (any, when unknown or
-    -- 0 = off), are not generic now, have no key row.
+    -- 2. Keys active again: not generic now, no key row, and with at least two neighbours
+    -- of one type (fewer is never generic under any threshold: a walk of the same index).
+    -- Not only those above the threshold reconcile applied last: writers in between
+    -- applied whatever value was set at the time.
     SELECT coalesce(array_agg(e.key_type), '{}'), coalesce(array_agg(e.key_value), '{}')
       INTO v_types, v_values
       FROM omni_identity.key_evidence e
      WHERE e.tenant_id = p_tenant_id
-       AND GREATEST(e.linked_emails, e.linked_phones, e.linked_documents) > coalesce(nullif(v_before, 0), -1)
-       AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)
-       AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
-                        WHERE k.tenant_id = p_tenant_id AND k.key_type = e.key_type AND k.key_value = e.key_value);
+       AND GREATEST(e.linked_emails, e.linked_phones, e.linked_documents) > 1
+       AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
+    -- Of those, the ones without a key row (the others may already have been re-attached
+    -- by a batch under the new threshold; their pairs are checked for merges all the same).
+    SELECT coalesce(array_agg(u.t), '{}'), coalesce(array_agg(u.v), '{}') INTO v_new_t, v_new_v
+      FROM unnest(v_types, v_values) AS u(t, v)
+     WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                        WHERE k.tenant_id = p_tenant_id AND k.key_type = u.t AND k.key_value = u.v);
 
     IF cardinality(v_types) > 0 THEN
         -- Attach to a neighbour's cluster, round after round (a chain of re-activated keys
@@ -79,7 +85,7 @@ BEGIN
                                          ON k.tenant_id = p_tenant_id AND k.key_type = p.a_type AND k.key_value = p.a_value
                                       WHERE p.tenant_id = p_tenant_id AND p.b_type = u.t AND p.b_value = u.v
                                       LIMIT 1)) AS cluster_id
-                      FROM unnest(v_types, v_values) AS u(t, v)
+                      FROM unnest(v_new_t, v_new_v) AS u(t, v)
                      WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
                                         WHERE k.tenant_id = p_tenant_id AND k.key_type = u.t AND k.key_value = u.v)) a
              WHERE a.cluster_id IS NOT NULL;
@@ -91,7 +97,7 @@ BEGIN
         -- re-activated neighbours).
         WITH n AS MATERIALIZED (
             SELECT u.t, u.v, gen_random_uuid() AS id
-              FROM unnest(v_types, v_values) AS u(t, v)
+              FROM unnest(v_new_t, v_new_v) AS u(t, v)
              WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
                                 WHERE k.tenant_id = p_tenant_id AND k.key_type = u.t AND k.key_value = u.v)
         ), c AS (
@@ -123,21 +129,60 @@ BEGIN
              LIMIT 1;
             EXIT WHEN v_loser IS NULL;
             PERFORM omni_identity.merge_clusters(p_tenant_id, ARRAY[v_loser], ARRAY[v_keep]);
+            v_kept := v_kept || v_keep;
             v_loser := NULL;
         END LOOP;
 
+        -- Sales the backfill examined and found with no usable key (backfill_keyless, no
+        -- customer_hash) may carry a key active again: they take its cluster now (the
+        -- split below moves them with it). One walk of the tenant's keyless rows, a probe
+        -- per sale and per key; only when keys were re-activated.
+        WITH m AS (
+            SELECT o.id
+                 , coalesce((SELECT k.cluster_id FROM omni_identity.customer_cluster_keys k
+                              WHERE k.tenant_id = p_tenant_id AND k.key_type = 'email' AND k.key_value = o.e),
+                            (SELECT k.cluster_id FROM omni_identity.customer_cluster_keys k
+                              WHERE k.tenant_id = p_tenant_id AND k.key_type = 'phone' AND k.key_value = o.p),
+                            (SELECT k.cluster_id FROM omni_identity.customer_cluster_keys k
+                              WHERE k.tenant_id = p_tenant_id AND k.key_type = 'document' AND k.key_value = o.d)) AS target
+              FROM omni_identity.backfill_keyless b
+              CROSS JOIN LATERAL (
+                    SELECT x.id
+                         , omni_identity.normalize_email(x.buyer_email) AS e
+                         , omni_identity.normalize_phone(x.buyer_phone) AS p
+                         , omni_identity.normalize_document(x.buyer_document) AS d
+                      FROM public.omni_sales x
+                     WHERE x.tenant_id = p_tenant_id AND x.id = b.sale_id AND x.customer_hash IS NULL
+                    OFFSET 0) o
+             WHERE b.tenant_id = p_tenant_id
+        ), u AS (
+            UPDATE public.omni_sales s
+               SET customer_hash = m.target
+              FROM m
+             WHERE s.tenant_id = p_tenant_id AND s.id = m.id AND m.target IS NOT NULL
+            RETURNING s.id
+        )
+        DELETE FROM omni_identity.backfill_keyless b
+         USING u
+         WHERE b.tenant_id = p_tenant_id AND b.sale_id = u.id;
+
         -- Their clusters: components and golden records from evidence, sales by their keys.
+        -- (the clusters the keys without a row joined, and every merge's survivor, live).
         INSERT INTO omni_identity.cluster_split_queue (tenant_id, cluster_id, reason)
         SELECT DISTINCT p_tenant_id, k.cluster_id, 'generic'
-          FROM unnest(v_types, v_values) AS u(t, v)
+          FROM unnest(v_new_t, v_new_v) AS u(t, v)
           JOIN omni_identity.customer_cluster_keys k
             ON k.tenant_id = p_tenant_id AND k.key_type = u.t AND k.key_value = u.v
+        UNION
+        SELECT p_tenant_id, coalesce(c.merged_into, c.cluster_id), 'generic'
+          FROM omni_identity.customer_cluster c
+         WHERE c.tenant_id = p_tenant_id AND c.cluster_id = ANY (v_kept)
         ON CONFLICT (tenant_id, cluster_id) DO NOTHING;
     END IF;
 
     -- 3. Applied.
     INSERT INTO omni_identity.generic_applied (tenant_id, threshold, applied_at)
-    VALUES (p_tenant_id, v_threshold, now())
+    VALUES (p_tenant_id, v_threshold, clock_timestamp())
     ON CONFLICT (tenant_id) DO UPDATE SET threshold = EXCLUDED.threshold, applied_at = EXCLUDED.applied_at;
     RETURN v_detached + cardinality(v_types);
 END;

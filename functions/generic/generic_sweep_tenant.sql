@@ -39,7 +39,7 @@ DECLARE
     v_keep      uuid;
     v_new_t     text[];
     v_new_v     text[];
-    v_kept      uuid[] := '{}';
+    v_kept      uuid[] := '{}'::uuid[];
 BEGIN
     -- 1. Keys now generic (GREATEST(...) > threshold: the index's expression).
     IF v_threshold > 0 THEN

@@ -254,29 +254,36 @@ BEGIN
     v_log_e := v_email; v_log_p := v_phone; v_log_d := v_document;
     IF v_fast IS NOT TRUE THEN
         -- Generic keys stop linking (see the header): the write path holds L1 shared, so
-        -- the counters cannot change before this call's writes. One statement, a probe
-        -- of key_evidence's primary key per key; skipped when the guard is off.
-        v_threshold := omni_identity.generic_threshold(p_tenant_id);
-        IF v_threshold > 0 THEN
-            SELECT (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, v_threshold)
-                      FROM omni_identity.key_evidence x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
-                 , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, v_threshold)
-                      FROM omni_identity.key_evidence x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
-                 , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, v_threshold)
-                      FROM omni_identity.key_evidence x
-                     WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
-              INTO v_gen_e, v_gen_p, v_gen_d;
-            IF v_gen_e THEN v_email := NULL; v_ce := NULL; END IF;
-            IF v_gen_p THEN v_phone := NULL; v_cp := NULL; END IF;
-            IF v_gen_d THEN v_document := NULL; v_cd := NULL; END IF;
-            IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-                -- Only generic keys: no cluster, but the input is evidence.
-                INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
-                VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
-                RETURN NULL;
-            END IF;
+        -- the counters cannot change before this call's writes. One statement: the
+        -- tenant's threshold and a probe of key_evidence's primary key per key
+        -- (key_is_generic is false for every key when the threshold is 0).
+        -- The threshold is read in the same statement (generic_threshold's rule written
+        -- out: a call of it costs two statements more per write-path call).
+        SELECT t.th
+             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
+          INTO v_threshold, v_gen_e, v_gen_p, v_gen_d
+          FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
+                                              AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
+                                             THEN (s.value #>> '{}')::integer END
+                                   FROM omni_identity.settings s
+                                  WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
+                OFFSET 0) t;
+        IF v_gen_e THEN v_email := NULL; v_ce := NULL; END IF;
+        IF v_gen_p THEN v_phone := NULL; v_cp := NULL; END IF;
+        IF v_gen_d THEN v_document := NULL; v_cd := NULL; END IF;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            -- Only generic keys: no cluster, but the input is evidence.
+            INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
+            VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
+            RETURN NULL;
         END IF;
     END IF;
 

@@ -147,7 +147,6 @@ DECLARE
     v_gen_e    boolean;  -- the e-mail is generic (write path only)
     v_gen_p    boolean;
     v_gen_d    boolean;
-    v_threshold integer;
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
@@ -259,8 +258,7 @@ BEGIN
         -- (key_is_generic is false for every key when the threshold is 0).
         -- The threshold is read in the same statement (generic_threshold's rule written
         -- out: a call of it costs two statements more per write-path call).
-        SELECT t.th
-             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+        SELECT (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
                   FROM omni_identity.key_evidence x
                  WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
              , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
@@ -269,7 +267,7 @@ BEGIN
              , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
                   FROM omni_identity.key_evidence x
                  WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
-          INTO v_threshold, v_gen_e, v_gen_p, v_gen_d
+          INTO v_gen_e, v_gen_p, v_gen_d
           FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
                                               AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
                                              THEN (s.value #>> '{}')::integer END

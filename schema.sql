@@ -338,6 +338,28 @@ CREATE FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_pho
 
 COMMENT ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) IS 'True when the text normalizes (as e-mail, phone or document) to one of the forgotten values. Inlined.';
 
+CREATE FUNCTION omni_identity.generic_detach(p_tenant_id text, p_types text[], p_values text[]) RETURNS TABLE(key_type text, key_value text)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.generic_detach(p_tenant_id text, p_types text[], p_values text[]) IS 'Of the given keys, the generic ones (key_is_generic over their counters): drop their key rows, queue their clusters for a split (reason generic).';
+
+CREATE FUNCTION omni_identity.generic_sweep_next() RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.generic_sweep_next() IS 'Next tenant whose keys must be re-evaluated under a changed generic_threshold, or NULL.';
+
+CREATE FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text) IS 'Re-evaluate a tenant''s keys under its generic_threshold: detach keys now generic, re-attach and merge keys active again; record the threshold applied.';
+
 CREATE FUNCTION omni_identity.generic_threshold(p_tenant_id text) RETURNS integer
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -638,6 +660,14 @@ CREATE FUNCTION omni_identity.pipeline_evidence() RETURNS integer
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.pipeline_evidence() IS 'Batch core stage 1b: upsert key_pairs and key_evidence of the batch''s inputs (oi_cl_sale, oi_cl_occ), aggregated per tenant.';
+
+CREATE FUNCTION omni_identity.pipeline_generic() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.pipeline_generic() IS 'Batch core stage 1c: the batch''s keys now generic (generic_detach) leave the graph; their clusters are queued for a split.';
 
 CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
     LANGUAGE plpgsql
@@ -1189,6 +1219,18 @@ ALTER TABLE ONLY omni_identity.forgotten_identifiers FORCE ROW LEVEL SECURITY;
 
 COMMENT ON TABLE omni_identity.forgotten_identifiers IS 'Tombstones of forgotten identifiers: SHA-256 of the normalized value; later inputs drop it.';
 
+CREATE TABLE omni_identity.generic_applied (
+    tenant_id text NOT NULL,
+    threshold integer,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT generic_applied_tenant_id_check CHECK ((tenant_id <> ''::text)),
+    CONSTRAINT generic_applied_threshold_check CHECK ((threshold >= 0))
+);
+
+ALTER TABLE ONLY omni_identity.generic_applied FORCE ROW LEVEL SECURITY;
+
+COMMENT ON TABLE omni_identity.generic_applied IS 'The generic_threshold reconcile last applied to each tenant''s keys (NULL: re-evaluate).';
+
 CREATE TABLE omni_identity.job_tenant_skip (
     tenant_id text NOT NULL,
     job text NOT NULL,
@@ -1372,6 +1414,9 @@ ALTER TABLE ONLY omni_identity.evidence_upgrade
 ALTER TABLE ONLY omni_identity.forgotten_identifiers
     ADD CONSTRAINT forgotten_identifiers_pkey PRIMARY KEY (tenant_id, key_type, value_sha256);
 
+ALTER TABLE ONLY omni_identity.generic_applied
+    ADD CONSTRAINT generic_applied_pkey PRIMARY KEY (tenant_id);
+
 ALTER TABLE ONLY omni_identity.job_tenant_skip
     ADD CONSTRAINT job_tenant_skip_pkey PRIMARY KEY (tenant_id, job);
 
@@ -1467,6 +1512,8 @@ CREATE POLICY admin_all_tenants ON omni_identity.evidence_upgrade TO omni_identi
 
 CREATE POLICY admin_all_tenants ON omni_identity.forgotten_identifiers TO omni_identity_admin USING (true) WITH CHECK (true);
 
+CREATE POLICY admin_all_tenants ON omni_identity.generic_applied TO omni_identity_admin USING (true) WITH CHECK (true);
+
 CREATE POLICY admin_all_tenants ON omni_identity.job_tenant_skip TO omni_identity_admin USING (true) WITH CHECK (true);
 
 CREATE POLICY admin_all_tenants ON omni_identity.key_blocklist TO omni_identity_admin USING (true) WITH CHECK (true);
@@ -1507,6 +1554,8 @@ ALTER TABLE omni_identity.evidence_upgrade ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.forgotten_identifiers ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE omni_identity.generic_applied ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE omni_identity.job_tenant_skip ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.key_blocklist ENABLE ROW LEVEL SECURITY;
@@ -1540,6 +1589,8 @@ CREATE POLICY tenant_isolation ON omni_identity.customer_cluster_splits TO omni_
 CREATE POLICY tenant_isolation ON omni_identity.evidence_upgrade TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.forgotten_identifiers TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
+
+CREATE POLICY tenant_isolation ON omni_identity.generic_applied TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.key_evidence TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
@@ -1721,6 +1772,16 @@ GRANT ALL ON FUNCTION omni_identity.forgotten_jsonb(p_value jsonb, p_emails text
 REVOKE ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.forgotten_text(p_text text, p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.generic_detach(p_tenant_id text, p_types text[], p_values text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.generic_detach(p_tenant_id text, p_types text[], p_values text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.generic_detach(p_tenant_id text, p_types text[], p_values text[]) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.generic_sweep_next() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.generic_sweep_next() TO omni_identity_admin;
+
+REVOKE ALL ON FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text) TO omni_identity_admin;
 
 REVOKE ALL ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.generic_threshold(p_tenant_id text) TO omni_identity_admin;
@@ -1906,6 +1967,10 @@ GRANT ALL ON FUNCTION omni_identity.pipeline_components() TO omni_identity_app;
 REVOKE ALL ON FUNCTION omni_identity.pipeline_evidence() FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.pipeline_evidence() TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.pipeline_generic() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.pipeline_generic() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.pipeline_generic() TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.pipeline_graph(p_nodes integer) TO omni_identity_admin;
@@ -2126,6 +2191,9 @@ GRANT SELECT ON TABLE omni_identity.evidence_upgrade TO omni_identity_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.forgotten_identifiers TO omni_identity_admin;
 GRANT SELECT,INSERT ON TABLE omni_identity.forgotten_identifiers TO omni_identity_app;
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.generic_applied TO omni_identity_admin;
+GRANT SELECT,INSERT,UPDATE ON TABLE omni_identity.generic_applied TO omni_identity_app;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.job_tenant_skip TO omni_identity_admin;
 

@@ -545,7 +545,7 @@ class ReconcileResult:
             self.splits += n
         elif kind == "repoint":
             self.repointed += n
-        elif kind not in ("sweep", "repoint-done"):
+        elif kind not in ("sweep", "generic", "repoint-done"):
             self.merges += n
 
 

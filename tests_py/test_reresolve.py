@@ -45,11 +45,15 @@ def reconcile(db, batch: int = 5000) -> None:
 
 
 def load_landline_shop(db, login: str, n: int = 300) -> None:
-    """Sale 0 alone first (its keys are the oldest), then the others in two batches."""
+    """Sale 0 alone first (its keys are the oldest), then the others in two batches. The
+    over-merge guard is off for the tenant (generic_threshold 0): this is the over-merge
+    that only a block undoes."""
     with db.connect_as(login, TENANT) as app:
+        app.execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', '0')", (TENANT,))
         ingest(app, [sale(0)])
         ingest(app, [sale(i) for i in range(1, n // 2)])
         ingest(app, [sale(i) for i in range(n // 2, n)])
+    reconcile(db)   # applies the threshold set (generic_applied): later reconciles start clean
     assert db.scalar("SELECT count(DISTINCT customer_hash) FROM omni_sales WHERE tenant_id = %s", TENANT) == 1
 
 

@@ -7,7 +7,10 @@ Workloads (all in tenant 'bench' of a scratch database created on the DSN's serv
              plain INSERT statement — what a new customer costs at the very least;
   new        resolve of a never-seen buyer (e-mail + phone + name): a new cluster;
   returning  resolve of a known buyer whose golden record would not change (fast path);
-  mix        80 % returning, 17 % new, 3 % calls whose keys join two existing clusters.
+  mix        80 % returning, 17 % new, 3 % calls whose keys join two existing clusters;
+  mix_generic  mix with 1 % of the returning calls replaced by a new buyer who gives the
+             shop's landline, a generic key (its evidence preloaded with 1,000 e-mails):
+             the write path's counter probe drops it from linking (SPEC §12).
 Two references bound what any PL/pgSQL resolve can reach against the floor (they are not
 the package's code; the bench creates them in its scratch database):
   floor_fn   the floor's own statement inside a PL/pgSQL function (with resolve's SET
@@ -81,6 +84,21 @@ SELECT omni_identity.resolve_customer_cluster('bench', {NEW_EMAIL}, {NEW_PHONE},
 SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com', {PHONE.format(v='i')}, NULL, 'Old Buyer', '2019-01-01');
 \\endif
 """,
+
+    "mix_generic": f"""\\set p random(1, 100)
+\\set i random(1, :n)
+\\set j random(1, :n)
+\\set r random(1, 1000000000000)
+\\if :p <= 3
+SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com', {PHONE.format(v='j')}, NULL, NULL, '2019-01-01');
+\\elif :p <= 20
+SELECT omni_identity.resolve_customer_cluster('bench', {NEW_EMAIL}, {NEW_PHONE}, NULL, 'New Buyer', now());
+\\elif :p = 100
+SELECT omni_identity.resolve_customer_cluster('bench', {NEW_EMAIL}, '(11) 3333-4444', NULL, 'Walk-in', now());
+\\else
+SELECT omni_identity.resolve_customer_cluster('bench', 'u' || :i || '@bench.com', {PHONE.format(v='i')}, NULL, 'Old Buyer', '2019-01-01');
+\\endif
+""",
 }
 
 # The references: the floor's statement as a PL/pgSQL function, without and with the
@@ -129,11 +147,16 @@ SELECT 'bench', k.key_type,
                        WHEN 'phone' THEN '+55119' || (80000000 + i)
                        ELSE (10000000000 + i)::text END,
        md5('b' || i)::uuid
-  FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone', 'document']) AS k(key_type);
+  FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone', 'document']) AS k(key_type)
+;;
+-- The shop's landline of mix_generic: seen with 1,000 e-mails, so generic (threshold 20).
+INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at,
+    linked_emails)
+VALUES ('bench', 'phone', '+551133334444', 1000, '2020-01-01', '2020-01-01', 1000);
 """
 
 
-WORKLOADS = ("floor", "floor_fn", "floor_norm", "new", "returning", "mix")
+WORKLOADS = ("floor", "floor_fn", "floor_norm", "new", "returning", "mix", "mix_generic")
 
 
 def pgbench_path() -> str:
@@ -226,7 +249,8 @@ def main() -> int:
             ratio = {"floor": "1.00 (floor)", "floor_fn": f"{r['tps'] / floor:.2f}× floor",
                      "floor_norm": f"{r['tps'] / floor:.2f}× floor", "new": f"{r['tps'] / floor:.2f}× floor",
                      "returning": f"{r['tps'] / res['new']['tps']:.2f}× new",
-                     "mix": f"{r['tps'] / floor:.2f}× floor"}[w]
+                     "mix": f"{r['tps'] / floor:.2f}× floor",
+                     "mix_generic": f"{r['tps'] / res['mix']['tps']:.2f}× mix"}[w]
             print(f"| {c} | {w} | {r['tps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {ratio} |"
                   + (f" ({r['failed']} failed)" if r["failed"] else ""))
     return 0

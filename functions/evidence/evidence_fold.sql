@@ -11,7 +11,11 @@
 --      core's evidence stage: pg_temp.oi_cl_sale (sale_id NULL: no sale showed them),
 --      oi_cl_occ (their keys minus those removed by now: removed_keys — a value blocked
 --      or forgotten after its call was logged is never recorded), oi_cl_key;
---   3. pipeline_evidence: the one home of the aggregation and upsert rule;
+--   3. pipeline_evidence: the one home of the aggregation and upsert rule; then
+--      pipeline_generic: the folded keys whose counters now cross generic_threshold
+--      (SPEC §12) lose their key rows, their clusters are queued for a split, and they
+--      leave the folded occurrences (so step 4 never merges through them) — the fold is
+--      where crossings caused by logged resolve calls are detected;
 --   4. a folded pair whose two ends are keys of two different live clusters (possible
 --      only if a writer bypassed the locks) merges them, into the oldest, as resolve
 --      does: the partition stays a function of the evidence.
@@ -73,6 +77,7 @@ BEGIN
     ANALYZE pg_temp.oi_cl_sale, pg_temp.oi_cl_occ;
 
     PERFORM omni_identity.pipeline_evidence();
+    PERFORM omni_identity.pipeline_generic();
 
     -- 4. Pairs across two live clusters: merge the younger into the older, one pair at a
     -- time (each merge moves keys, so the next pair is read afresh); none in a consistent

@@ -11,6 +11,8 @@
 --                            removed_keys) dropped, their clusters;
 --   1a. pipeline_redact_forgotten  NULL in the sales' buyer columns that are forgotten;
 --   1b. pipeline_evidence    the batch's evidence: key_evidence and key_pairs (design §9.1);
+--   1c. pipeline_generic     keys now generic (SPEC §12) leave the graph, their clusters
+--                            are queued for a split;
 --   2.  pipeline_graph       the graph sale — key — existing cluster;
 --   3.  pipeline_components  its connected components;
 --   4a. pipeline_roots       per component the survivor and the batch's golden values;
@@ -54,6 +56,7 @@ BEGIN
     END IF;
     PERFORM omni_identity.pipeline_redact_forgotten();
     PERFORM omni_identity.pipeline_evidence();
+    PERFORM omni_identity.pipeline_generic();
     PERFORM omni_identity.pipeline_graph(v_nodes);
     PERFORM omni_identity.pipeline_components();
     PERFORM omni_identity.pipeline_roots();

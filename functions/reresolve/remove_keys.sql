@@ -5,7 +5,8 @@
 --      clusters affected);
 --   2. their evidence pairs (key_pairs where the key is either end) are deleted, and the
 --      other end's key_evidence.linked_<type> counter loses one per pair (when that end
---      is not removed too);
+--      is not removed too); when such an end has no key row (it may have been generic),
+--      the tenant is marked for the generic re-evaluation of reconcile (generic_applied);
 --   3. their key_evidence rows are deleted;
 --   4. golden-record fields that hold one of them are emptied, on the affected clusters
 --      and their merged-away aliases (the split recomputes the live ones from evidence);
@@ -74,13 +75,26 @@ BEGIN
           FROM other o
          GROUP BY o.key_type, o.key_value
     )
-    UPDATE omni_identity.key_evidence e
-       SET linked_emails = GREATEST(e.linked_emails - l.emails, 0)
-         , linked_phones = GREATEST(e.linked_phones - l.phones, 0)
-         , linked_documents = GREATEST(e.linked_documents - l.documents, 0)
-      FROM lost l
-     WHERE e.tenant_id = p_tenant_id
-       AND e.key_type = l.key_type AND e.key_value = l.key_value;
+    , fell AS (
+        UPDATE omni_identity.key_evidence e
+           SET linked_emails = GREATEST(e.linked_emails - l.emails, 0)
+             , linked_phones = GREATEST(e.linked_phones - l.phones, 0)
+             , linked_documents = GREATEST(e.linked_documents - l.documents, 0)
+          FROM lost l
+         WHERE e.tenant_id = p_tenant_id
+           AND e.key_type = l.key_type AND e.key_value = l.key_value
+        RETURNING e.key_type, e.key_value
+    )
+    -- A key without a key row whose counters fell may be generic no more (SPEC §12: it
+    -- links again at the next reconcile): reset the threshold applied, so reconcile
+    -- re-evaluates the tenant (generic_sweep_next).
+    INSERT INTO omni_identity.generic_applied AS a (tenant_id, threshold, applied_at)
+    SELECT p_tenant_id, NULL, now()
+     WHERE EXISTS (SELECT FROM fell f
+                    WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                                       WHERE k.tenant_id = p_tenant_id AND k.key_type = f.key_type
+                                         AND k.key_value = f.key_value))
+    ON CONFLICT (tenant_id) DO UPDATE SET threshold = NULL, applied_at = EXCLUDED.applied_at;
 
     -- 3. Their own evidence.
     DELETE FROM omni_identity.key_evidence e

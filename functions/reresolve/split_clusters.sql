@@ -5,7 +5,10 @@
 --      its live cluster;
 --   2. the live clusters' keys (pg_temp.oi_sp_key, nodes 1..n) and the evidence pairs
 --      whose both ends are among them, on the same cluster (pg_temp.oi_cl_edge), every
---      key a node (pg_temp.oi_cl_comp);
+--      key a node (pg_temp.oi_cl_comp) — active keys only: a key generic under the
+--      tenant's generic_threshold now (key_is_generic over its counters: a threshold
+--      lowered since it was attached) is no node, so no edge touches it, and its key row
+--      goes (SPEC §12: components of the active keys over pairs whose ends are active);
 --   3. connected components: the batch core's pipeline_components;
 --   4. per cluster, the component holding its oldest key (customer_cluster_keys.created_at,
 --      then (key_type, key_value COLLATE "C")) keeps the cluster_id; every other one
@@ -30,6 +33,7 @@ DECLARE
     v_live   uuid[];
     v_reasons text[];
     v_qlive  uuid[];
+    v_threshold integer := omni_identity.generic_threshold(p_tenant_id);
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_sp_key, pg_temp.oi_sp_root, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2,
@@ -63,8 +67,16 @@ BEGIN
       CROSS JOIN LATERAL (SELECT x.cluster_id, x.key_type, x.key_value, x.created_at
                             FROM omni_identity.customer_cluster_keys x
                            WHERE x.tenant_id = p_tenant_id AND x.cluster_id = u.id
-                          OFFSET 0) k;
+                          OFFSET 0) k
+     WHERE NOT coalesce((SELECT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)
+                           FROM omni_identity.key_evidence e
+                          WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type AND e.key_value = k.key_value), false);
     ANALYZE pg_temp.oi_sp_key;
+    -- Generic keys are no key of any cluster.
+    DELETE FROM omni_identity.customer_cluster_keys x
+     WHERE x.tenant_id = p_tenant_id AND x.cluster_id = ANY (v_live)
+       AND NOT EXISTS (SELECT FROM pg_temp.oi_sp_key k
+                        WHERE k.key_type = x.key_type AND k.key_value = x.key_value);
     INSERT INTO pg_temp.oi_cl_comp (node, root) SELECT k.node, k.node FROM pg_temp.oi_sp_key k;
     INSERT INTO pg_temp.oi_cl_edge (a, b)
     SELECT DISTINCT GREATEST(ka.node, kb.node), LEAST(ka.node, kb.node)

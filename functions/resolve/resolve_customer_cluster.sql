@@ -11,6 +11,21 @@
 -- records its evidence: one row appended to resolve_evidence_log (its kept keys, name,
 -- seen_at), last; evidence_fold moves it into key_evidence/key_pairs later.
 --
+-- Generic keys (SPEC §12, design §9 "Generic values"): a key is generic when
+-- key_is_generic(its key_evidence counters, generic_threshold(tenant)). With the evidence
+-- log, a call does not update counters (the fold does), so "resolve marks the key generic
+-- in the call that crosses the threshold" means, in this design: the write path probes its
+-- ≤ 3 keys' counters (primary-key probes of key_evidence, under L1 shared, so no fold or
+-- batch changes them meanwhile) and drops every key already generic from linking — it is
+-- neither attached, nor creates a cluster, nor merges clusters; the call still logs it
+-- as evidence (its pairs and counters keep growing) and returns NULL when no other key
+-- is left. A crossing caused by logged calls is detected by the fold that folds them
+-- (evidence_fold: key row dropped, cluster queued for a split, before any reader of the
+-- evidence), and a crossing caused by a batch by that batch (pipeline_generic); the
+-- split itself waits for reconcile. The fast path (every key already on one live cluster)
+-- reads no counter: a key with a key row is not generic, except after set_setting lowered
+-- the threshold, which takes effect at the next reconcile.
+--
 -- Fast path: one statement probes the ≤ 3 keys and reads their cluster; when every key is
 -- already on that one live cluster and no golden field would change, the call writes
 -- nothing but its log row (a returning buyer is an input too).
@@ -126,6 +141,12 @@ DECLARE
     v_live     bigint;
     v_survivor uuid;
     v_retries  integer := 0;
+    v_log_e    text;     -- the keys the call records as evidence (generic ones included)
+    v_log_p    text;
+    v_log_d    text;
+    v_gen_e    boolean;  -- the e-mail is generic (write path only)
+    v_gen_p    boolean;
+    v_gen_d    boolean;
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
 
@@ -228,6 +249,41 @@ BEGIN
                 RETURN NULL;
             END IF;
     END;
+
+    v_log_e := v_email; v_log_p := v_phone; v_log_d := v_document;
+    IF v_fast IS NOT TRUE THEN
+        -- Generic keys stop linking (see the header): the write path holds L1 shared, so
+        -- the counters cannot change before this call's writes. One statement: the
+        -- tenant's threshold and a probe of key_evidence's primary key per key
+        -- (key_is_generic is false for every key when the threshold is 0).
+        -- The threshold is read in the same statement (generic_threshold's rule written
+        -- out: a call of it costs two statements more per write-path call).
+        SELECT (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
+                  FROM omni_identity.key_evidence x
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
+          INTO v_gen_e, v_gen_p, v_gen_d
+          FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
+                                              AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
+                                             THEN (s.value #>> '{}')::integer END
+                                   FROM omni_identity.settings s
+                                  WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
+                OFFSET 0) t;
+        IF v_gen_e THEN v_email := NULL; v_ce := NULL; END IF;
+        IF v_gen_p THEN v_phone := NULL; v_cp := NULL; END IF;
+        IF v_gen_d THEN v_document := NULL; v_cd := NULL; END IF;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            -- Only generic keys: no cluster, but the input is evidence.
+            INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
+            VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
+            RETURN NULL;
+        END IF;
+    END IF;
 
     IF v_fast THEN
         v_survivor := coalesce(v_ce, v_cp, v_cd);
@@ -386,7 +442,7 @@ BEGIN
     -- (write path), either of which keeps evidence_fold out until this transaction ends.
     -- evidence_fold moves it into key_evidence/key_pairs with the batch core's rule.
     INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
-    VALUES (p_tenant_id, v_email, v_phone, v_document, v_name, v_seen_at);
+    VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
     RETURN v_survivor;
 END;
 $fn$;

@@ -31,6 +31,12 @@ the active keys over the pairs), ``sale_partition(sales)`` (a sale belongs to th
 of its active keys, None when it has none) and ``golden_of_keys(component)``. With no
 removal these agree with the union-find (``components``/``golden``), which the older
 suites use.
+
+Generic values (SPEC section 12): a key linked (by the evidence pairs) to more than
+``generic_threshold`` distinct keys of one other type is *generic* (0 = never): it is not
+active — it links nothing and is no key of any cluster, and an input whose keys are all
+generic or removed belongs to no cluster. ``generic_threshold`` is the tenant's setting
+(set_setting), which the database applies at the next ``reconcile``.
 """
 from __future__ import annotations
 
@@ -120,6 +126,7 @@ class Model:
         self.evidence = Evidence()
         self.forgotten: set[Key] = set()      # tombstones (the SQL keeps only their SHA-256)
         self.removals = 0                     # block/forget calls: the union-find is stale after one
+        self.generic_threshold = 20           # the tenant's setting (SPEC section 12)
 
     # -- rules ------------------------------------------------------------------------
     def blocked(self, key_type: str, value: str) -> bool:
@@ -258,15 +265,30 @@ class Model:
         for k in [k for k in self.evidence.keys if self.blocked(*k)]:
             self._remove(k)
 
+    def linked(self, key: Key) -> dict[str, int]:
+        """Distinct keys of each type the key appeared with (key_evidence.linked_*)."""
+        out = dict.fromkeys(KEY_TYPES, 0)
+        for a, b in self.evidence.pairs:
+            if a == key:
+                out[b[0]] += 1
+            elif b == key:
+                out[a[0]] += 1
+        return out
+
+    def generic(self, key: Key) -> bool:
+        """The generic-value rule: more than generic_threshold distinct keys of one other
+        type (0 = the guard is off)."""
+        return self.generic_threshold > 0 and max(self.linked(key).values()) > self.generic_threshold
+
     def active_keys(self, i: int) -> dict[str, str]:
-        """Input i's keys that are still active (not removed since)."""
+        """Input i's keys that are still active (not removed since, not generic)."""
         return {t: v for t, v in self._inputs[i]["keys"].items()
-                if not self.removed(t, v) and (t, v) in self.evidence.keys}
+                if not self.removed(t, v) and (t, v) in self.evidence.keys and not self.generic((t, v))}
 
     def key_partition(self) -> list[frozenset[Key]]:
         """Connected components of the active keys over the pairs whose both ends are
         active: a pure function of the evidence and the removed keys."""
-        active = {k for k in self.evidence.keys if not self.removed(*k)}
+        active = {k for k in self.evidence.keys if not self.removed(*k) and not self.generic(k)}
         parent = {k: k for k in active}
 
         def find(k):

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS omni_identity.generic_applied;

@@ -1,0 +1,99 @@
+"""The generic-value rule against the reference model (SPEC section 12, design §9).
+
+Random data where junk values (a shop's landline, a salesperson's e-mail) are shared by
+many people and families share a few values, sent in random orders through random paths
+(resolve_customer_cluster, ingest_sales, the CSV path, raw rows taken by the backfill,
+automatic mode), with the tenant's generic_threshold moved up and down between
+reconciles (set_setting, low values so that examples stay small). After every reconcile
+the sales partition, the clusters' key sets and their golden records equal the model,
+where a key is inactive when generic under the threshold and the partition is the
+components of the active keys. Inputs and set_setting run as the application login,
+the backfill and reconcile as the job login (and all as the superuser).
+"""
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests_py.test_backfill_model import busy_retry
+from tests_py.test_reresolution_model import Run, check
+
+# Junk shared by everyone, then per-person values; families share a phone or a document.
+JUNK_EMAIL, JUNK_PHONE = "vendas@loja.com", "11 3333-4444"
+EMAILS = (JUNK_EMAIL, "ana@x.com", "bia@y.com", "caio@z.com", "dani@w.com", "edu@v.com", "fabi@u.com")
+PHONES = (JUNK_PHONE, "(11) 98765-4321", "21987654321", "(31) 99999-0001")
+DOCS = ("529.982.247-25", "390.533.447-05")
+NAMES = ("Ana", "Bia", "Caio", None)
+
+inp = st.fixed_dictionaries({
+    "buyer_email": st.one_of(st.none(), st.sampled_from(EMAILS), st.just(JUNK_EMAIL)),
+    "buyer_phone": st.one_of(st.none(), st.sampled_from(PHONES), st.just(JUNK_PHONE), st.just(JUNK_PHONE)),
+    "buyer_document": st.one_of(st.none(), st.none(), st.sampled_from(DOCS)),
+    "buyer_name": st.sampled_from(NAMES),
+    "minute": st.integers(0, 4),
+})
+input_step = st.tuples(st.sampled_from(["resolve", "ingest", "upload", "raw", "auto"]),
+                       st.lists(inp, min_size=1, max_size=4))
+step = st.one_of(
+    input_step, input_step, input_step,
+    st.tuples(st.just("threshold"), st.sampled_from([0, 1, 2, 3, 5, 20])),
+    st.tuples(st.just("reconcile"), st.none()),
+)
+_tenants = itertools.count()
+
+
+def drain_and_check(run: Run) -> None:
+    """What `omni-identity reconcile` runs (the fold of the evidence log first, then
+    reconcile_merges until done), after the backfill; then the state equals the model."""
+    busy_retry(run.job, "SELECT omni_identity.evidence_fold(%s)", run.tenant)
+    run.drain()
+    check(run)
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=st.lists(step, min_size=4, max_size=14), first=st.sampled_from([2, 3]))
+def test_generic_matches_model(module_db, app_login, steps, first):
+    run = Run(module_db, f"gm{next(_tenants)}-{app_login}", app_login,
+              "superuser" if app_login == "superuser" else "job")
+    try:
+        run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
+                           (run.tenant, str(first)))
+        run.model.generic_threshold = first
+        for op, arg in steps:
+            if op == "threshold":
+                run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
+                                   (run.tenant, str(arg)))
+                run.model.generic_threshold = arg
+            elif op == "reconcile":
+                drain_and_check(run)
+            else:
+                run.do(run.app[0], op, arg)
+        drain_and_check(run)
+    finally:
+        run.close()
+
+
+def test_generic_examples(module_db, app_login):
+    """Fixed cases: a landline typed for three buyers (threshold 2) splits them; raised,
+    it links them again; lowered again, they split again."""
+    run = Run(module_db, f"gx{next(_tenants)}-{app_login}", app_login,
+              "superuser" if app_login == "superuser" else "job")
+    s = [{"buyer_email": e, "buyer_phone": JUNK_PHONE, "buyer_document": None, "buyer_name": n, "minute": m}
+         for e, n, m in (("ana@x.com", "Ana", 1), ("bia@y.com", "Bia", 2), ("caio@z.com", None, 3))]
+    try:
+        run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', '2')", (run.tenant,))
+        run.model.generic_threshold = 2
+        run.do(run.app[0], "ingest", s[:2])
+        run.do(run.app[0], "resolve", s[2:])
+        drain_and_check(run)
+        assert len(run.model.sale_partition(run.sales.values())[0]) == 2
+        for t in (20, 2, 0):
+            run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
+                               (run.tenant, str(t)))
+            run.model.generic_threshold = t
+            drain_and_check(run)
+        assert len(run.model.key_partition()) == 1
+    finally:
+        run.close()

@@ -16,7 +16,9 @@
 -- log, a call does not update counters (the fold does), so "resolve marks the key generic
 -- in the call that crosses the threshold" means, in this design: the write path probes its
 -- ≤ 3 keys' counters (primary-key probes of key_evidence, under L1 shared, so no fold or
--- batch changes them meanwhile) and drops every key already generic from linking — it is
+-- batch changes them meanwhile) and drops every key already generic and without a key row
+-- from linking (a key with one stays active until the reconcile after a lowered
+-- threshold detaches it; the golden record keeps following its inputs) — it is
 -- neither attached, nor creates a cluster, nor merges clusters; the call still logs it
 -- as evidence (its pairs and counters keep growing) and returns NULL when no other key
 -- is left. A crossing caused by logged calls is detected by the fold that folds them
@@ -260,13 +262,19 @@ BEGIN
         -- out: a call of it costs two statements more per write-path call).
         SELECT (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
                   FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email
+                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'email' AND k.key_value = v_email))
              , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
                   FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone
+                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'phone' AND k.key_value = v_phone))
              , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
                   FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document)
+                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document
+                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
+                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'document' AND k.key_value = v_document))
           INTO v_gen_e, v_gen_p, v_gen_d
           FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
                                               AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'

@@ -1,7 +1,7 @@
 -- 62-evidence-upgrade.sql: evidence_upgrade_batch / evidence_upgrade_remaining — errors
 -- (SQLSTATE + HINT), admin only, a small upgrade end to end (design §9)
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 -- The SQLSTATE and HINT of a call's error ('' when it succeeds).
 CREATE FUNCTION pg_temp.err_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -60,6 +60,9 @@ SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'u1
 -- Star rule: the keys share one created_at (one transaction), so the oldest is ana@x.com
 -- (then key_type, key_value); no pair was stored: each other key is paired with it.
 SELECT is((SELECT count(*) FROM omni_identity.key_pairs WHERE tenant_id = 'u1'), 2::bigint, 'each later key paired with the oldest');
+
+SELECT is((SELECT count(*) FROM omni_identity.generic_applied a WHERE a.tenant_id = 'u1' AND a.threshold IS NULL), 1::bigint,
+          'the upgrade completed: the next reconcile re-evaluates the generic rule on its counters');
 
 -- Once complete, the next reconcile sweeps the tenant.
 SELECT count(*) FROM generate_series(1, 6) g CROSS JOIN LATERAL omni_identity.reconcile_merges(100) r;

@@ -127,6 +127,12 @@ BEGIN
     INSERT INTO omni_identity.blocklist_sweep (tenant_id, state, swept_at)
     VALUES (v_tenant, 'upgraded', now())
     ON CONFLICT (tenant_id) DO UPDATE SET state = EXCLUDED.state, swept_at = EXCLUDED.swept_at;
+    -- The upgrade wrote counters (sales and star pairs) without the generic rule; a NULL
+    -- threshold applied makes the next reconcile re-evaluate every key of the tenant
+    -- (generic_sweep_next), as remove_keys does when counters fall.
+    INSERT INTO omni_identity.generic_applied AS a (tenant_id, threshold, applied_at)
+    VALUES (v_tenant, NULL, now())
+    ON CONFLICT (tenant_id) DO UPDATE SET threshold = NULL, applied_at = EXCLUDED.applied_at;
     RETURN 1;
 END;
 $fn$;

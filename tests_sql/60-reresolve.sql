@@ -13,21 +13,6 @@ BEGIN
 END;
 $$;
 
--- The HINT of the error a statement raises (NULL when it raises none).
-CREATE FUNCTION tests.error_hint(p_sql text) RETURNS text
-LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END;
-$fn$;
-GRANT EXECUTE ON FUNCTION tests.error_hint(text) TO PUBLIC;
-
 -- Two tenants, each with one customer of two keys seen together (as the superuser).
 INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at,
                                             last_buyer_phone, last_buyer_phone_at) VALUES

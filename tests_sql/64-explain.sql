@@ -12,20 +12,6 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION tests.error_hint(p_sql text) RETURNS text
-LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-    v_hint text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
-    RETURN v_hint;
-END;
-$fn$;
-GRANT EXECUTE ON FUNCTION tests.error_hint(text) TO PUBLIC;
-
 -- The same three sales in two tenants: x1 and x2 share a phone, x3 stands alone.
 SELECT omni_identity.ingest_sales(t, '[
   {"shop_id":"s","external_id":"x1","buyer_email":"ana@shop.com","buyer_phone":"(11) 98765-4321","created_at":"2026-01-01T00:00:00Z"},

@@ -13,3 +13,18 @@ END;
 $fn$;
 
 GRANT USAGE ON SCHEMA tests TO PUBLIC;
+
+-- The HINT of the error a statement raises (NULL when it raises none).
+CREATE OR REPLACE FUNCTION tests.error_hint(p_sql text) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    v_hint text;
+BEGIN
+    EXECUTE p_sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_hint = PG_EXCEPTION_HINT;
+    RETURN v_hint;
+END;
+$fn$;
+GRANT EXECUTE ON FUNCTION tests.error_hint(text) TO PUBLIC;

@@ -5,7 +5,8 @@ many people and families share a few values, sent in random orders through rando
 (resolve_customer_cluster, ingest_sales, the CSV path, raw rows taken by the backfill,
 automatic mode), with the tenant's generic_threshold moved up and down between
 reconciles (set_setting, low values so that examples stay small). After every reconcile
-the sales partition, the clusters' key sets and their golden records equal the model,
+the sales partition, the clusters' key sets, their golden records and the evidence's
+counts (inputs, linked_*, pair seen_count: each input once) equal the model,
 where a key is inactive when generic under the threshold and the partition is the
 components of the active keys. Inputs and set_setting run as the application login,
 the backfill and reconcile as the job login (and all as the superuser).
@@ -44,12 +45,32 @@ step = st.one_of(
 _tenants = itertools.count()
 
 
+def check_counts(run: Run) -> None:
+    """Evidence counts each input once (design §9.4): per key its inputs and its linked_*
+    counters, per pair its seen_count, equal the model's, whatever path and order recorded
+    them (a sale left without a cluster by generic keys must not be recorded again by the
+    backfill that later picks it, when a key is active again or not)."""
+    db, t, ev = run.db, run.tenant, run.model.evidence
+    got_keys = {(r[0], r[1]): tuple(r[2:]) for r in db.rows(
+        "SELECT key_type, key_value, inputs, linked_emails, linked_phones, linked_documents"
+        "  FROM omni_identity.key_evidence WHERE tenant_id = %s", t)}
+    want_keys = {k: (e["inputs"],) + tuple(run.model.linked(k)[x] for x in ("email", "phone", "document"))
+                 for k, e in ev.keys.items()}
+    assert got_keys == want_keys, "key_evidence: inputs, linked_emails/phones/documents"
+    got_pairs = {frozenset({(r[0], r[1]), (r[2], r[3])}): r[4] for r in db.rows(
+        "SELECT a_type, a_value, b_type, b_value, seen_count FROM omni_identity.key_pairs WHERE tenant_id = %s", t)}
+    want_pairs = {frozenset(p): e["seen_count"] for p, e in ev.pairs.items()}
+    assert got_pairs == want_pairs, "key_pairs: seen_count"
+
+
 def drain_and_check(run: Run) -> None:
     """What `omni-identity reconcile` runs (the fold of the evidence log first, then
-    reconcile_merges until done), after the backfill; then the state equals the model."""
+    reconcile_merges until done), after the backfill; then the state, and the evidence's
+    counts, equal the model."""
     busy_retry(run.job, "SELECT omni_identity.evidence_fold(%s)", run.tenant)
     run.drain()
     check(run)
+    check_counts(run)
 
 
 @settings(max_examples=25, deadline=None)

@@ -3,7 +3,7 @@
 -- dropped, cluster queued 'generic'), the split computes components of active keys only,
 -- threshold 0 = off — and resolve/ingest as the application login.
 BEGIN;
-SELECT plan(29);
+SELECT plan(39);
 
 CREATE FUNCTION pg_temp.reconcile_all() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -112,6 +112,63 @@ SELECT pg_temp.reconcile_all();
 SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-t' AND external_id IN ('1', '2')),
           1::bigint, 'under the threshold again: the phone links a and b at the next reconcile');
 
+-- Each input counted once (design §9.4): a sale whose keys were all generic got no
+-- cluster; the backfill, which picks sales without a customer_hash, must not record it
+-- again — neither right away, nor once its key is active again, nor after a split left a
+-- sale without a cluster.
+CREATE FUNCTION pg_temp.backfill_all(p_tenant text) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+    WHILE omni_identity.backfill_customer_hash(p_tenant, 100) > 0 LOOP
+    END LOOP;
+END;
+$fn$;
+CREATE FUNCTION pg_temp.counts(p_tenant text) RETURNS text LANGUAGE sql AS $fn$
+    SELECT (SELECT string_agg(e.key_value || '=' || e.inputs, ' ' ORDER BY e.key_value)
+              FROM omni_identity.key_evidence e WHERE e.tenant_id = p_tenant)
+           || ' | ' ||
+           (SELECT string_agg(p.a_value || '~' || p.b_value || '=' || p.seen_count, ' ' ORDER BY p.a_value, p.b_value)
+              FROM omni_identity.key_pairs p WHERE p.tenant_id = p_tenant)
+$fn$;
+SELECT omni_identity.set_setting('gen-dc', 'generic_threshold', '2');
+SELECT omni_identity.ingest_sales('gen-dc', $j$[
+    {"shop_id": "s", "external_id": "1", "created_at": "2024-02-01", "buyer_email": "a@x.com", "buyer_phone": "11 3333-4444"},
+    {"shop_id": "s", "external_id": "2", "created_at": "2024-02-02", "buyer_email": "b@x.com", "buyer_phone": "11 3333-4444"},
+    {"shop_id": "s", "external_id": "3", "created_at": "2024-02-03", "buyer_email": "c@x.com", "buyer_phone": "11 3333-4444"},
+    {"shop_id": "s", "external_id": "4", "created_at": "2024-02-04", "buyer_phone": "11 3333-4444"}
+  ]$j$::jsonb);
+SELECT is(pg_temp.counts('gen-dc'),
+          '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
+          'ingest: four inputs carried the phone');
+SELECT ok(EXISTS (SELECT FROM omni_identity.backfill_keyless k JOIN public.omni_sales s
+                    ON s.tenant_id = k.tenant_id AND s.id = k.sale_id
+                   WHERE k.tenant_id = 'gen-dc' AND s.external_id = '4'),
+          'ingest: the sale with only the generic phone is recorded as processed without a cluster');
+SELECT pg_temp.backfill_all('gen-dc');
+SELECT is(pg_temp.counts('gen-dc'),
+          '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
+          'backfill after ingest: the generic-only sale is not recorded again');
+SELECT omni_identity.set_setting('gen-dc', 'generic_threshold', '20');
+SELECT pg_temp.reconcile_all();
+SELECT pg_temp.backfill_all('gen-dc');
+SELECT is((SELECT count(DISTINCT customer_hash) || '/' || count(customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-dc'),
+          '1/4', 'raised: the phone is active again, the four sales are one customer');
+SELECT is(pg_temp.counts('gen-dc'),
+          '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
+          'raised, reconciled and backfilled: still four inputs');
+SELECT omni_identity.set_setting('gen-dc', 'generic_threshold', '2');
+SELECT pg_temp.reconcile_all();
+SELECT is((SELECT customer_hash FROM public.omni_sales WHERE tenant_id = 'gen-dc' AND external_id = '4'), NULL,
+          'lowered: the split leaves the generic-only sale without a cluster');
+SELECT pg_temp.backfill_all('gen-dc');
+SELECT omni_identity.set_setting('gen-dc', 'generic_threshold', '20');
+SELECT pg_temp.reconcile_all();
+SELECT pg_temp.backfill_all('gen-dc');
+SELECT is(pg_temp.counts('gen-dc'),
+          '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
+          'split to none, backfilled, raised again: still four inputs');
+SELECT is((SELECT count(DISTINCT customer_hash) || '/' || count(customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-dc'),
+          '1/4', 'raised again: one customer');
+
 -- As the application login: resolve and ingest in its own tenant apply the rule.
 DO $$
 BEGIN
@@ -126,6 +183,11 @@ SELECT is(omni_identity.resolve_customer_cluster('gen-b', 'z@x.com', '11 3333-44
           'application login: resolve does not link through the generic phone');
 SELECT is_empty($$ SELECT 1 FROM omni_identity.generic_applied WHERE tenant_id <> 'gen-b' $$,
                 'generic_applied: the application login reads no other tenant''s row');
+SELECT is((SELECT count(*) FROM omni_identity.backfill_keyless k JOIN public.omni_sales s
+             ON s.tenant_id = k.tenant_id AND s.id = k.sale_id WHERE s.external_id = '4'),
+          1::bigint, 'application login: it reads its own sales processed without a cluster (its ingest writes them: test_generic_model)');
+SELECT is_empty($$ SELECT 1 FROM omni_identity.backfill_keyless WHERE tenant_id <> 'gen-b' $$,
+                'backfill_keyless: the application login reads no other tenant''s row');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -8,7 +8,8 @@
 -- with a lower id can become visible after the cursor passed its id. So the cursor is
 -- only an optimization, never the definition of "processed":
 --   * a sale is processed when it has a customer_hash, or when it is recorded in
---     omni_identity.backfill_keyless (examined, no usable key);
+--     omni_identity.backfill_keyless (processed by any path without a cluster: no usable
+--     key, only generic keys, or none left after a split; its evidence is recorded);
 --   * the main pass walks omni_sales_unhashed_idx (customer_hash IS NULL) after the
 --     scope's cursor (backfill_checkpoint, one row per scope: a tenant or '*'), so keyless
 --     sales are never examined twice by it;
@@ -162,6 +163,10 @@ BEGIN
     TRUNCATE pg_temp.oi_cluster_in;
     -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
     -- read (design §9.1), whether or not it has run yet; the backfill never records it.
+    -- Nor a sale in backfill_keyless: some path processed it without a cluster (its keys
+    -- were all generic, or a split left it none) and recorded it then; the main pass of
+    -- this scope may still reach it (customer_hash NULL after the cursor). It is clustered
+    -- all the same (a key may be active again), never counted twice (design §9.4).
     INSERT INTO pg_temp.oi_cluster_in
            (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
             row_ctid, evidence)
@@ -169,6 +174,8 @@ BEGIN
            s.buyer_name, s.row_ctid,
            NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
                         WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
+           AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
+                            WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
       FROM pg_temp.oi_bf_pick p
       CROSS JOIN LATERAL (
             SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,

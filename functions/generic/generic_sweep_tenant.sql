@@ -18,10 +18,10 @@
 --      golden records from evidence and repoints their sales by their keys;
 --   3. the threshold applied is recorded (generic_applied).
 -- Step 2 reads the tenant's evidence rows with ≥ 2 neighbours of one type: it runs only
--- when something changed. A sale whose only keys were
--- generic has no customer_hash: when the backfill has examined it (backfill_keyless) it
--- takes its key's cluster here; otherwise the backfill, which picks every sale without a
--- customer_hash, clusters it (recording its evidence once more: inputs counts it twice).
+-- when something changed. A sale whose only keys were generic has no customer_hash and
+-- is recorded in backfill_keyless by whatever path processed it (the batch core's stage
+-- 6, or split_repoint when a split left it none): it takes its key's cluster here, and
+-- the backfill never records its evidence again.
 -- Returns the keys detached plus the keys re-activated.
 CREATE OR REPLACE FUNCTION omni_identity.generic_sweep_tenant(p_tenant_id text)
 RETURNS integer
@@ -133,8 +133,8 @@ BEGIN
             v_loser := NULL;
         END LOOP;
 
-        -- Sales the backfill examined and found with no usable key (backfill_keyless, no
-        -- customer_hash) may carry a key active again: they take its cluster now (the
+        -- Sales processed without a cluster (backfill_keyless, no customer_hash) may
+        -- carry a key active again: they take its cluster now (the
         -- split below moves them with it). One walk of the tenant's keyless rows, a probe
         -- per sale and per key; only when keys were re-activated.
         WITH m AS (

@@ -20,6 +20,11 @@
 --   5.  pipeline_write_customer_hash  customer_hash of every keyed sale, per tenant.
 -- Sales without any key are left as they are (customer_hash NULL); pg_temp.oi_cl_sale
 -- keeps each sale's survivor (NULL = no key) for the caller.
+--   6.  a sale left without a survivor (no usable key, or only generic keys, whose
+--       evidence stage 1b recorded) is recorded in backfill_keyless: processed, whatever
+--       the path, so the backfill never records its evidence again (design §9.4; it took
+--       customer_hash NULL for "never processed" and counted such a sale twice) and the
+--       generic re-evaluation gives it the cluster of a key active again.
 -- Returns (sales clustered, clusters created, clusters merged away).
 --
 -- jit is off for the call (SET clause, inherited by the nested statements): the plans of
@@ -73,6 +78,13 @@ BEGIN
     FOR v_tenant IN SELECT DISTINCT r.tenant_id FROM pg_temp.oi_cl_root r ORDER BY 1 LOOP
         PERFORM omni_identity.pipeline_write_customer_hash(v_tenant);
     END LOOP;
+
+    -- Stage 6: the sales processed without a cluster.
+    INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id)
+    SELECT s.tenant_id, s.sale_id FROM pg_temp.oi_cl_sale s
+     WHERE s.survivor IS NULL
+     ORDER BY s.tenant_id, s.sale_id
+        ON CONFLICT (tenant_id, sale_id) DO NOTHING;
 
     RETURN NEXT;
 END;

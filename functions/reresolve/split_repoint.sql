@@ -2,7 +2,8 @@
 -- clusters and their merged-away aliases) of tenant p_tenant_id go to the cluster of
 -- their own keys: each buyer column normalized, probed in customer_cluster_keys (where
 -- only active keys are: blocked and forgotten keys were removed), the e-mail's cluster
--- first, then the phone's, then the document's; NULL when none is left. The caller holds
+-- first, then the phone's, then the document's; NULL when none is left (and the sale
+-- recorded in backfill_keyless: processed, its evidence recorded). The caller holds
 -- the tenant's reconcile lock (reconcile_splits), so no merge reconcile or forget of the
 -- tenant runs in between. Up to p_batch_size sales that must move are moved per call
 -- (pipeline_write_customer_hash, the batch core's write-back; a plain UPDATE for the
@@ -74,10 +75,19 @@ BEGIN
 
     SELECT coalesce(array_agg(s.sale_id), '{}') INTO v_null FROM pg_temp.oi_sp_sale s WHERE s.hash IS NULL;
     IF cardinality(v_null) > 0 THEN
-        UPDATE public.omni_sales o
-           SET customer_hash = NULL
-         WHERE o.tenant_id = p_tenant_id AND o.id = ANY (v_null)
-           AND o.customer_hash = ANY (v_clusters);
+        -- A sale left without a cluster was processed (its evidence recorded): recorded
+        -- in backfill_keyless, so the backfill never records it again (design §9.4) and
+        -- the generic re-evaluation gives it the cluster of a key active again.
+        WITH n AS (
+            UPDATE public.omni_sales o
+               SET customer_hash = NULL
+             WHERE o.tenant_id = p_tenant_id AND o.id = ANY (v_null)
+               AND o.customer_hash = ANY (v_clusters)
+            RETURNING o.id
+        )
+        INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id)
+        SELECT p_tenant_id, n.id FROM n ORDER BY n.id
+            ON CONFLICT (tenant_id, sale_id) DO NOTHING;
     END IF;
     RETURN v_n;
 END;

@@ -118,3 +118,30 @@ def test_generic_examples(module_db, app_login):
         assert len(run.model.key_partition()) == 1
     finally:
         run.close()
+
+
+def test_generic_sale_counted_once(module_db, app_login):
+    """Fixed case: sales whose only key is the generic phone get no cluster (through
+    ingest, automatic mode and the backfill); the backfill that later picks them, before and
+    after the phone is active again and after a split left one without a cluster, records
+    none of them twice (inputs and pair counts equal the model's)."""
+    run = Run(module_db, f"gc{next(_tenants)}-{app_login}", app_login,
+              "superuser" if app_login == "superuser" else "job")
+    buyers = [{"buyer_email": e, "buyer_phone": JUNK_PHONE, "buyer_document": None, "buyer_name": None, "minute": m}
+              for e, m in (("ana@x.com", 1), ("bia@y.com", 2), ("caio@z.com", 3))]
+    alone = {"buyer_email": None, "buyer_phone": JUNK_PHONE, "buyer_document": None, "buyer_name": "Ana", "minute": 4}
+    try:
+        run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', '2')", (run.tenant,))
+        run.model.generic_threshold = 2
+        run.do(run.app[0], "ingest", buyers + [alone])
+        run.do(run.app[0], "auto", [alone])
+        run.do(run.app[0], "raw", [alone])
+        drain_and_check(run)
+        for t in (20, 2, 20):
+            run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
+                               (run.tenant, str(t)))
+            run.model.generic_threshold = t
+            drain_and_check(run)
+        assert len(run.model.key_partition()) == 1
+    finally:
+        run.close()

@@ -57,7 +57,7 @@ CREATE FUNCTION omni_identity.backfill_cluster() RETURNS TABLE(clustered integer
     SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.backfill_cluster() IS 'Cluster the sales of pg_temp.oi_cluster_in for the backfill and record the keyless ones.';
+COMMENT ON FUNCTION omni_identity.backfill_cluster() IS 'Cluster the sales of pg_temp.oi_cluster_in for the backfill (the keyless ones are recorded by the batch core).';
 
 CREATE FUNCTION omni_identity.backfill_customer_hash(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql
@@ -1032,7 +1032,7 @@ CREATE TABLE omni_identity.backfill_keyless (
 
 ALTER TABLE ONLY omni_identity.backfill_keyless FORCE ROW LEVEL SECURITY;
 
-COMMENT ON TABLE omni_identity.backfill_keyless IS 'Sales the backfill examined and found without a usable key (customer_hash stays NULL).';
+COMMENT ON TABLE omni_identity.backfill_keyless IS 'Sales processed without a cluster (no usable key, or only generic ones): customer_hash stays NULL, evidence already recorded.';
 
 CREATE SEQUENCE omni_identity.batch_id_seq
     START WITH 1
@@ -1571,6 +1571,8 @@ ALTER TABLE omni_identity.resolve_evidence_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE omni_identity.sales_rejects ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE omni_identity.settings ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY tenant_isolation ON omni_identity.backfill_keyless TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
 CREATE POLICY tenant_isolation ON omni_identity.batch_metrics TO omni_identity_app USING ((tenant_id = current_setting('app.current_tenant_id'::text, true))) WITH CHECK ((tenant_id = current_setting('app.current_tenant_id'::text, true)));
 
@@ -2155,6 +2157,7 @@ GRANT ALL ON FUNCTION omni_identity.value_sha256(p_value text) TO omni_identity_
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.backfill_checkpoint TO omni_identity_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE omni_identity.backfill_keyless TO omni_identity_admin;
+GRANT SELECT,INSERT ON TABLE omni_identity.backfill_keyless TO omni_identity_app;
 
 GRANT USAGE ON SEQUENCE omni_identity.batch_id_seq TO omni_identity_app;
 GRANT ALL ON SEQUENCE omni_identity.batch_id_seq TO omni_identity_admin;

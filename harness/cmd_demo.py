@@ -3,12 +3,16 @@
 On the embedded cluster (or --dsn): (re)create the database omni_identity_demo, migrate
 it, generate ~50,000 sales, upload the recent ones as a CSV file (clustered on ingest),
 load the older history raw into public.omni_sales (as an older system left it) and
-backfill it, reconcile the merges the history caused, then print a short customer
-report and the batch metrics.
+backfill it, reconcile the merges the history caused. Then the over-merge guard at work
+(SPEC §12-13): a day at the physical store whose clerk types the store's landline for
+every walk-in buyer, sent sale by sale; what `omni-identity health` and `explain --phone`
+report; the reconcile that splits the strangers the landline linked; and `explain` of
+two sales of one real customer. Last, a short customer report and the batch metrics.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -16,10 +20,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness import cmd_jobs, demo_data, migrate
-from harness.dsn import connect, resolve_dsn
+from harness import cmd_explain, cmd_jobs, demo_data, migrate
+from harness.dsn import connect, resolve_dsn, tenant_transaction
 
 TENANT = "demo"
+SEED = 2024
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--sales", type=int, default=50_000, help="number of sales (default 50000)")
     d.add_argument("--history", type=float, default=0.6,
                    help="share of the sales loaded raw and backfilled (default 0.6)")
+    d.add_argument("--walk-in", type=int, default=32,
+                   help="walk-in sales of the store day that shows the over-merge guard (default 32)")
     add_dsn(d)
     d.set_defaults(func=cmd_demo)
 
@@ -52,7 +59,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     applied, functions = migrate.migrate(dsn)
     console.print(f"migrated: {applied} migration(s), {functions} function file(s)")
 
-    rows = list(demo_data.sales(args.sales, seed=2024))
+    rows = list(demo_data.sales(args.sales, seed=SEED, walk_in=args.walk_in))
+    rows, store_day = rows[:args.sales], rows[args.sales:]
     cut = int(len(rows) * args.history)
     history, recent = rows[:cut], rows[cut:]
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,6 +94,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     m = cmd_jobs.reconcile(dsn, 5_000, 2)
     console.print(f"   {m} merges reconciled in {time.monotonic() - t0:.1f}s")
+
+    if store_day:
+        _guard(console, dsn, store_day)
 
     with connect(dsn, autocommit=True) as conn:
         stats = conn.execute(
@@ -129,3 +140,83 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(mt)
     console.print(f"demo done in {time.monotonic() - t_all:.1f}s")
     return 0
+
+
+def _shell(console: Console, *argv: str) -> None:
+    """The command a person would type for what follows (its output is the command's own)."""
+    console.print("\n   [dim]$[/dim] " + " ".join(a if a.replace("-", "").replace("@", "").replace(".", "").isalnum()
+                                               else f"'{a}'" for a in argv), highlight=False)
+
+
+def _guard(console: Console, dsn: str, store_day: list[dict]) -> None:
+    """Steps 5-7: the over-merge guard on the store's landline, and an explained link."""
+    phone = demo_data.store_phone_display(SEED)
+    console.print(f"\n[bold]5. a day at the store[/bold] {len(store_day)} walk-in sales at {demo_data.STORE} "
+                  f"sent one by one (ingest_sales, as the till does); the clerk typed the store's landline "
+                  f"{phone} for every buyer", highlight=False)
+    t0 = time.monotonic()
+    with connect(dsn, autocommit=True) as conn:
+        for row in store_day:
+            sale = {k: v for k, v in row.items() if v not in (None, "")}
+            with tenant_transaction(conn, TENANT):
+                conn.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (TENANT, json.dumps([sale])))
+        with tenant_transaction(conn, TENANT):
+            e = conn.execute("SELECT status, linked_emails, inputs FROM omni_identity.explain_identifier(%s, 'phone', %s)",
+                             (TENANT, phone)).fetchone()
+            # The cluster the landline was detached from (queued for a split, reason generic):
+            # its sales, those of the clusters merged into it included (one hop).
+            over = conn.execute(
+                """SELECT count(*), count(DISTINCT omni_identity.normalize_email(s.buyer_email))
+                     FROM omni_identity.cluster_split_queue q
+                     JOIN omni_identity.customer_cluster c
+                       ON c.tenant_id = q.tenant_id AND q.cluster_id IN (c.cluster_id, c.merged_into)
+                     JOIN public.omni_sales s ON s.tenant_id = c.tenant_id AND s.customer_hash = c.cluster_id
+                    WHERE q.tenant_id = %s AND q.reason = 'generic'""", (TENANT,)).fetchone()
+    console.print(f"   in {time.monotonic() - t0:.1f}s. The landline is now [bold]{e[0]}[/bold]: seen with "
+                  f"{e[1]} different e-mails in {e[2]} sales (more than generic_threshold, 20, of one type). "
+                  f"Before it crossed, it had linked the first buyers, their whole histories with them, into "
+                  f"one 'customer' of {over[0]} sales and {over[1]} e-mails; that customer is queued for a "
+                  f"split, and the later buyers were no longer linked through the landline.", highlight=False)
+
+    _shell(console, "omni-identity", "health", "--tenant", TENANT, "--limit", "5")
+    cmd_explain.cmd_health(argparse.Namespace(tenant=TENANT, limit=5, format="table", dsn=dsn))
+    _shell(console, "omni-identity", "explain", "--tenant", TENANT, "--phone", phone)
+    cmd_explain.cmd_explain(argparse.Namespace(tenant=TENANT, sale=None, email=None, phone=phone, document=None,
+                                               format="table", dsn=dsn, parser=None))
+
+    console.print("\n[bold]6. reconcile[/bold] (splits first)")
+    t0 = time.monotonic()
+    r = cmd_jobs.reconcile_run(dsn, 5_000, 2)
+    with connect(dsn, autocommit=True) as conn:
+        buyers = conn.execute(
+            """SELECT count(DISTINCT s.customer_hash), count(*) FILTER (WHERE s.customer_hash IS NULL)
+                 FROM public.omni_sales s
+                WHERE s.tenant_id = %s AND s.shop_id = %s AND s.external_id LIKE 'loja-%%'""",
+            (TENANT, demo_data.STORE)).fetchone()
+    console.print(f"   {r.splits} cluster(s) split into {r.new_clusters} new, {r.repointed} sales repointed, "
+                  f"{r.merges} merges reconciled in {time.monotonic() - t0:.1f}s: the {len(store_day)} walk-in sales now "
+                  f"belong to {buyers[0]} different customers ({buyers[1]} without one: the landline was "
+                  f"all they gave)", highlight=False)
+
+    a, b = _explained_pair(dsn)
+    console.print(f"\n[bold]7. explain[/bold] why walk-in sale {a} and sale {b} are one customer "
+                  f"(not through the landline: it links nothing now)", highlight=False)
+    _shell(console, "omni-identity", "explain", "--tenant", TENANT, "--sale", str(a), "--sale", str(b))
+    cmd_explain.cmd_explain(argparse.Namespace(tenant=TENANT, sale=[a, b], format="table", dsn=dsn, parser=None))
+
+
+def _explained_pair(dsn: str) -> tuple[int, int]:
+    """A walk-in sale and an older sale of the same customer, the pair whose chain is the
+    longest (more keys make a better picture; ties: the smallest ids)."""
+    with connect(dsn, autocommit=True) as conn, tenant_transaction(conn, TENANT):
+        return conn.execute(
+            """SELECT w.id, o.id
+                 FROM public.omni_sales w
+                 JOIN public.omni_sales o
+                   ON o.tenant_id = w.tenant_id AND o.customer_hash = w.customer_hash AND o.id <> w.id
+                 CROSS JOIN LATERAL (SELECT count(*) AS n
+                                       FROM omni_identity.explain_link(w.tenant_id, w.id, o.id)) c
+                WHERE w.tenant_id = %s AND w.shop_id = %s AND w.external_id LIKE 'loja-%%'
+                  AND w.customer_hash IS NOT NULL
+                ORDER BY c.n DESC, w.id, o.id
+                LIMIT 1""", (TENANT, demo_data.STORE)).fetchone()

@@ -7,7 +7,10 @@ with and without punctuation. Households share a landline, so family members end
 one customer (as the linking rules say they must). Junk values (placeholder e-mails,
 repeated-digit phones, the CPF 12345678909, "n/a") and invalid ones appear at realistic
 rates, and a few rows are bad (no external_id, an impossible date, an amount in words).
-Deterministic for a given seed.
+With `walk_in`, a day at the company's physical store follows: walk-in buyers (people of
+the same population, each with their own e-mail) for whom the clerk typed the store's
+landline instead of their phone — the shared junk the over-merge guard catches (SPEC
+§12). Deterministic for a given seed.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ JUNK_EMAILS = ("teste@teste.com", "nao@tem.com", "email@email.com", "sem@email.c
 JUNK_PHONES = ("(11) 11111-1111", "00000000000", "99999-9999", "123", "0800 123 4567",
                "sem telefone", "(21) 2222-2222")
 JUNK_DOCS = ("123.456.789-09", "000.000.000-00", "111.111.111-11", "123", "isento")
+STORE = SHOPS[0]      # the physical store of the walk-in day (sales(..., walk_in=n))
 
 
 def cpf(rng: random.Random) -> str:
@@ -99,10 +103,25 @@ class Person:
         return rng.choice((full, full.upper(), f" {self.first}  {self.last} ", _ascii(full).title(), self.first))
 
 
+def store_phone(seed: int = 2024) -> tuple[int, str]:
+    """The physical store's landline (area, number): what its clerk types for walk-in buyers."""
+    return landline(random.Random(f"store-{seed}"))
+
+
+def store_phone_display(seed: int = 2024) -> str:
+    area, number = store_phone(seed)
+    return f"({area}) {number[:-4]}-{number[-4:]}"
+
+
 def sales(n: int, seed: int = 2024, start: datetime | None = None, days: int = 5 * 365,
-          bad_rows: int = 12, rates: tuple[float, float, float] = (0.8, 0.6, 0.5)) -> Iterator[dict]:
+          bad_rows: int = 12, rates: tuple[float, float, float] = (0.8, 0.6, 0.5),
+          walk_in: int = 0) -> Iterator[dict]:
     """n sales in created_at order, `bad_rows` of them bad. `rates`: how often a sale
-    gives an e-mail, a phone, and (when the person has one) a CPF."""
+    gives an e-mail, a phone, and (when the person has one) a CPF. Then `walk_in` sales of
+    one day at STORE, after all the others, each by another person of the population
+    (most give an e-mail, some a CPF), all carrying the store's landline (store_phone) in
+    whatever form the clerk typed it. The walk-in day has its own random stream: the n
+    sales are the same with or without it."""
     rng = random.Random(seed)
     start = start or datetime(2020, 1, 1, tzinfo=timezone.utc)
     people: list[Person] = []
@@ -160,6 +179,30 @@ def sales(n: int, seed: int = 2024, start: datetime | None = None, days: int = 5
             else:
                 row["amount"] = "cento e vinte reais"
         yield row
+    if walk_in:
+        yield from _walk_in_day(people, walk_in, seed, start + timedelta(days=days))
+
+
+def _walk_in_day(people: list[Person], n: int, seed: int, day: datetime) -> Iterator[dict]:
+    rng = random.Random(f"walk-in-{seed}")
+    area, number = store_phone(seed)
+    opens = day.replace(hour=13, minute=0, second=0, microsecond=0)    # 10:00 in São Paulo
+    minutes = sorted(rng.sample(range(9 * 60), n))
+    for i, (p, minute) in enumerate(zip(rng.sample(people, n), minutes)):
+        yield {
+            "shop_id": STORE,
+            "gateway": "",
+            "external_id": f"loja-{seed}-{i:04d}",
+            "buyer_email": email_form(rng, rng.choice(p.emails)) if rng.random() < 0.9 else None,
+            "buyer_phone": phone_form(rng, area, number),
+            "buyer_name": p.name(rng),
+            "buyer_document": cpf_form(rng, p.cpf) if p.cpf and rng.random() < 0.3 else None,
+            "product_id": f"sku-{rng.randrange(1, 400):04d}",
+            "status": "paid",
+            "amount": f"{rng.lognormvariate(4.5, 0.8):.2f}",
+            "currency": "BRL",
+            "created_at": (opens + timedelta(minutes=minute)).isoformat(),
+        }
 
 
 def write_csv(rows, path: Path | io.TextIOBase) -> int:

@@ -3,23 +3,24 @@
 Random data where junk values (a shop's landline, a salesperson's e-mail) are shared by
 many people and families share a few values, sent in random orders through random paths
 (resolve_customer_cluster, ingest_sales, the CSV path, raw rows taken by the backfill,
-automatic mode), with the tenant's generic_threshold moved up and down between
-reconciles (set_setting, low values so that examples stay small). After every reconcile
-the sales partition, the clusters' key sets, their golden records and the evidence's
-counts (inputs, linked_*, pair seen_count: each input once) equal the model,
-where a key is inactive when generic under the threshold and the partition is the
-components of the active keys. Inputs and set_setting run as the application login,
+automatic mode), two consecutive inputs at times on two connections at once, with the
+tenant's generic_threshold moved up and down between reconciles (set_setting, low values
+so that examples stay small). After every reconcile the sales partition, the clusters'
+key sets, their golden records and the evidence's counts (inputs, linked_*, pair
+seen_count: each input once) equal the model, where a key is inactive when generic under
+the threshold and the partition is the components of the active keys. Inputs and set_setting run as the application login,
 the backfill and reconcile as the job login (and all as the superuser).
 """
 from __future__ import annotations
 
 import itertools
+import threading
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests_py.test_backfill_model import busy_retry
-from tests_py.test_reresolution_model import Run, check
+from tests_py.test_reresolution_model import INPUTS, Run, check
 
 # Junk shared by everyone, then per-person values; families share a phone or a document.
 JUNK_EMAIL, JUNK_PHONE = "vendas@loja.com", "11 3333-4444"
@@ -73,24 +74,48 @@ def drain_and_check(run: Run) -> None:
     check_counts(run)
 
 
+def _inputs_at_once(run: Run, pair) -> None:
+    """Two input steps at once, on the run's two application connections (inputs commute)."""
+    errors: list = []
+
+    def go(conn, s):
+        try:
+            run.do(conn, *s)
+        except BaseException as exc:   # reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=go, args=(run.app[j], pair[j])) for j in (0, 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+
+
 @settings(max_examples=25, deadline=None)
-@given(steps=st.lists(step, min_size=4, max_size=14), first=st.sampled_from([2, 3]))
-def test_generic_matches_model(module_db, app_login, steps, first):
+@given(steps=st.lists(step, min_size=4, max_size=14), first=st.sampled_from([2, 3]),
+       parallel=st.lists(st.booleans(), min_size=14, max_size=14))
+def test_generic_matches_model(module_db, app_login, steps, first, parallel):
     run = Run(module_db, f"gm{next(_tenants)}-{app_login}", app_login,
               "superuser" if app_login == "superuser" else "job")
     try:
         run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
                            (run.tenant, str(first)))
         run.model.generic_threshold = first
-        for op, arg in steps:
+        i = 0
+        while i < len(steps):
+            op, arg = steps[i]
             if op == "threshold":
                 run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
                                    (run.tenant, str(arg)))
                 run.model.generic_threshold = arg
             elif op == "reconcile":
                 drain_and_check(run)
+            elif parallel[i] and i + 1 < len(steps) and steps[i + 1][0] in INPUTS:
+                _inputs_at_once(run, steps[i:i + 2])
+                i += 1
             else:
                 run.do(run.app[0], op, arg)
+            i += 1
         drain_and_check(run)
     finally:
         run.close()

@@ -6,10 +6,10 @@ taken by the backfill, automatic mode — with block_identifier, rows inserted s
 key_blocklist, forget_identifier and forget_customer at random points, reconciles in
 between, and steps run from several connections at once. After the final backfill and
 reconcile: the sales partition (as a set partition of sale ids, and which are NULL), the
-clusters' key sets and their golden records equal the model, which computes them from
-the final evidence and removed keys alone (tests_py/reference/model.py); no text or
-json column of the package's tables or omni_sales holds a surface form of a forgotten
-value; and a replay of the original rows (ingest and CSV re-sent) changes none of that.
+clusters' key sets, their golden records and the evidence's counts (each input once)
+equal the model, which computes them from the final evidence and removed keys alone
+(tests_py/reference/model.py); no text or json column of the package's tables or
+omni_sales holds a surface form of a forgotten value; and a replay of the original rows (ingest and CSV re-sent) changes none of that.
 Run as the application login (inputs, block, forget) and the job login (backfill,
 reconcile), and as the superuser.
 """
@@ -228,6 +228,26 @@ def check(run: Run) -> None:
                      "  FROM omni_identity.customer_cluster WHERE tenant_id = %s AND cluster_id = %s", t, cid)[0]
         assert g == model.golden_of_keys(ks), f"golden record of {sorted(ks)}"
     scan_forgotten(db, t, run.forgotten)
+    check_counts(run)
+
+
+def check_counts(run: Run) -> None:
+    """Evidence counts each input once (design §9.4): per key its inputs and its linked_*
+    counters, per pair its seen_count, equal the model's, whatever path and order recorded
+    them (a sale left without a cluster by generic keys must not be recorded again by the
+    backfill that later picks it, when a key is active again or not)."""
+    db, t, ev = run.db, run.tenant, run.model.evidence
+    db.scalar("SELECT omni_identity.evidence_fold(%s)", t)    # evidence = the tables + the log
+    got_keys = {(r[0], r[1]): tuple(r[2:]) for r in db.rows(
+        "SELECT key_type, key_value, inputs, linked_emails, linked_phones, linked_documents"
+        "  FROM omni_identity.key_evidence WHERE tenant_id = %s", t)}
+    want_keys = {k: (e["inputs"],) + tuple(run.model.linked(k)[x] for x in ("email", "phone", "document"))
+                 for k, e in ev.keys.items()}
+    assert got_keys == want_keys, "key_evidence: inputs, linked_emails/phones/documents"
+    got_pairs = {frozenset({(r[0], r[1]), (r[2], r[3])}): r[4] for r in db.rows(
+        "SELECT a_type, a_value, b_type, b_value, seen_count FROM omni_identity.key_pairs WHERE tenant_id = %s", t)}
+    want_pairs = {frozenset(p): e["seen_count"] for p, e in ev.pairs.items()}
+    assert got_pairs == want_pairs, "key_pairs: seen_count"
 
 
 def surface_forms(key: tuple[str, str]) -> set[str]:

@@ -1,6 +1,6 @@
 -- 40-rls-tables.sql: row-level security of every tenant table, as an application login: read, insert, update, delete, positive and negative, and fail-closed without a session tenant.
 BEGIN;
-SELECT plan(112);
+SELECT plan(115);
 
 -- An application login, as a DBA creates one (rolled back with the test).
 DO $$
@@ -23,6 +23,7 @@ END;
 $fn$;
 
 -- The same identifiers in two tenants: one row of each tenant in every table.
+INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id) VALUES ('tenant-b', 1);
 INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id) VALUES
     ('tenant-a', 'a0000000-0000-0000-0000-000000000001'), ('tenant-a', 'a0000000-0000-0000-0000-000000000002'),
     ('tenant-b', 'b0000000-0000-0000-0000-000000000001'), ('tenant-b', 'b0000000-0000-0000-0000-000000000002');
@@ -217,11 +218,18 @@ SELECT is(tests.affected($$ DELETE FROM public.omni_sales WHERE tenant_id = 'ten
           'omni_sales: deletes no sale of another tenant');
 SELECT lives_ok($$ SELECT nextval('omni_identity.batch_id_seq') $$, 'the application numbers its batches');
 
--- The backfill's bookkeeping is the admin's alone.
+-- The backfill's cursor is the admin's alone; the sales processed without a cluster
+-- (backfill_keyless) are recorded by the batch core in the application's own tenant.
 SELECT throws_ok($$ SELECT 1 FROM omni_identity.backfill_checkpoint $$, '42501', NULL,
           'backfill_checkpoint: the application has no access');
-SELECT throws_ok($$ SELECT 1 FROM omni_identity.backfill_keyless $$, '42501', NULL,
-          'backfill_keyless: the application has no access');
+SELECT lives_ok($$ INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id) VALUES ('tenant-a', 1) $$,
+          'backfill_keyless: the application records a sale of its own tenant');
+SELECT throws_ok($$ INSERT INTO omni_identity.backfill_keyless (tenant_id, sale_id) VALUES ('tenant-b', 2) $$,
+          '42501', NULL, 'backfill_keyless: cannot record one of another tenant');
+SELECT results_eq($$ SELECT tenant_id, sale_id FROM omni_identity.backfill_keyless $$, $$ VALUES ('tenant-a', 1::bigint) $$,
+          'backfill_keyless: reads its own tenant''s rows only');
+SELECT throws_ok($$ DELETE FROM omni_identity.backfill_keyless $$, '42501', NULL,
+          'backfill_keyless: the application deletes none (the backfill''s and reconcile''s)');
 
 -- The other tenant's view is the mirror image, and its rows are intact.
 SELECT tests.act_as(current_setting('tests.app_login'), 'tenant-b');

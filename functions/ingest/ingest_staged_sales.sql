@@ -176,20 +176,7 @@ BEGIN
                 row_ctid, evidence)
         SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
                w.buyer_name, w.row_ctid,
-               (v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through)
-               -- A sale processed without a cluster (backfill_keyless: its keys were all
-               -- generic) is recorded already: an update that leaves its buyer columns as
-               -- they were (a new status) is no new input (design §9.4). This statement's
-               -- snapshot reads the columns as they were before the upsert.
-               AND CASE WHEN w.is_insert THEN true
-                        WHEN NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
-                                          WHERE k.tenant_id = p_tenant_id AND k.sale_id = w.id) THEN true
-                        ELSE EXISTS (SELECT 1 FROM public.omni_sales x
-                                      WHERE x.tenant_id = p_tenant_id AND x.id = w.id
-                                        AND (x.buyer_email, x.buyer_phone, x.buyer_name, x.buyer_document, x.created_at)
-                                            IS DISTINCT FROM
-                                            (w.buyer_email, w.buyer_phone, w.buyer_name, w.buyer_document, w.created_at))
-                   END
+               v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through
           FROM written w
          WHERE w.customer_hash IS NULL
     )

@@ -2,7 +2,7 @@
 --
 -- Rules (design §3; removed keys §2, golden record §4, evidence §9.1): e-mail (default
 -- form), phone (E.164, region BR) and document are normalized; removed values (blocked or
--- forgotten: removed_keys) are dropped; no key left → NULL. No key known
+-- forgotten: removed_keys' rule) are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
@@ -95,11 +95,13 @@
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
 -- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
--- and the locks are expressions): a returning buyer runs four — removed_keys (a PL/pgSQL
--- call, so Citus can plan it, and its one statement: index probes per key), the key
--- probes and the cluster read, and its log row (one plain INSERT: no upsert, one index),
+-- and the locks are expressions): a returning buyer runs two — the read-only statement
+-- (the removed-keys rule of its ≤ 3 keys written out: blocklist and tombstone probes; the
+-- key probes; the cluster read) and its log row (one plain INSERT: no upsert, one index),
 -- plus the subtransaction of L0; a new buyer adds one — the insert, guarded by its keys'
--- re-probe (plus one foreign-key check per key row). What each costs: BENCHMARKS.md,
+-- re-probe (plus one foreign-key check per key row). The log row makes every call a
+-- writing transaction (an xid, a commit record): the largest part of what evidence costs
+-- a returning buyer, which no statement here can remove. What each costs: BENCHMARKS.md,
 -- resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text

@@ -192,9 +192,8 @@ BEGIN
         -- primary key per key type, value_sha256 written out; an absent value probes
         -- nothing); then (k) the surviving keys probed by primary key (scalar subqueries:
         -- an index probe by construction, whatever the statistics) and (c) their cluster
-        -- read by primary key. Not a call of removed_keys: a PL/pgSQL call and a statement
-        -- of its own were a large part of what a returning buyer costs (BENCHMARKS.md,
-        -- resolve).
+        -- read by primary key. Not a call of removed_keys: that is a PL/pgSQL call and a
+        -- statement more on every call (BENCHMARKS.md, resolve).
         SELECT k.e, k.p, k.d, k.ce, k.cp, k.cd
              , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
                AND (k.e IS NULL OR k.ce = c.cluster_id)

@@ -7,9 +7,12 @@
 -- p_key_types and p_key_values are parallel arrays; NULL values are skipped. Returns one
 -- row per removed key given (duplicates in, duplicates out), with forgotten = true when
 -- a tombstone exists (the callers that store raw buyer columns redact those).
--- The one home of the rule: resolve_customer_cluster calls it once per call with its ≤ 3
--- keys, the batch core (pipeline_keys) once per tenant per batch with the batch's
--- distinct keys.
+-- The home of the rule: the batch core (pipeline_keys) calls it once per tenant per batch
+-- with the batch's distinct keys, evidence_fold once per fold; resolve_customer_cluster
+-- writes the same rule into its read-only statement (a call of this function is a PL/pgSQL
+-- call and a statement more on every call: BENCHMARKS.md, resolve) and, when it waited
+-- for the tenant lock, calls it;
+-- tests_py/test_resolve_removed.py holds the two to the same answers.
 -- Each key is probed on its own (LATERAL, OFFSET 0: an optimization fence): one probe of
 -- key_blocklist_exact_value_idx, one of forgotten_identifiers' primary key and the regex
 -- rows of its type through the partial key_blocklist_regex_idx — never a join of the key

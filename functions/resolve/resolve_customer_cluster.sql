@@ -2,7 +2,7 @@
 --
 -- Rules (design §3; removed keys §2, golden record §4, evidence §9.1): e-mail (default
 -- form), phone (E.164, region BR) and document are normalized; removed values (blocked or
--- forgotten: removed_keys) are dropped; no key left → NULL. No key known
+-- forgotten: removed_keys' rule) are dropped; no key left → NULL. No key known
 -- → a new cluster; keys of one live cluster → that cluster, missing keys attached; keys
 -- of several → merge_clusters into the oldest (created_at, then cluster_id). Golden
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
@@ -95,11 +95,13 @@
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
 -- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
--- and the locks are expressions): a returning buyer runs four — removed_keys (a PL/pgSQL
--- call, so Citus can plan it, and its one statement: index probes per key), the key
--- probes and the cluster read, and its log row (one plain INSERT: no upsert, one index),
+-- and the locks are expressions): a returning buyer runs two — the read-only statement
+-- (the removed-keys rule of its ≤ 3 keys written out: blocklist and tombstone probes; the
+-- key probes; the cluster read) and its log row (one plain INSERT: no upsert, one index),
 -- plus the subtransaction of L0; a new buyer adds one — the insert, guarded by its keys'
--- re-probe (plus one foreign-key check per key row). What each costs: BENCHMARKS.md,
+-- re-probe (plus one foreign-key check per key row). The log row makes every call a
+-- writing transaction (an xid, a commit record): the largest part of what evidence costs
+-- a returning buyer, which no statement here can remove. What each costs: BENCHMARKS.md,
 -- resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
@@ -181,38 +183,77 @@ BEGIN
     BEGIN
         v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
 
-        -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule.
-        SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
-          INTO v_rm_e, v_rm_p, v_rm_d
-          FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
-                                          ARRAY[v_email, v_phone, v_document]) r;
-        IF v_rm_e THEN v_email := NULL; END IF;
-        IF v_rm_p THEN v_phone := NULL; END IF;
-        IF v_rm_d THEN v_document := NULL; END IF;
-        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-            RETURN NULL;     -- every value was removed
-        END IF;
-
-        -- One read-only statement: probe the surviving keys by primary key (scalar
-        -- subqueries: an index probe by construction, whatever the statistics) and read
-        -- their cluster by primary key — the whole read of the fast path.
-        SELECT k.ce, k.cp, k.cd
+        -- One read-only statement, the whole read of the fast path: (r) the removed-keys
+        -- rule of its ≤ 3 values, written out — the rule of removed_keys (its home for
+        -- every other caller; tests_py/test_resolve_removed.py holds the two to the same
+        -- answers): blocked by an exact global or tenant row (key_blocklist_exact_value_idx,
+        -- one probe per value), by a regex row of the value's type (the partial
+        -- key_blocklist_regex_idx), or forgotten (one probe of forgotten_identifiers'
+        -- primary key per key type, value_sha256 written out; an absent value probes
+        -- nothing); then (k) the surviving keys probed by primary key (scalar subqueries:
+        -- an index probe by construction, whatever the statistics) and (c) their cluster
+        -- read by primary key. Not a call of removed_keys: that is a PL/pgSQL call and a
+        -- statement more on every call (BENCHMARKS.md, resolve).
+        SELECT k.e, k.p, k.d, k.ce, k.cp, k.cd
              , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-               AND (v_email IS NULL OR k.ce = c.cluster_id)
-               AND (v_phone IS NULL OR k.cp = c.cluster_id)
-               AND (v_document IS NULL OR k.cd = c.cluster_id)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
+               AND (k.e IS NULL OR k.ce = c.cluster_id)
+               AND (k.p IS NULL OR k.cp = c.cluster_id)
+               AND (k.d IS NULL OR k.cd = c.cluster_id)
+               AND NOT omni_identity.golden_wins(v_seen_at, k.e, c.last_buyer_email_at, c.last_buyer_email)
+               AND NOT omni_identity.golden_wins(v_seen_at, k.p, c.last_buyer_phone_at, c.last_buyer_phone)
+               AND NOT omni_identity.golden_wins(v_seen_at, k.d, c.last_buyer_document_at, c.last_buyer_document)
                AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-          INTO v_ce, v_cp, v_cd, v_fast
-          FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+          INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
+          FROM (SELECT r.e, r.p, r.d
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = r.e) AS ce
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
-                OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = r.p) AS cp
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = r.d) AS cd
+                  FROM (SELECT CASE WHEN m.e THEN NULL ELSE v_email END AS e
+                             , CASE WHEN m.p THEN NULL ELSE v_phone END AS p
+                             , CASE WHEN m.d THEN NULL ELSE v_document END AS d
+                      FROM (SELECT coalesce(bool_or(x.t = 'email'), false) AS e
+                                 , coalesce(bool_or(x.t = 'phone'), false) AS p
+                                 , coalesce(bool_or(x.t = 'document'), false) AS d
+                              FROM (SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE NOT b.is_regex
+                                       AND b.value_pattern = ANY (ARRAY[v_email, v_phone, v_document])
+                                       AND b.value_pattern = CASE b.key_type WHEN 'email' THEN v_email
+                                                                             WHEN 'phone' THEN v_phone
+                                                                             WHEN 'document' THEN v_document END
+                                       AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.is_regex
+                                       AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                       AND CASE b.key_type WHEN 'email' THEN v_email
+                                                           WHEN 'phone' THEN v_phone
+                                                           WHEN 'document' THEN v_document END ~ b.value_pattern
+                                    UNION ALL
+                                    SELECT f.key_type
+                                      FROM omni_identity.forgotten_identifiers f
+                                     WHERE f.tenant_id = p_tenant_id AND f.key_type = 'email'
+                                       AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(
+                                             pg_catalog.convert_to(v_email, 'UTF8')), 'hex')
+                                    UNION ALL
+                                    SELECT f.key_type
+                                      FROM omni_identity.forgotten_identifiers f
+                                     WHERE f.tenant_id = p_tenant_id AND f.key_type = 'phone'
+                                       AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(
+                                             pg_catalog.convert_to(v_phone, 'UTF8')), 'hex')
+                                    UNION ALL
+                                    SELECT f.key_type
+                                      FROM omni_identity.forgotten_identifiers f
+                                     WHERE f.tenant_id = p_tenant_id AND f.key_type = 'document'
+                                       AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(
+                                             pg_catalog.convert_to(v_document, 'UTF8')), 'hex')
+                                   ) AS x(t)) m
+                        OFFSET 0) r
+                OFFSET 0) k   -- OFFSET 0: keep r and k subqueries, so each probe runs once
           LEFT JOIN LATERAL (
                 -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a
                 -- join the planner could run as a scan of the tenant's clusters). CASE,
@@ -223,6 +264,9 @@ BEGIN
                    AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                            WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
                 OFFSET 0) c ON true;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            RETURN NULL;     -- every value was removed
+        END IF;
 
         -- The write path needs L1 shared. Holding L0, this call must never wait for L1 (a
         -- fold holds L1 exclusive while it waits for L0): so try it; refused (a batch, a

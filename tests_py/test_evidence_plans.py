@@ -43,3 +43,29 @@ def test_a_batch_never_reads_a_tenants_evidence_per_key_under_stale_statistics(d
     for s in scans:
         read = s.get("Actual Loops", 1) * (s.get("Actual Rows", 0) + s.get("Rows Removed by Filter", 0))
         assert read <= 4 * evidence_b, (s["Node Type"], s.get("Index Name"), read, evidence_b)
+
+
+def test_evidence_seen_again_is_updated_in_place(db):
+    """key_pairs and key_evidence keep room on their pages (fillfactor, migration 0210), so
+    a batch that sees known pairs and keys again updates them as HOT updates (no index
+    entry written): a tenant's later batches mostly update evidence."""
+    db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, buyer_phone, created_at)"
+               " SELECT 't', 'shop', 'r1-' || i, 'u' || i || '@x.com', '+55 11 9' || lpad(i::text, 8, '0'),"
+               "        timestamptz '2024-01-01' + i * interval '1 minute'"
+               "   FROM generate_series(1, 3000) i")
+    assert db.scalar("SELECT omni_identity.backfill_customer_hash('t', 10000)") == 3000
+    # Every 15th buyer again: a few rows of every page are updated.
+    db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, buyer_phone, created_at)"
+               " SELECT 't', 'shop', 'r2-' || i, 'u' || i || '@x.com', '+55 11 9' || lpad(i::text, 8, '0'),"
+               "        timestamptz '2024-02-01' + i * interval '1 minute'"
+               "   FROM generate_series(15, 3000, 15) i")
+    with db.connect() as conn:
+        with conn.transaction():
+            assert conn.execute("SELECT omni_identity.backfill_customer_hash('t', 10000)").fetchone()[0] == 200
+            counts = dict((t, (u, h)) for t, u, h in conn.execute(
+                "SELECT c.relname, pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid)"
+                "  FROM pg_class c WHERE c.oid IN ('omni_identity.key_pairs'::regclass,"
+                "                                  'omni_identity.key_evidence'::regclass)").fetchall())
+    for table, (updated, hot) in counts.items():
+        assert updated >= 200, (table, updated)
+        assert hot >= 0.8 * updated, (table, updated, hot)

@@ -32,9 +32,13 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
-    v_tenant text;
-    v_n      integer;
-    v_keys   integer := 0;
+    v_tenant    text;
+    v_keys      integer := 0;
+    v_types     text[];
+    v_values    text[];
+    v_emails    bigint[];
+    v_phones    bigint[];
+    v_documents bigint[];
 BEGIN
     TRUNCATE pg_temp.oi_cl_counted;
     FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
@@ -108,11 +112,18 @@ BEGIN
                  , linked_documents = e.linked_documents + EXCLUDED.linked_documents
             RETURNING e.key_type, e.key_value, e.linked_emails, e.linked_phones, e.linked_documents
         )
-        INSERT INTO pg_temp.oi_cl_counted (tenant_id, key_type, key_value, linked_emails, linked_phones, linked_documents)
-        SELECT v_tenant, w.key_type, w.key_value, w.linked_emails, w.linked_phones, w.linked_documents
+        SELECT coalesce(array_agg(w.key_type), '{}'), coalesce(array_agg(w.key_value), '{}'),
+               coalesce(array_agg(w.linked_emails), '{}'), coalesce(array_agg(w.linked_phones), '{}'),
+               coalesce(array_agg(w.linked_documents), '{}')
+          INTO v_types, v_values, v_emails, v_phones, v_documents
           FROM written w;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_keys := v_keys + v_n;
+        -- Into the session's table in a statement of its own: Citus cannot feed the
+        -- RETURNING of a distributed upsert to an INSERT into a temporary table.
+        INSERT INTO pg_temp.oi_cl_counted
+               (tenant_id, key_type, key_value, linked_emails, linked_phones, linked_documents)
+        SELECT v_tenant, u.t, u.v, u.e, u.p, u.d
+          FROM unnest(v_types, v_values, v_emails, v_phones, v_documents) AS u(t, v, e, p, d);
+        v_keys := v_keys + cardinality(v_types);
     END LOOP;
     RETURN v_keys;
 END;

@@ -667,7 +667,7 @@ CREATE FUNCTION omni_identity.pipeline_generic() RETURNS integer
     SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_generic() IS 'Batch core stage 1c: the batch''s keys now generic (generic_detach) leave the graph; their clusters are queued for a split.';
+COMMENT ON FUNCTION omni_identity.pipeline_generic() IS 'Batch core stage 1c: the batch''s keys now generic (generic_detach over the candidates) leave the graph; their clusters are queued for a split.';
 
 CREATE FUNCTION omni_identity.pipeline_graph(p_nodes integer) RETURNS void
     LANGUAGE plpgsql
@@ -1280,7 +1280,8 @@ CREATE TABLE omni_identity.key_evidence (
     CONSTRAINT key_evidence_linked_phones_check CHECK ((linked_phones >= 0)),
     CONSTRAINT key_evidence_name_pair CHECK (((name IS NULL) = (name_seen_at IS NULL))),
     CONSTRAINT key_evidence_tenant_id_check CHECK ((tenant_id <> ''::text))
-);
+)
+WITH (fillfactor='80');
 
 ALTER TABLE ONLY omni_identity.key_evidence FORCE ROW LEVEL SECURITY;
 
@@ -1301,7 +1302,8 @@ CREATE TABLE omni_identity.key_pairs (
     CONSTRAINT key_pairs_ordered CHECK ((ROW(a_type, (a_value COLLATE "C")) < ROW(b_type, (b_value COLLATE "C")))),
     CONSTRAINT key_pairs_seen_count_check CHECK ((seen_count > 0)),
     CONSTRAINT key_pairs_tenant_id_check CHECK ((tenant_id <> ''::text))
-);
+)
+WITH (fillfactor='80');
 
 ALTER TABLE ONLY omni_identity.key_pairs FORCE ROW LEVEL SECURITY;
 

@@ -199,7 +199,7 @@ INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value
 VALUES ('ev-b', 'email', 'b@x.com', 'phone', '+5511987654321', 1, now(), now());
 -- The fold's work tables were created by this test's superuser; an application session
 -- creates its own.
-DROP TABLE pg_temp.oi_cl_sale, pg_temp.oi_cl_occ, pg_temp.oi_cl_key, pg_temp.oi_cl_removed;
+DROP TABLE pg_temp.oi_cl_sale, pg_temp.oi_cl_occ, pg_temp.oi_cl_key, pg_temp.oi_cl_removed, pg_temp.oi_cl_counted;
 SELECT tests.act_as(current_setting('tests.app_login'), 'ev-a');
 SELECT is((SELECT count(*) FROM omni_identity.key_evidence), 5::bigint, 'key_evidence: reads its own tenant''s rows');
 SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence WHERE tenant_id <> 'ev-a' $$,

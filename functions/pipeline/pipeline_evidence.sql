@@ -18,6 +18,9 @@
 --                         with a name (every sale here kept ≥ 1 key), and
 --                         linked_emails/phones/documents += the pairs of this batch that
 --                         were new, counted per type of the other end.
+--           (in the session) pg_temp.oi_cl_counted: every key written, with its counters
+--                         after the write (linked_*), so that pipeline_generic reads the
+--                         batch's counters from here instead of probing key_evidence again.
 -- The caller holds the exclusive lock of every tenant of the batch (L1, design §5; the
 -- fold also L0), so no other writer of these rows runs meanwhile; rows are written in
 -- key order anyway.
@@ -29,10 +32,15 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
-    v_tenant text;
-    v_n      integer;
-    v_keys   integer := 0;
+    v_tenant    text;
+    v_keys      integer := 0;
+    v_types     text[];
+    v_values    text[];
+    v_emails    bigint[];
+    v_phones    bigint[];
+    v_documents bigint[];
 BEGIN
+    TRUNCATE pg_temp.oi_cl_counted;
     FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
         WITH occ AS (
             SELECT o.node, o.key_type, o.key_value, s.sale_id, s.seen_at, s.name
@@ -80,30 +88,42 @@ BEGIN
               FROM occ o
              WHERE o.name IS NOT NULL
              ORDER BY o.key_type, o.key_value, omni_identity.golden_rank(o.seen_at, o.name) DESC
+        ), written AS (
+            INSERT INTO omni_identity.key_evidence AS e
+                   (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at, name,
+                    name_seen_at, linked_emails, linked_phones, linked_documents)
+            SELECT v_tenant, k.key_type, k.key_value, k.inputs, k.first_seen_at, k.last_seen_at,
+                   n.name, n.seen_at, coalesce(l.emails, 0), coalesce(l.phones, 0),
+                   coalesce(l.documents, 0)
+              FROM keyed k
+              LEFT JOIN named n ON n.key_type = k.key_type AND n.key_value = k.key_value
+              LEFT JOIN linked l ON l.key_type = k.key_type AND l.key_value = k.key_value
+             ORDER BY k.key_type, k.key_value COLLATE "C"
+                ON CONFLICT (tenant_id, key_type, key_value) DO UPDATE
+               SET inputs = e.inputs + EXCLUDED.inputs
+                 , first_seen_at = least(e.first_seen_at, EXCLUDED.first_seen_at)
+                 , last_seen_at = greatest(e.last_seen_at, EXCLUDED.last_seen_at)
+                 , name = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                               THEN EXCLUDED.name ELSE e.name END
+                 , name_seen_at = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
+                                       THEN EXCLUDED.name_seen_at ELSE e.name_seen_at END
+                 , linked_emails = e.linked_emails + EXCLUDED.linked_emails
+                 , linked_phones = e.linked_phones + EXCLUDED.linked_phones
+                 , linked_documents = e.linked_documents + EXCLUDED.linked_documents
+            RETURNING e.key_type, e.key_value, e.linked_emails, e.linked_phones, e.linked_documents
         )
-        INSERT INTO omni_identity.key_evidence AS e
-               (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at, name,
-                name_seen_at, linked_emails, linked_phones, linked_documents)
-        SELECT v_tenant, k.key_type, k.key_value, k.inputs, k.first_seen_at, k.last_seen_at,
-               n.name, n.seen_at, coalesce(l.emails, 0), coalesce(l.phones, 0),
-               coalesce(l.documents, 0)
-          FROM keyed k
-          LEFT JOIN named n ON n.key_type = k.key_type AND n.key_value = k.key_value
-          LEFT JOIN linked l ON l.key_type = k.key_type AND l.key_value = k.key_value
-         ORDER BY k.key_type, k.key_value COLLATE "C"
-            ON CONFLICT (tenant_id, key_type, key_value) DO UPDATE
-           SET inputs = e.inputs + EXCLUDED.inputs
-             , first_seen_at = least(e.first_seen_at, EXCLUDED.first_seen_at)
-             , last_seen_at = greatest(e.last_seen_at, EXCLUDED.last_seen_at)
-             , name = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
-                           THEN EXCLUDED.name ELSE e.name END
-             , name_seen_at = CASE WHEN omni_identity.golden_wins(EXCLUDED.name_seen_at, EXCLUDED.name, e.name_seen_at, e.name)
-                                   THEN EXCLUDED.name_seen_at ELSE e.name_seen_at END
-             , linked_emails = e.linked_emails + EXCLUDED.linked_emails
-             , linked_phones = e.linked_phones + EXCLUDED.linked_phones
-             , linked_documents = e.linked_documents + EXCLUDED.linked_documents;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_keys := v_keys + v_n;
+        SELECT coalesce(array_agg(w.key_type), '{}'), coalesce(array_agg(w.key_value), '{}'),
+               coalesce(array_agg(w.linked_emails), '{}'), coalesce(array_agg(w.linked_phones), '{}'),
+               coalesce(array_agg(w.linked_documents), '{}')
+          INTO v_types, v_values, v_emails, v_phones, v_documents
+          FROM written w;
+        -- Into the session's table in a statement of its own: Citus cannot feed the
+        -- RETURNING of a distributed upsert to an INSERT into a temporary table.
+        INSERT INTO pg_temp.oi_cl_counted
+               (tenant_id, key_type, key_value, linked_emails, linked_phones, linked_documents)
+        SELECT v_tenant, u.t, u.v, u.e, u.p, u.d
+          FROM unnest(v_types, v_values, v_emails, v_phones, v_documents) AS u(t, v, e, p, d);
+        v_keys := v_keys + cardinality(v_types);
     END LOOP;
     RETURN v_keys;
 END;

@@ -70,6 +70,10 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         min_node integer NOT NULL, cluster_id uuid) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_counted (
+        tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
+        linked_emails bigint NOT NULL, linked_phones bigint NOT NULL,
+        linked_documents bigint NOT NULL) ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_removed (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         forgotten boolean NOT NULL) ON COMMIT DELETE ROWS;

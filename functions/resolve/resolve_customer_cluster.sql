@@ -181,37 +181,71 @@ BEGIN
     BEGIN
         v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
 
-        -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule.
-        SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
-          INTO v_rm_e, v_rm_p, v_rm_d
-          FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
-                                          ARRAY[v_email, v_phone, v_document]) r;
-        IF v_rm_e THEN v_email := NULL; END IF;
-        IF v_rm_p THEN v_phone := NULL; END IF;
-        IF v_rm_d THEN v_document := NULL; END IF;
-        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-            RETURN NULL;     -- every value was removed
-        END IF;
-
-        -- One read-only statement: probe the surviving keys by primary key (scalar
-        -- subqueries: an index probe by construction, whatever the statistics) and read
-        -- their cluster by primary key — the whole read of the fast path.
-        SELECT k.ce, k.cp, k.cd
+        -- One read-only statement, the whole read of the fast path: (r) the removed-keys
+        -- rule of its ≤ 3 values, written out — the rule of removed_keys (its one home for
+        -- every other caller; tests_py/test_resolve_removed.py holds the two to the same
+        -- answers): blocked by an exact global or tenant row (one probe per value of
+        -- key_blocklist_exact_value_idx), by a regex row of the value's type (the partial
+        -- key_blocklist_regex_idx), or forgotten (one scan of forgotten_identifiers'
+        -- primary key, probing each value's tombstone: value_sha256 written out); then
+        -- (k) the surviving keys probed by primary key (scalar subqueries: an index probe
+        -- by construction, whatever the statistics) and (c) their cluster read by primary
+        -- key. Not a call of removed_keys: a PL/pgSQL call and a statement of its own cost
+        -- a returning buyer ≈ 10 % of its CPU (BENCHMARKS.md, resolve).
+        SELECT r.e, r.p, r.d, k.ce, k.cp, k.cd
              , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-               AND (v_email IS NULL OR k.ce = c.cluster_id)
-               AND (v_phone IS NULL OR k.cp = c.cluster_id)
-               AND (v_document IS NULL OR k.cd = c.cluster_id)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
+               AND (r.e IS NULL OR k.ce = c.cluster_id)
+               AND (r.p IS NULL OR k.cp = c.cluster_id)
+               AND (r.d IS NULL OR k.cd = c.cluster_id)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.e, c.last_buyer_email_at, c.last_buyer_email)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.p, c.last_buyer_phone_at, c.last_buyer_phone)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.d, c.last_buyer_document_at, c.last_buyer_document)
                AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-          INTO v_ce, v_cp, v_cd, v_fast
-          FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+          INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
+          FROM (SELECT CASE WHEN m.e THEN NULL ELSE v_email END AS e
+                     , CASE WHEN m.p THEN NULL ELSE v_phone END AS p
+                     , CASE WHEN m.d THEN NULL ELSE v_document END AS d
+                  FROM (SELECT coalesce(bool_or(x.t = 'email'), false) AS e
+                             , coalesce(bool_or(x.t = 'phone'), false) AS p
+                             , coalesce(bool_or(x.t = 'document'), false) AS d
+                          FROM (SELECT b.key_type
+                                  FROM omni_identity.key_blocklist b
+                                 WHERE NOT b.is_regex
+                                   AND b.value_pattern = ANY (ARRAY[v_email, v_phone, v_document])
+                                   AND b.value_pattern = CASE b.key_type WHEN 'email' THEN v_email
+                                                                         WHEN 'phone' THEN v_phone
+                                                                         WHEN 'document' THEN v_document END
+                                   AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                UNION ALL
+                                SELECT b.key_type
+                                  FROM omni_identity.key_blocklist b
+                                 WHERE b.is_regex
+                                   AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                   AND CASE b.key_type WHEN 'email' THEN v_email
+                                                       WHEN 'phone' THEN v_phone
+                                                       WHEN 'document' THEN v_document END ~ b.value_pattern
+                                UNION ALL
+                                SELECT f.key_type
+                                  FROM omni_identity.forgotten_identifiers f
+                                 WHERE f.tenant_id = p_tenant_id
+                                   AND f.key_type = ANY (ARRAY['email', 'phone', 'document'])
+                                   AND f.value_sha256 = ANY (ARRAY[
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_email, 'UTF8')), 'hex'),
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_phone, 'UTF8')), 'hex'),
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_document, 'UTF8')), 'hex')])
+                                   AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+                                         CASE f.key_type WHEN 'email' THEN v_email
+                                                         WHEN 'phone' THEN v_phone
+                                                         WHEN 'document' THEN v_document END, 'UTF8')), 'hex')
+                               ) AS x(t)) m
+                OFFSET 0) r
+         CROSS JOIN LATERAL (
+                SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = r.e) AS ce
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = r.p) AS cp
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = r.d) AS cd
                 OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
           LEFT JOIN LATERAL (
                 -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a
@@ -223,6 +257,9 @@ BEGIN
                    AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                            WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
                 OFFSET 0) c ON true;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            RETURN NULL;     -- every value was removed
+        END IF;
 
         -- The write path needs L1 shared. Holding L0, this call must never wait for L1 (a
         -- fold holds L1 exclusive while it waits for L0): so try it; refused (a batch, a

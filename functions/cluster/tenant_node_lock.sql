@@ -36,8 +36,11 @@ BEGIN
         END IF;
         RETURN true;
     END IF;
-    IF CASE WHEN p_shared THEN pg_catalog.pg_try_advisory_xact_lock_shared(p_key)
-            ELSE pg_catalog.pg_try_advisory_xact_lock(p_key) END THEN
+    IF p_shared THEN
+        IF pg_catalog.pg_try_advisory_xact_lock_shared(p_key) THEN
+            RETURN true;
+        END IF;
+    ELSIF pg_catalog.pg_try_advisory_xact_lock(p_key) THEN
         RETURN true;
     END IF;
     IF p_wait = interval '0' THEN

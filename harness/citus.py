@@ -123,6 +123,11 @@ def _host_port(dsn: str) -> tuple[str, int]:
     return parts.get("host") or "127.0.0.1", int(parts.get("port") or 5432)
 
 
+def with_db(dsn: str, dbname: str) -> str:
+    """`dsn` with database `dbname` (the same database on another node of the lab)."""
+    return _with_db(dsn, dbname)
+
+
 def _with_db(dsn: str, dbname: str) -> str:
     parts = conninfo_to_dict(dsn)
     parts["dbname"] = dbname

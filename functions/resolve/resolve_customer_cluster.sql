@@ -405,7 +405,30 @@ BEGIN
     -- probes), and the keys after it, from its RETURNING. When a key appeared, nothing is
     -- written and the call takes the write path: it never inserts rows it would have to
     -- take back (the application role has no DELETE on customer_cluster).
-    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
+    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL AND v_citus THEN
+        -- On Citus, the same as router statements (the re-probe, then one INSERT ... VALUES
+        -- per row): Citus runs an INSERT fed by a CTE or a SELECT through COPY, which
+        -- row-level security refuses.
+        IF NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                        WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+           AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                            WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+           AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                            WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) THEN
+            INSERT INTO omni_identity.customer_cluster
+                (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+                 last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+                 created_at, updated_at)
+            VALUES (p_tenant_id
+                 , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+                 , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+                 , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+                 , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+                 , clock_timestamp(), clock_timestamp())
+            RETURNING cluster_id INTO v_survivor;
+            PERFORM omni_identity.citus_insert_keys(p_tenant_id, v_survivor, v_email, v_phone, v_document);
+        END IF;
+    ELSIF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
         WITH c AS (
             INSERT INTO omni_identity.customer_cluster
                 (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
@@ -488,7 +511,12 @@ BEGIN
             END IF;
 
             -- Attach the keys that were new.
-            IF (v_email IS NOT NULL AND v_ce IS NULL) OR (v_phone IS NOT NULL AND v_cp IS NULL)
+            IF v_citus THEN
+                -- Router statements on Citus (see the new customer's insert).
+                PERFORM omni_identity.citus_insert_keys(p_tenant_id, v_survivor,
+                    CASE WHEN v_ce IS NULL THEN v_email END, CASE WHEN v_cp IS NULL THEN v_phone END,
+                    CASE WHEN v_cd IS NULL THEN v_document END);
+            ELSIF (v_email IS NOT NULL AND v_ce IS NULL) OR (v_phone IS NOT NULL AND v_cp IS NULL)
                OR (v_document IS NOT NULL AND v_cd IS NULL) THEN
                 INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
                 SELECT p_tenant_id, v.key_type, v.key_value, v_survivor

@@ -57,3 +57,12 @@ EXCEPTION WHEN OTHERS THEN
 END;
 $fn$;
 GRANT EXECUTE ON FUNCTION tests.error_hint(text) TO PUBLIC;
+
+-- The SQLSTATE of an UPDATE that moves a row to another tenant: row-level security's
+-- 42501 on one node; on Citus the distribution column cannot change at all (0A000,
+-- refused by the planner before row-level security is reached). Fail closed either way.
+CREATE OR REPLACE FUNCTION tests.tenant_move_error() RETURNS text
+LANGUAGE sql STABLE AS $fn$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN '0A000' ELSE '42501' END
+$fn$;
+GRANT EXECUTE ON FUNCTION tests.tenant_move_error() TO PUBLIC;

@@ -1,5 +1,5 @@
--- True when this database has the citus extension (a Citus coordinator, or a database
--- about to be distributed): the batch core then takes its Citus shapes (docs/scale-out.md,
+-- True when Citus is loaded (citus.version is defined, as tenant_lock_exclusive tests):
+-- the batch core then takes its Citus shapes (docs/scale-out.md,
 -- "Batch paths"): the distributed rows a stage needs are first copied into a temporary
 -- table by one statement per tenant that Citus routes to the tenant's shard (the temp
 -- table shipped to the worker as an intermediate result), and the stage then joins
@@ -10,7 +10,7 @@ RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
-    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname = 'citus')
+    SELECT pg_catalog.current_setting('citus.version', true) IS NOT NULL
 $fn$;
 COMMENT ON FUNCTION omni_identity.citus_active()
-    IS 'True when the citus extension is installed in this database (the batch core then takes its Citus shapes).';
+    IS 'True when Citus is loaded (the batch core then takes its Citus shapes).';

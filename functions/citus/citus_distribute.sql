@@ -111,13 +111,19 @@ BEGIN
             EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_table($1, ''tenant_id'', colocate_with := $2)', v_citus)
               USING v_table, c_anchor::text;
         END IF;
-        -- Automatic mode stays off on Citus: its statement trigger joins the transition
-        -- table with a distributed table, which Citus cannot plan on the shards ("could
-        -- not find named tuplestore"), so enabled it would fail every INSERT into
-        -- omni_sales that is not the package's own batch (docs/scale-out.md).
-        PERFORM omni_identity.citus_enable_triggers(v_table,
-            pg_catalog.array_remove(v_triggers, 'omni_sales_auto_resolve'::name));
+        PERFORM omni_identity.citus_enable_triggers(v_table, v_triggers);
         v_moved := v_moved || v_table;
+        v_changed := v_changed + 1;
+    END LOOP;
+
+    -- Automatic mode's trigger runs on the shards (functions/auto/auto_resolve_sales.sql);
+    -- an earlier version of this function left it disabled: enabled again.
+    FOR v_table IN
+        SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t
+         WHERE t.tgname = 'omni_sales_auto_resolve' AND t.tgrelid = 'public.omni_sales'::regclass
+           AND t.tgenabled = 'D'
+    LOOP
+        PERFORM omni_identity.citus_enable_triggers(v_table, ARRAY['omni_sales_auto_resolve'::name]);
         v_changed := v_changed + 1;
     END LOOP;
 

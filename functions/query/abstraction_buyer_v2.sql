@@ -46,7 +46,8 @@ BEGIN
              WHERE s.tenant_id = p_tenant_id
                AND s.customer_hash = a.cluster_id
                AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
-               AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
+               AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id,
+                                           s.product_id, s.status, s.created_at, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
                                                    v_f.status, v_f.created_from, v_f.created_to)
              ORDER BY s.created_at DESC, s.id DESC
              LIMIT p_limit) AS p

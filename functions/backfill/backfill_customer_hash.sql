@@ -74,6 +74,8 @@ DECLARE
     v_created     integer := 0;
     v_merges      integer := 0;
     v_one         record;
+    v_citus       boolean := omni_identity.citus_active();
+    v_held        boolean;
 BEGIN
     -- Who may run it at all is EXECUTE (functions/grants.sql: omni_identity_admin only).
     IF p_tenant_id IS NOT NULL THEN
@@ -132,9 +134,18 @@ BEGIN
     END IF;
 
     -- L1: exclusive tenant locks in sorted order, each tried once, before the rows are
-    -- read again (a tenant of p_tenant_id is already held).
+    -- read again (a tenant of p_tenant_id is already held). On Citus each is tried on the
+    -- node holding the tenant's shards (tenant_node_lock, as tenant_lock_job does), where
+    -- a resolve delegated there holds it.
     FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
-        IF pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant)) THEN
+        IF v_citus THEN
+            SELECT l INTO v_held
+              FROM omni_identity.tenant_node_lock(v_tenant, omni_identity.tenant_lock_key(v_tenant),
+                                                  false, interval '0') AS l;
+        ELSE
+            v_held := pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
+        END IF;
+        IF v_held THEN
             v_locked := v_locked || v_tenant;
         ELSE
             v_busy := v_busy || v_tenant;

@@ -28,6 +28,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_merged integer;
+    v_n      bigint;
 BEGIN
     IF coalesce(cardinality(p_losers), 0) = 0 THEN
         RETURN 0;
@@ -64,19 +65,16 @@ BEGIN
        AND k.cluster_id = ANY (p_losers)
        AND k.cluster_id = p.loser;
 
-    -- 4. Lineage. On Citus one INSERT ... VALUES per loser (router statements): Citus
-    -- runs an INSERT ... SELECT it cannot route through COPY, which row-level security
-    -- refuses.
-    IF pg_catalog.current_setting('citus.version', true) IS NOT NULL THEN
-        FOR v_i IN 1 .. cardinality(p_losers) LOOP
-            INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)
-            VALUES (p_tenant_id, p_losers[v_i], p_survivors[v_i]);
-        END LOOP;
-    ELSE
+    -- 4. Lineage.
+    -- (RETURNING: on Citus the rows then reach the shard by an INSERT, not by a COPY,
+    -- which PostgreSQL refuses under row-level security.)
+    WITH ins AS (
         INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)
         SELECT p_tenant_id, p.loser, p.survivor
-          FROM unnest(p_losers, p_survivors) AS p(loser, survivor);
-    END IF;
+          FROM unnest(p_losers, p_survivors) AS p(loser, survivor)
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM ins;
 
     -- 5. Golden records: per survivor and field, the greatest golden_rank of its group.
     UPDATE omni_identity.customer_cluster c

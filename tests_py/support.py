@@ -195,7 +195,9 @@ def advisory_locks(db: Db, conn: psycopg.Connection) -> list[tuple[int, str, str
     for a worker's backend serving that transaction on the Citus lab."""
     query = ("SELECT (l.classid::bigint << 32) | l.objid::bigint, l.mode FROM pg_locks l"
              " JOIN pg_stat_activity a ON a.pid = l.pid"
-             " WHERE l.locktype = 'advisory' AND l.granted AND {} ORDER BY 1, 2")
+             # objsubid 1: a lock taken by a bigint key (Citus's own shard and
+             # transaction locks are advisory locks too, with other objsubids).
+             " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND {} ORDER BY 1, 2")
     pid = conn.info.backend_pid
     held = [(k, m, "here") for k, m in db.rows(query.format("a.pid = %s"), pid)]
     workers = citus_workers(db)

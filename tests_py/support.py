@@ -5,6 +5,7 @@ import threading
 from typing import Any, Callable
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
@@ -35,6 +36,20 @@ def ensure_test_logins(dsn: str) -> None:
             conn.execute(f"GRANT {group} TO {login}")
 
 
+def name_tenant(conn: psycopg.Connection, tenant: str | None) -> None:
+    """Name the session tenant for the rest of the transaction the way the docs tell
+    applications to: on one node the driver's bind-parameter form
+    (`set_config('app.current_tenant_id', $1, true)`); on the Citus lab
+    (OMNI_IDENTITY_CITUS) a literal `SET LOCAL`, the only form Citus sends on to the
+    workers (citus.propagate_set_commands = 'local'; docs/scale-out.md)."""
+    from harness import citus
+
+    if citus.enabled():
+        conn.execute(sql.SQL("SET LOCAL app.current_tenant_id = {}").format(sql.Literal(tenant or "")))
+    else:
+        conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant or "",))
+
+
 class TenantConnection:
     """A connection that names its tenant in every transaction it opens, transaction-
     locally (`set_config(..., true)` = SET LOCAL), as the README tells applications to:
@@ -58,7 +73,7 @@ class TenantConnection:
         return conn.execute(query, params)
 
     def _name_tenant(self) -> None:
-        self.conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (self.tenant,))
+        name_tenant(self.conn, self.tenant)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
@@ -127,8 +142,15 @@ def blocked_behind(db: Db, holder: psycopg.Connection, call: Callable[[], Any],
     """Run `call` in a thread; return (thread, results, errors) once its backend waits on a
     lock held by the transaction of connection `holder` — a wait of one of `wait_events`
     (row locks by default; 'advisory' for the tenant and key locks), observed in
-    pg_stat_activity / pg_blocking_pids, never slept on."""
+    pg_stat_activity / pg_blocking_pids, never slept on. On the Citus lab the wait is
+    looked for on the workers too, where the tenant's rows and locks live: a backend there
+    waiting behind one that serves the holder's distributed transaction (Citus names such
+    a backend `citus_internal gpid=<the holder's global pid>`)."""
     holder_pid = holder.info.backend_pid
+    workers = citus_workers(db)
+    holder_app = None
+    if workers:
+        holder_app = citus_backend_name(db, holder_pid)
     out: list = []
     errors: list = []
 
@@ -141,14 +163,61 @@ def blocked_behind(db: Db, holder: psycopg.Connection, call: Callable[[], Any],
     thread = threading.Thread(target=run)
     thread.start()
     blocked = False
-    for _ in range(20_000):
-        blocked = db.scalar("SELECT count(*) > 0 FROM pg_stat_activity"
-                            " WHERE %s = ANY (pg_blocking_pids(pid)) AND wait_event = ANY (%s)",
-                            holder_pid, list(wait_events))
-        if blocked or not thread.is_alive():
-            break
+    try:
+        for _ in range(20_000):
+            blocked = db.scalar("SELECT count(*) > 0 FROM pg_stat_activity"
+                                " WHERE %s = ANY (pg_blocking_pids(pid)) AND wait_event = ANY (%s)",
+                                holder_pid, list(wait_events))
+            for w in workers:
+                blocked = blocked or w.execute(
+                    "SELECT count(*) > 0 FROM pg_stat_activity w"
+                    " WHERE w.wait_event = ANY (%s) AND EXISTS (SELECT 1 FROM pg_stat_activity h"
+                    "  WHERE h.pid = ANY (pg_blocking_pids(w.pid)) AND h.application_name = %s)",
+                    (list(wait_events), holder_app)).fetchone()[0]
+            if blocked or not thread.is_alive():
+                break
+    finally:
+        for w in workers:
+            w.close()
     assert blocked and not out and not errors, f"the call must wait for the open transaction ({errors})"
     return thread, out, errors
+
+
+def citus_backend_name(db: Db, pid: int) -> str:
+    """The application_name of the workers' backends that serve the transactions of the
+    coordinator backend `pid` (Citus's global pid of it)."""
+    return "citus_internal gpid=%s" % db.scalar("SELECT citus_calculate_gpid(citus_coordinator_nodeid(), %s)", pid)
+
+
+def advisory_locks(db: Db, conn: psycopg.Connection) -> list[tuple[int, str, str]]:
+    """The advisory locks the open transaction of `conn` holds, wherever they are:
+    [(key, mode, node)], node 'here' for the server `conn` is connected to and 'worker'
+    for a worker's backend serving that transaction on the Citus lab."""
+    query = ("SELECT (l.classid::bigint << 32) | l.objid::bigint, l.mode FROM pg_locks l"
+             " JOIN pg_stat_activity a ON a.pid = l.pid"
+             # objsubid 1: a lock taken by a bigint key (Citus's own shard and
+             # transaction locks are advisory locks too, with other objsubids).
+             " WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND {} ORDER BY 1, 2")
+    pid = conn.info.backend_pid
+    held = [(k, m, "here") for k, m in db.rows(query.format("a.pid = %s"), pid)]
+    workers = citus_workers(db)
+    if workers:
+        name = citus_backend_name(db, pid)
+        for w in workers:
+            held += [(k, m, "worker") for k, m in w.execute(query.format("a.application_name = %s"), (name,)).fetchall()]
+            w.close()
+    return held
+
+
+def citus_workers(db: Db) -> list[psycopg.Connection]:
+    """Autocommit connections to the workers' copies of `db` on the Citus lab (the nodes
+    that hold the shards); none on one node."""
+    from harness import citus
+
+    if not citus.enabled():
+        return []
+    return [psycopg.connect(citus.with_db(dsn, db.name), autocommit=True)
+            for dsn in citus.node_servers(db.dsn)[1:]]
 
 
 def text_columns(conn: psycopg.Connection) -> list[tuple[str, str, str]]:

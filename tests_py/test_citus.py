@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from harness import migrate, paths
-from tests_py.support import Db
+from psycopg import sql
+
+from tests_py.support import Db, advisory_locks, blocked_behind
 
 
 def _on_citus(db: Db) -> bool:
@@ -140,3 +142,62 @@ def test_an_int_legacy_id_is_refused_before_anything_is_distributed(empty_db):
     assert info.value.diag.message_hint
     if on_citus:
         assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition") == 0
+
+
+def test_a_delegated_lock_and_a_coordinator_call_exclude_each_other(db, job_login):
+    """Advisory locks are per node, so the package takes them on the node holding the
+    tenant's shards (tenant_node_lock). Both ways, with real connections through the
+    coordinator: (1) a batch's exclusive tenant lock taken by a call Citus delegates to
+    the tenant's worker (tenant_lock_exclusive, STRICT, registered by p_tenant_id, in a
+    transaction block) makes a writing resolve run on the coordinator wait — the wait
+    seen on the worker (pg_blocking_pids); (2) a resolve run on the coordinator, its
+    transaction open, keeps that delegated exclusive request out (OI035). On one node the
+    same holds with every lock on the one server."""
+    tenant = "lock-where-the-data-is"
+    db.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com')", tenant)
+    with db.connect_as(job_login, autocommit=False) as batch, db.connect_as("app", tenant) as caller:
+        batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '1 second')", (tenant,))
+        held = advisory_locks(db, batch)
+        key = db.scalar("SELECT omni_identity.tenant_lock_key(%s)", tenant)
+        assert [(k, m) for k, m, _ in held] == [(key, "ExclusiveLock")]
+        if _on_citus(db):
+            assert held[0][2] == "worker", "taken where the tenant's shards are"
+        writer, result, errors = blocked_behind(db, batch, lambda: caller.execute(
+            "SELECT omni_identity.resolve_customer_cluster(%s, 'new@x.com')", (tenant,)).fetchone()[0],
+            wait_events=("advisory",))
+        batch.commit()
+        writer.join()
+    assert not errors and result[0] is not None
+    with db.connect_as("app", tenant, autocommit=False) as caller, \
+            db.connect_as(job_login, autocommit=False) as batch:
+        caller.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'other@x.com')", (tenant,))
+        with pytest.raises(psycopg.Error) as info:
+            batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '100 milliseconds')", (tenant,))
+        assert info.value.sqlstate == "OI035"
+        batch.rollback()
+        caller.commit()
+
+
+def test_the_bind_parameter_tenant_fails_closed_on_citus(db):
+    """The session tenant named by the driver's bind-parameter form,
+    set_config('app.current_tenant_id', $1, true): on one node it is the session tenant;
+    on Citus it stays on the coordinator (Citus sends on only a literal SET LOCAL), so on
+    the workers, where the rows are, there is no tenant: an application login reads no row
+    of any tenant and writes none — fail closed, never another tenant's rows. The literal
+    SET LOCAL form reads the tenant's rows on both."""
+    db.execute("SELECT omni_identity.resolve_customer_cluster('bind-a', 'a@x.com')")
+    db.execute("SELECT omni_identity.resolve_customer_cluster('bind-b', 'b@x.com')")
+    on_citus = _on_citus(db)
+    with psycopg.connect(db.login_dsn("app")) as conn:
+        conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", ("bind-a",))
+        seen = conn.execute("SELECT tenant_id FROM omni_identity.customer_cluster_keys").fetchall()
+        assert seen == ([] if on_citus else [("bind-a",)])
+        if on_citus:
+            with pytest.raises(psycopg.Error) as info:
+                conn.execute("SELECT omni_identity.resolve_customer_cluster('bind-a', 'c@x.com')")
+            assert info.value.sqlstate == "42501"   # the row-level security of the shard
+        conn.rollback()
+        conn.execute(sql.SQL("SET LOCAL app.current_tenant_id = {}").format(sql.Literal("bind-a")))
+        assert conn.execute("SELECT tenant_id FROM omni_identity.customer_cluster_keys").fetchall() == [("bind-a",)]
+        assert conn.execute("SELECT omni_identity.resolve_customer_cluster('bind-a', 'a@x.com')").fetchone()[0]
+    assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_keys WHERE key_value = 'c@x.com'") == 0

@@ -27,6 +27,7 @@ from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
 from tests_py.reference.evidence import Input, Rules, assert_matches, evidence, stored_evidence
 from tests_py.reference.model import shipped_blocklist
+from tests_py.support import name_tenant
 from tests_py.test_backfill_model import busy_retry, drain
 
 EMAILS = ("ana@x.com", " ANA@X.com ", "bia@y.com.br", "caio@z.com", "Caio@Z.com",
@@ -89,7 +90,7 @@ def upload(conn, tenant: str, rows: list[dict]) -> tuple:
     while True:
         try:
             with conn.transaction():
-                conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+                name_tenant(conn, tenant)
                 conn.execute(COPY_TABLE)
                 with conn.cursor().copy("COPY oi_copied_sales (row_no, reject_reason, shop_id, external_id,"
                                         " created_at, buyer_email, buyer_phone, buyer_document, buyer_name)"
@@ -174,7 +175,7 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
             elif path == "auto":
                 with main.transaction():
                     if hasattr(main, "conn"):
-                        main.conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+                        name_tenant(main.conn, tenant)
                     main.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (tenant,))
                     insert_direct(main, tenant, rows)
                     main.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', false)", (tenant,))

@@ -8,6 +8,7 @@ import secrets
 import psycopg
 import pytest
 
+from harness import citus
 from tests_py.test_tenancy import Login, as_tenant
 
 T = "ing"
@@ -117,7 +118,20 @@ def test_tenant_and_batch_size_errors(db):
         assert exc.value.sqlstate == "42501"   # not granted: EXECUTE is the guard
 
 
+def _node_of(db, tenant: str):
+    """The node holding `tenant`'s shard of omni_sales on Citus; None on one node."""
+    if not db.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'citus'"):
+        return None
+    return db.scalar("SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)"
+                     " WHERE p.shardid = get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
+
+
 def test_automatic_mode_trigger(db):
+    if _node_of(db, T) is not None:
+        # Not supported on Citus: test_automatic_mode_is_refused_on_citus.
+        assert db.scalar("SELECT tgenabled FROM pg_trigger WHERE tgname = 'omni_sales_auto_resolve'") == "D"
+        return
+    other = "other"
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES (%s, 's', %s, now(), %s, %s)")
     db.execute(insert, T, "off1", "ana@x.com", None)
@@ -127,7 +141,7 @@ def test_automatic_mode_trigger(db):
     # One multi-row statement: clustered set-based, linked through the shared phone.
     db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
                " VALUES (%s, 's', 'on2', now(), 'bia@y.com', '21998765432'),"
-               "        (%s, 's', 'on3', now(), NULL, NULL), ('other', 's', 'on4', now(), 'ana@x.com', NULL)", T, T)
+               "        (%s, 's', 'on3', now(), NULL, NULL), (%s, 's', 'on4', now(), 'ana@x.com', NULL)", T, T, other)
     h = dict(db.rows("SELECT external_id, customer_hash FROM public.omni_sales"))
     assert h["on1"] is not None and h["on1"] == h["on2"]
     assert h["on3"] is None          # no key
@@ -140,6 +154,26 @@ def test_automatic_mode_trigger(db):
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'") == h["on1"]
 
 
+def test_automatic_mode_is_refused_on_citus(db, app_login):
+    """Automatic mode is not supported on Citus: the application's set_flag refuses it
+    (OI087) and citus_distribute refuses a database where a tenant has it on (OI088);
+    on one node the flag is set (docs/scale-out.md)."""
+    with db.connect_as(app_login, tenant=T) as app:
+        if _node_of(db, T) is None:
+            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+            assert db.scalar("SELECT value FROM omni_identity.settings WHERE tenant_id = %s AND key = 'auto_resolve'", T) is True
+            return
+        with pytest.raises(psycopg.Error) as exc:
+            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+        assert exc.value.sqlstate == "OI087"
+        app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', false)", (T,))
+    assert db.scalar("SELECT omni_identity.citus_distribute()") == 0
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('other', 'auto_resolve', 'true')")
+    with pytest.raises(psycopg.Error) as exc:
+        db.execute("SELECT omni_identity.citus_distribute()")
+    assert exc.value.sqlstate == "OI088"
+
+
 def test_batch_takes_few_locks(db):
     """A backfill batch of 5,000 sales of 3 tenants holds one advisory lock per tenant and
     a bounded number of relation locks: the lock table never fills with the batch size."""
@@ -149,9 +183,21 @@ def test_batch_takes_few_locks(db):
                "   FROM generate_series(1, 5000) g")
     with db.connect(autocommit=False) as c:
         assert c.execute("SELECT omni_identity.backfill_customer_hash(NULL, 5000)").fetchone()[0] == 5000
-        advisory, total = c.execute(
-            "SELECT count(*) FILTER (WHERE locktype = 'advisory'), count(*)"
-            "  FROM pg_locks WHERE pid = pg_backend_pid()").fetchone()
+        if citus.enabled():
+            # The tenant locks are taken on the nodes holding the tenants' shards
+            # (tenant_node_lock), by the backends serving this transaction there: the
+            # package's locks are the advisory ones on a bigint key (objsubid 1); Citus
+            # takes advisory locks of its own (shard and colocation locks, other objsubid).
+            # The bound is per node (shard relations and indexes are locked where they are).
+            advisory, total = c.execute(
+                "SELECT sum(a), max(n) FROM (SELECT count(*) FILTER (WHERE locktype = 'advisory' AND objsubid = 1) AS a,"
+                "                                   count(*) AS n"
+                "                              FROM citus_locks WHERE global_pid = citus_backend_gpid()"
+                "                             GROUP BY nodeid) l").fetchone()
+        else:
+            advisory, total = c.execute(
+                "SELECT count(*) FILTER (WHERE locktype = 'advisory'), count(*)"
+                "  FROM pg_locks WHERE pid = pg_backend_pid()").fetchone()
         c.rollback()
     assert advisory == 3
     assert total < 300
@@ -160,6 +206,9 @@ def test_batch_takes_few_locks(db):
 def test_key_lookups_are_index_probes_on_unanalyzed_tables(db):
     """On a never-analyzed database the batch finds keys and sales by index probes, never
     by scanning the tenant's keys or sales (auto_explain of every nested statement)."""
+    if citus.enabled():
+        pytest.skip("one node's plans: on Citus the batch core takes other statements (citus_active) "
+                    "and their shard plans run on the workers, out of the coordinator's auto_explain")
     for table in ("public.omni_sales", "omni_identity.customer_cluster",
                   "omni_identity.customer_cluster_keys"):
         db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")

@@ -28,6 +28,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from harness import cmd_jobs
+from tests_py.support import name_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -55,7 +56,7 @@ def idle_after_resolve(db, login: str, tenant: str):
     """An application transaction that resolved a new buyer (so it holds the tenant's lock
     SHARED) and then sits idle, open, until the block ends (then it commits)."""
     conn = db.connect_as(login, tenant, autocommit=False)
-    conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+    name_tenant(conn, tenant)
     conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, p_email => 'idle@x.com')", (tenant,))
     try:
         yield conn
@@ -82,7 +83,7 @@ def resolve_unblocked(db, conn: psycopg.Connection, tenant: str, email: str) -> 
     def call():
         try:
             with conn.transaction():
-                conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+                name_tenant(conn, tenant)
                 out.append(conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, p_email => %s)",
                                         (tenant, email)).fetchone()[0])
         except BaseException as exc:
@@ -185,7 +186,7 @@ def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app_logi
     def ingest():
         try:
             with ingester.transaction():
-                ingester.execute("SELECT set_config('app.current_tenant_id', %s, true)", (TENANT,))
+                name_tenant(ingester, TENANT)
                 out.append(ingester.execute("SELECT inserted FROM omni_identity.ingest_sales(%s, %s::jsonb)",
                                             (TENANT, rows)).fetchone()[0])
         except BaseException as exc:

@@ -14,7 +14,7 @@ import pytest
 from tests_py.test_resolve_model import (AREA_CODES, BLOCKED_EMAILS, BLOCKED_PHONES, JUNK, NAMES, SEEN_AT,
                                          check_against_model, cpf_from, document_surface, email_surface,
                                          phone_surface, resolve_concurrently)
-from tests_py.support import blocked_behind
+from tests_py.support import advisory_locks, blocked_behind
 
 CALLS = 20_000
 PEOPLE = 4_000
@@ -102,7 +102,8 @@ def test_batch_lock_excludes_writes_but_not_the_fast_path(db, app_login):
     job = "superuser" if app_login == "superuser" else "job"
     with db.connect_as(job, autocommit=False) as batch, db.connect_as(app_login, tenant) as caller, \
             db.connect_as(app_login, "elsewhere") as other:
-        batch.execute("SELECT pg_advisory_xact_lock(omni_identity.tenant_lock_key(%s))", (tenant,))
+        # As a batch takes it (on Citus: on the node holding the tenant's shards).
+        batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '1 second')", (tenant,))
         # Another tenant and the fast path go through at once.
         assert other.execute("SELECT omni_identity.resolve_customer_cluster('elsewhere', 'n@x.com')").fetchone()[0]
         assert caller.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'known@x.com', NULL, NULL, 'K', '2023-01-01')",
@@ -281,13 +282,16 @@ def test_every_write_holds_the_tenant_and_key_locks(db, app_login, kind):
     }[kind]
     with db.connect_as(app_login, tenant, autocommit=False) as conn:
         conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, NULL, 'Ana', %s)", (tenant, *args))
-        held = conn.execute(
-            "SELECT CASE ((l.classid::bigint << 32) | l.objid::bigint)"
-            "         WHEN omni_identity.evidence_lock_key(%s) THEN 'L0'"
-            "         WHEN omni_identity.tenant_lock_key(%s) THEN 'L1' ELSE 'L2' END, l.mode, count(*)"
-            "  FROM pg_locks l WHERE l.pid = pg_backend_pid() AND l.locktype = 'advisory'"
-            " GROUP BY 1, 2 ORDER BY 1, 2", (tenant, tenant)).fetchall()
+        # Wherever they are held (on Citus: on the worker holding the tenant's shards).
+        l0, l1 = db.rows("SELECT omni_identity.evidence_lock_key(%s), omni_identity.tenant_lock_key(%s)",
+                         tenant, tenant)[0]
+        locks = advisory_locks(db, conn.conn if hasattr(conn, "conn") else conn)
         conn.rollback()
+    counts: dict = {}
+    for key, mode, _node in locks:
+        level = "L0" if key == l0 else "L1" if key == l1 else "L2"
+        counts[(level, mode)] = counts.get((level, mode), 0) + 1
+    held = sorted((level, mode, n) for (level, mode), n in counts.items())
     keys = sum(1 for value in args[:2] if value)
     expected = [("L0", "ShareLock", 1)]
     if kind != "returning":

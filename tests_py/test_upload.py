@@ -13,6 +13,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness import cmd_jobs
 from harness.errors import HarnessError
+from tests_py.support import name_tenant
 from tests_py.test_tenancy import Login
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,7 +189,7 @@ def test_ingest_copied_sales_is_the_public_csv_path(db, tmp_path):
     try:
         conn = login.connect()
         with conn.transaction():
-            conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+            name_tenant(conn, 'cp')
             conn.execute(cmd_jobs.COPY_TABLE)
             with conn.cursor().copy("COPY oi_copied_sales (row_no, reject_reason, shop_id, external_id,"
                                     " created_at, buyer_email) FROM STDIN") as copy:
@@ -206,7 +207,7 @@ def test_ingest_copied_sales_is_the_public_csv_path(db, tmp_path):
 
         def call(setup: str, tenant: str = "cp") -> str | None:
             with conn.transaction():
-                conn.execute("SELECT set_config('app.current_tenant_id', 'cp', true)")
+                name_tenant(conn, 'cp')
                 if setup:
                     conn.execute(setup)
                 return sqlstate(conn, "SELECT * FROM omni_identity.ingest_copied_sales(%s)", tenant)

@@ -2,11 +2,12 @@
 BEGIN;
 SELECT plan(115);
 
--- An application login, as a DBA creates one (rolled back with the test).
+-- An application login, as a DBA creates one.
 DO $$
 BEGIN
-    PERFORM set_config('tests.app_login', 'oi_test_app_' || pg_backend_pid(), true);
-    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE omni_identity_app', current_setting('tests.app_login'));
+    -- The application login of tests_sql/support/helpers.sql (made outside the test's
+    -- transaction: on Citus a role must be committed to reach the workers).
+    PERFORM set_config('tests.app_login', 'oi_test_app', true);
 END;
 $$;
 
@@ -63,7 +64,7 @@ SELECT is(tests.affected($$ UPDATE omni_identity.customer_cluster SET last_buyer
 SELECT is(tests.affected($$ UPDATE omni_identity.customer_cluster SET last_buyer_name = 'x' WHERE cluster_id = 'b0000000-0000-0000-0000-000000000001' $$),
           0::bigint, 'customer_cluster: updates no row of another tenant');
 SELECT throws_ok($$ UPDATE omni_identity.customer_cluster SET tenant_id = 'tenant-b' WHERE cluster_id = 'a0000000-0000-0000-0000-000000000002' $$,
-          '42501', NULL, 'customer_cluster: cannot move a row to another tenant');
+          tests.tenant_move_error(), NULL, 'customer_cluster: cannot move a row to another tenant');
 SELECT throws_ok($$ DELETE FROM omni_identity.customer_cluster WHERE tenant_id = 'tenant-a' $$, '42501', NULL,
           'customer_cluster: the application never deletes clusters');
 
@@ -83,7 +84,7 @@ SELECT is(tests.affected($$ UPDATE omni_identity.customer_cluster_keys SET creat
 SELECT is(tests.affected($$ UPDATE omni_identity.customer_cluster_keys SET created_at = now() WHERE tenant_id = 'tenant-b' $$),
           0::bigint, 'customer_cluster_keys: updates no row of another tenant');
 SELECT throws_ok($$ UPDATE omni_identity.customer_cluster_keys SET tenant_id = 'tenant-b' WHERE key_value = 'same@shop.com' $$,
-          '42501', NULL, 'customer_cluster_keys: cannot move a key to another tenant');
+          tests.tenant_move_error(), NULL, 'customer_cluster_keys: cannot move a key to another tenant');
 SELECT is(tests.affected($$ DELETE FROM omni_identity.customer_cluster_keys WHERE key_value = '+5511987654321' $$),
           1::bigint, 'customer_cluster_keys: deletes its own key');
 SELECT is(tests.affected($$ DELETE FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'tenant-b' $$),
@@ -104,7 +105,7 @@ SELECT is(tests.affected($$ UPDATE omni_identity.customer_cluster_merges SET rec
           2::bigint, 'customer_cluster_merges: an unfiltered update reaches only its own tenant');
 SELECT is((SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE reconciled_at IS NULL AND tenant_id = 'tenant-a'), 0::bigint,
           'customer_cluster_merges: its own rows were updated');
-SELECT throws_ok($$ UPDATE omni_identity.customer_cluster_merges SET tenant_id = 'tenant-b' $$, '42501', NULL,
+SELECT throws_ok($$ UPDATE omni_identity.customer_cluster_merges SET tenant_id = 'tenant-b' $$, tests.tenant_move_error(), NULL,
           'customer_cluster_merges: cannot move a merge to another tenant');
 SELECT throws_ok($$ DELETE FROM omni_identity.customer_cluster_merges $$, '42501', NULL,
           'customer_cluster_merges: the application never deletes the lineage');
@@ -145,7 +146,7 @@ SELECT is(tests.affected($$ UPDATE omni_identity.settings SET value = 'false' WH
           1::bigint, 'settings: updates its own row only');
 SELECT is((SELECT value FROM omni_identity.settings WHERE key = 'flag'), 'false'::jsonb, 'settings: its own row was updated');
 SELECT throws_ok($$ UPDATE omni_identity.settings SET tenant_id = 'tenant-b' WHERE key = 'other' $$,
-          '42501', NULL, 'settings: cannot move a row to another tenant');
+          tests.tenant_move_error(), NULL, 'settings: cannot move a row to another tenant');
 SELECT is(tests.affected($$ DELETE FROM omni_identity.settings WHERE key = 'other' $$), 1::bigint,
           'settings: deletes its own row');
 SELECT is(tests.affected($$ DELETE FROM omni_identity.settings WHERE tenant_id = 'tenant-b' $$), 0::bigint,
@@ -175,7 +176,7 @@ SELECT throws_ok($$ INSERT INTO omni_identity.batch_metrics (tenant_id, batch_id
           '42501', NULL, 'batch_metrics: cannot insert into another tenant');
 SELECT is(tests.affected($$ UPDATE omni_identity.batch_metrics SET rows_in = 5 $$), 2::bigint,
           'batch_metrics: an unfiltered update reaches only its own tenant');
-SELECT throws_ok($$ UPDATE omni_identity.batch_metrics SET tenant_id = 'tenant-b' WHERE batch_id = 2 $$, '42501', NULL,
+SELECT throws_ok($$ UPDATE omni_identity.batch_metrics SET tenant_id = 'tenant-b' WHERE batch_id = 2 $$, tests.tenant_move_error(), NULL,
           'batch_metrics: cannot move a row to another tenant');
 SELECT throws_ok($$ DELETE FROM omni_identity.batch_metrics $$, '42501', NULL,
           'batch_metrics: the application never deletes metrics');
@@ -205,12 +206,12 @@ SELECT throws_ok($$ INSERT INTO public.omni_sales (tenant_id, shop_id, external_
           '42501', NULL, 'omni_sales: cannot insert into another tenant');
 SELECT throws_ok($$ INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at) VALUES ('tenant-a', 'shop', 'order-1', now())
                     ON CONFLICT (tenant_id, shop_id, gateway, external_id) DO UPDATE SET tenant_id = 'tenant-b' $$,
-          '42501', NULL, 'omni_sales: an upsert cannot move a sale to another tenant');
+          tests.tenant_move_error(), NULL, 'omni_sales: an upsert cannot move a sale to another tenant');
 SELECT is(tests.affected($$ UPDATE public.omni_sales SET status = 'paid' WHERE external_id = 'order-1' $$), 1::bigint,
           'omni_sales: an update reaches only its own tenant''s sale');
 SELECT is(tests.affected($$ UPDATE public.omni_sales SET status = 'paid' WHERE tenant_id = 'tenant-b' $$), 0::bigint,
           'omni_sales: updates no sale of another tenant');
-SELECT throws_ok($$ UPDATE public.omni_sales SET tenant_id = 'tenant-b' WHERE external_id = 'order-2' $$, '42501', NULL,
+SELECT throws_ok($$ UPDATE public.omni_sales SET tenant_id = 'tenant-b' WHERE external_id = 'order-2' $$, tests.tenant_move_error(), NULL,
           'omni_sales: cannot move a sale to another tenant');
 SELECT is(tests.affected($$ DELETE FROM public.omni_sales WHERE external_id = 'order-2' $$), 1::bigint,
           'omni_sales: deletes its own sale');

@@ -92,25 +92,29 @@ SELECT results_eq($$ SELECT id FROM omni_identity.abstraction_buyer_v1('tenant-a
 -- The row filter alone (query_row_matches): every non-NULL argument must hold.
 SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
                       WHERE s.tenant_id = 'tenant-a'
-                        AND omni_identity.query_row_matches(s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+                        AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id, s.product_id, s.status, s.created_at,
+                                                            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
                       ORDER BY s.id $$,
                   ARRAY[900001, 900002, 900003, 900004]::bigint[], 'row filter: all NULL is no filter');
 SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
                       WHERE s.tenant_id = 'tenant-a'
-                        AND omni_identity.query_row_matches(s, 'ana@x.com', NULL, NULL, NULL, 's1', NULL, NULL, NULL, NULL) $$,
+                        AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id, s.product_id, s.status, s.created_at,
+                                                            'ana@x.com', NULL, NULL, NULL, 's1', NULL, NULL, NULL, NULL) $$,
                   ARRAY[900001::bigint], 'row filter: the sale''s own normalized e-mail, and the shop');
 SELECT results_eq($$ SELECT s.id FROM public.omni_sales s
                       WHERE s.tenant_id = 'tenant-a'
-                        AND omni_identity.query_row_matches(s, NULL, '+5511987654321', NULL, 'ana', NULL, NULL, NULL,
+                        AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id, s.product_id, s.status, s.created_at,
+                                                            NULL, '+5511987654321', NULL, 'ana', NULL, NULL, NULL,
                                                             '2026-01-02', '2026-01-03')
                       ORDER BY s.id $$,
                   ARRAY[900002::bigint], 'row filter: phone, name substring, created range');
 SELECT is_empty($$ SELECT s.id FROM public.omni_sales s
                     WHERE s.tenant_id = 'tenant-a'
-                      AND omni_identity.query_row_matches(s, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-01-01') $$,
+                      AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id, s.product_id, s.status, s.created_at,
+                                                            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-01-01') $$,
                 'row filter: created_to is exclusive');
 SELECT is((SELECT count(*) FROM pg_catalog.pg_proc p
-            WHERE p.oid = 'omni_identity.query_row_matches(public.omni_sales, text, text, text, text, text, text, text, timestamptz, timestamptz)'::regprocedure
+            WHERE p.oid = 'omni_identity.query_row_matches(text, text, text, text, text, text, text, timestamptz, text, text, text, text, text, text, text, timestamptz, timestamptz)'::regprocedure
               AND p.prolang = (SELECT oid FROM pg_catalog.pg_language WHERE lanname = 'sql')
               AND p.proconfig IS NULL AND NOT p.prosecdef AND p.provolatile IN ('i', 's')),
           1::bigint, 'row filter: plain SQL with no SET clause, so the planner inlines it');

@@ -75,6 +75,8 @@ DECLARE
     v_created     integer := 0;
     v_merges      integer := 0;
     v_one         record;
+    v_citus       boolean := omni_identity.citus_active();
+    v_held        boolean;
 BEGIN
     -- Who may run it at all is EXECUTE (functions/grants.sql: omni_identity_admin only).
     IF p_tenant_id IS NOT NULL THEN
@@ -133,9 +135,18 @@ BEGIN
     END IF;
 
     -- L1: exclusive tenant locks in sorted order, each tried once, before the rows are
-    -- read again (a tenant of p_tenant_id is already held).
+    -- read again (a tenant of p_tenant_id is already held). On Citus each is tried on the
+    -- node holding the tenant's shards (tenant_node_lock, as tenant_lock_job does), where
+    -- a resolve delegated there holds it.
     FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
-        IF pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant)) THEN
+        IF v_citus THEN
+            SELECT l INTO v_held
+              FROM omni_identity.tenant_node_lock(v_tenant, omni_identity.tenant_lock_key(v_tenant),
+                                                  false, interval '0') AS l;
+        ELSE
+            v_held := pg_catalog.pg_try_advisory_xact_lock(omni_identity.tenant_lock_key(v_tenant));
+        END IF;
+        IF v_held THEN
             v_locked := v_locked || v_tenant;
         ELSE
             v_busy := v_busy || v_tenant;
@@ -161,29 +172,50 @@ BEGIN
     -- optimization fence), still without a customer_hash. The ctid of the version read
     -- lets cluster_sales_batch write customer_hash without probing again.
     TRUNCATE pg_temp.oi_cluster_in;
-    -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
-    -- read (design §9.1), whether or not it has run yet; the backfill never records it.
-    -- Nor a sale in backfill_keyless: some path processed it without a cluster (its keys
-    -- were all generic, or a split left it none) and recorded it then; the main pass of
-    -- this scope may still reach it (customer_hash NULL after the cursor). It is clustered
-    -- all the same (a key may be active again), never counted twice (design §9.4).
-    INSERT INTO pg_temp.oi_cluster_in
-           (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
-            row_ctid, evidence)
-    SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
-           s.buyer_name, s.row_ctid,
-           NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
-                        WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
-           AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
-                            WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
-      FROM pg_temp.oi_bf_pick p
-      CROSS JOIN LATERAL (
+    IF NOT omni_identity.citus_active() THEN
+        -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
+        -- read (design §9.1), whether or not it has run yet; the backfill never records it.
+        -- Nor a sale in backfill_keyless: some path processed it without a cluster (its keys
+        -- were all generic, or a split left it none) and recorded it then; the main pass of
+        -- this scope may still reach it (customer_hash NULL after the cursor). It is clustered
+        -- all the same (a key may be active again), never counted twice (design §9.4).
+        INSERT INTO pg_temp.oi_cluster_in
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
+                row_ctid, evidence)
+        SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
+               s.buyer_name, s.row_ctid,
+               NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
+                            WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
+               AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
+                                WHERE k.tenant_id = s.tenant_id AND k.sale_id = s.id)
+          FROM pg_temp.oi_bf_pick p
+          CROSS JOIN LATERAL (
+                SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
+                       o.buyer_document, o.buyer_name, o.customer_hash, o.ctid AS row_ctid
+                  FROM public.omni_sales o
+                 WHERE o.tenant_id = p.tenant_id AND o.id = p.id
+                 OFFSET 0) s
+         WHERE s.customer_hash IS NULL;
+    ELSE
+        -- Citus refuses the per-row LATERAL probe: per tenant, one statement routed to
+        -- the tenant's shard reads the picked sales (the picks go there as an
+        -- intermediate result), with the same evidence rule.
+        FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
+            INSERT INTO pg_temp.oi_cluster_in
+                   (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document,
+                    buyer_name, row_ctid, evidence)
             SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
-                   o.buyer_document, o.buyer_name, o.customer_hash, o.ctid AS row_ctid
+                   o.buyer_document, o.buyer_name, o.ctid,
+                   NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
+                                WHERE u.tenant_id = v_tenant AND o.id <= u.through_sale_id)
+                   AND NOT EXISTS (SELECT 1 FROM omni_identity.backfill_keyless k
+                                    WHERE k.tenant_id = v_tenant AND k.sale_id = o.id)
               FROM public.omni_sales o
-             WHERE o.tenant_id = p.tenant_id AND o.id = p.id
-             OFFSET 0) s
-     WHERE s.customer_hash IS NULL;
+             WHERE o.tenant_id = v_tenant
+               AND o.id IN (SELECT p.id FROM pg_temp.oi_bf_pick p WHERE p.tenant_id = v_tenant)
+               AND o.customer_hash IS NULL;
+        END LOOP;
+    END IF;
     -- No ANALYZE: cluster_sales_batch reads oi_cluster_in once, by a single scan.
 
     IF p_tenant_id IS NOT NULL THEN

@@ -26,7 +26,8 @@ BEGIN
       FROM public.omni_sales s
      WHERE s.tenant_id = p_tenant_id
        AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
-       AND omni_identity.query_row_matches(s, v_f.email, v_f.phone, v_f.document, v_f.name, v_f.shop_id,
+       AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id,
+                                           s.product_id, s.status, s.created_at, v_f.email, v_f.phone, v_f.document, v_f.name, v_f.shop_id,
                                            v_f.product_id, v_f.status, v_f.created_from, v_f.created_to)
      ORDER BY s.created_at DESC, s.id DESC
      LIMIT p_limit;

@@ -37,6 +37,30 @@ BEGIN
     IF cardinality(v_aliases) = 0 THEN
         RETURN;
     END IF;
+    IF pg_catalog.current_setting('citus.version', true) IS NOT NULL THEN
+        -- Under Citus (its library loaded): the same statement planned with the call's
+        -- values (EXECUTE), as Citus cannot plan it generically ("could not create
+        -- distributed plan"); one node keeps the generic plan above.
+        RETURN QUERY EXECUTE $q$
+        SELECT p.*
+          FROM unnest($2) AS a(cluster_id)
+         CROSS JOIN LATERAL (
+                SELECT s.*
+                  FROM public.omni_sales s
+                 WHERE s.tenant_id = $1
+                   AND s.customer_hash = a.cluster_id
+                   AND (s.created_at, s.id) < ($3, $4)
+                   AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name,
+                                                       s.shop_id, s.product_id, s.status, s.created_at, NULL, NULL,
+                                                       NULL, $5, $6, $7, $8, $9, $10)
+                 ORDER BY s.created_at DESC, s.id DESC
+                 LIMIT $11) AS p
+         ORDER BY p.created_at DESC, p.id DESC
+         LIMIT $11 $q$
+        USING p_tenant_id, v_aliases, v_page.after_at, v_page.after_id, v_f.name, v_f.shop_id, v_f.product_id,
+              v_f.status, v_f.created_from, v_f.created_to, p_limit;
+        RETURN;
+    END IF;
     RETURN QUERY
     SELECT p.*
       FROM unnest(v_aliases) AS a(cluster_id)
@@ -46,7 +70,8 @@ BEGIN
              WHERE s.tenant_id = p_tenant_id
                AND s.customer_hash = a.cluster_id
                AND (s.created_at, s.id) < (v_page.after_at, v_page.after_id)
-               AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
+               AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id,
+                                           s.product_id, s.status, s.created_at, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
                                                    v_f.status, v_f.created_from, v_f.created_to)
              ORDER BY s.created_at DESC, s.id DESC
              LIMIT p_limit) AS p

@@ -19,6 +19,8 @@ DECLARE
     v_type    text;
     v_value   text;
     v_aliases uuid[];
+    v_merged  uuid[];
+    v_from    uuid[];
 BEGIN
     FOR i IN 1 .. 3 LOOP
         v_type := (ARRAY['email', 'phone', 'document'])[i];
@@ -43,14 +45,16 @@ BEGIN
     IF v_live IS NULL THEN
         RETURN '{}'::uuid[];
     END IF;
-    SELECT array_agg(a.cluster_id) INTO v_aliases
-      FROM (SELECT c.cluster_id
-              FROM omni_identity.customer_cluster c
-             WHERE c.tenant_id = p_tenant_id AND c.merged_into = v_live
-             UNION
-            SELECT m.from_cluster
-              FROM omni_identity.customer_cluster_merges m
-             WHERE m.tenant_id = p_tenant_id AND m.into_cluster = v_live) AS a
+    -- Two statements, not one UNION: under the generic plans of abstraction_buyer_v2
+    -- Citus cannot plan a UNION of two distributed tables' reads.
+    SELECT array_agg(c.cluster_id) INTO v_merged
+      FROM omni_identity.customer_cluster c
+     WHERE c.tenant_id = p_tenant_id AND c.merged_into = v_live;
+    SELECT array_agg(m.from_cluster) INTO v_from
+      FROM omni_identity.customer_cluster_merges m
+     WHERE m.tenant_id = p_tenant_id AND m.into_cluster = v_live;
+    SELECT array_agg(DISTINCT a.cluster_id) INTO v_aliases
+      FROM unnest(coalesce(v_merged, '{}') || coalesce(v_from, '{}')) AS a(cluster_id)
      WHERE a.cluster_id <> v_live;
     RETURN ARRAY[v_live] || coalesce(v_aliases, '{}');
 END;

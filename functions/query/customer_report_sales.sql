@@ -10,8 +10,11 @@
 --       owning them and every cluster merged into it, buyer_cluster_aliases; the others
 --       are row filters). The customer is cluster_id, the live cluster of the sale's
 --       customer_hash (a sale still carrying a merged-away cluster counts for its
---       survivor; NULL: no cluster). is_live says the stored cluster is that live one;
---       then email, phone, document and name are its golden record, else NULL.
+--       survivor; NULL: no cluster). is_live says the stored cluster is that live one.
+--       email, phone, document and name are the live cluster's golden record (read
+--       here, one probe per stored cluster and one per merged-away one, so that
+--       customer_report_v2 reads no table itself: on Citus a statement reading this
+--       function's rows and a distributed table would nest distributed queries).
 CREATE OR REPLACE FUNCTION omni_identity.customer_report_sales(
       p_tenant_id  text
     , p_filters    jsonb
@@ -50,7 +53,8 @@ BEGIN
                s.buyer_name
           FROM public.omni_sales s
          WHERE s.tenant_id = p_tenant_id
-           AND omni_identity.query_row_matches(s, v_f.email, v_f.phone, v_f.document, v_f.name, v_f.shop_id,
+           AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id,
+                                           s.product_id, s.status, s.created_at, v_f.email, v_f.phone, v_f.document, v_f.name, v_f.shop_id,
                                                v_f.product_id, v_f.status, v_f.created_from, v_f.created_to);
         RETURN;
     END IF;
@@ -68,14 +72,15 @@ BEGIN
           FROM public.omni_sales s
          WHERE s.tenant_id = p_tenant_id
            AND (v_aliases IS NULL OR s.customer_hash = ANY (v_aliases))
-           AND omni_identity.query_row_matches(s, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
+           AND omni_identity.query_row_matches(s.buyer_email, s.buyer_phone, s.buyer_document, s.buyer_name, s.shop_id,
+                                           s.product_id, s.status, s.created_at, NULL, NULL, NULL, v_f.name, v_f.shop_id, v_f.product_id,
                                                v_f.status, v_f.created_from, v_f.created_to)
     ), stored AS (
         SELECT h.customer_hash, m.merged_into, m.is_live,
-               CASE WHEN m.is_live THEN m.last_buyer_email END AS email,
-               CASE WHEN m.is_live THEN m.last_buyer_phone END AS phone,
-               CASE WHEN m.is_live THEN m.last_buyer_document END AS document,
-               CASE WHEN m.is_live THEN m.last_buyer_name END AS name
+               CASE WHEN m.is_live THEN m.last_buyer_email ELSE l.last_buyer_email END AS email,
+               CASE WHEN m.is_live THEN m.last_buyer_phone ELSE l.last_buyer_phone END AS phone,
+               CASE WHEN m.is_live THEN m.last_buyer_document ELSE l.last_buyer_document END AS document,
+               CASE WHEN m.is_live THEN m.last_buyer_name ELSE l.last_buyer_name END AS name
           FROM (SELECT DISTINCT sel.customer_hash FROM sel WHERE sel.customer_hash IS NOT NULL) AS h
           LEFT JOIN LATERAL (
                 SELECT c.merged_into, c.merged_into IS NULL AS is_live, c.last_buyer_email,
@@ -83,6 +88,11 @@ BEGIN
                   FROM omni_identity.customer_cluster c
                  WHERE c.tenant_id = p_tenant_id AND c.cluster_id = h.customer_hash
                  LIMIT 1) AS m ON true
+          LEFT JOIN LATERAL (
+                SELECT c.last_buyer_email, c.last_buyer_phone, c.last_buyer_document, c.last_buyer_name
+                  FROM omni_identity.customer_cluster c
+                 WHERE NOT m.is_live AND c.tenant_id = p_tenant_id AND c.cluster_id = m.merged_into
+                 LIMIT 1) AS l ON true
     )
     SELECT sel.id, sel.created_at, sel.amount, sel.shop_id,
            coalesce(st.merged_into, sel.customer_hash), coalesce(st.is_live, false),

@@ -5,7 +5,9 @@
 -- LOCKED, repoints customer_hash of every sale that still carries a claimed from_cluster
 -- to the live cluster of the merge today, marks the merges reconciled, and returns how
 -- many merges it reconciled (0 = nothing left to claim). Several workers may run it at
--- once; each batch is one transaction.
+-- once; each batch is one transaction. Every statement that locks or writes names one
+-- tenant (on Citus, one shard; Citus refuses FOR UPDATE on a statement over every
+-- shard): the oldest pending merges are read without locks, then claimed tenant by tenant.
 --
 -- The chain race, and why it cannot lose a sale. Worker 1 handles A→B while B is merged
 -- into C and worker 2 handles B→C: worker 1 may repoint A's sales to B in a transaction
@@ -46,11 +48,18 @@ AS $fn$
 DECLARE
     v_started  timestamptz := clock_timestamp();
     v_tenant   text;
-    v_claimed  integer;
+    v_claimed  integer := 0;
     v_sales    integer := 0;
     v_skip     text[];
     v_failed   integer := 0;
     v_n        integer;   -- re-resolution work done by reconcile_splits
+    v_cand_tenants text[];
+    v_cand_ids bigint[];
+    v_ids      bigint[];
+    v_from     uuid[];
+    v_into     uuid[];
+    v_targets  uuid[];
+    v_live     uuid[];
 BEGIN
     IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
         RAISE EXCEPTION 'p_batch_size must be between 1 and 100000, got %', p_batch_size
@@ -62,56 +71,67 @@ BEGIN
     END IF;
     PERFORM pg_catalog.set_config('omni_identity.reconcile_work', 'merge', true);
     PERFORM omni_identity.pipeline_temp_tables();
-    TRUNCATE pg_temp.oi_rc_claim, pg_temp.oi_hash_write;
+    TRUNCATE pg_temp.oi_rc_claim;
     SELECT coalesce(array_agg(j.tenant_id), '{}'::text[]) INTO v_skip
       FROM omni_identity.job_tenant_skip j WHERE j.job = 'reconcile';
 
-    WITH claimed AS (
-        SELECT m.tenant_id, m.merge_id, m.from_cluster, m.into_cluster
-          FROM omni_identity.customer_cluster_merges m
-         WHERE m.reconciled_at IS NULL
-           AND m.tenant_id <> ALL (v_skip)
-           -- A tenant whose split clusters' sales are still being repointed by their keys
-           -- (split_repoint) waits: moving a merged-away alias's sales to the live
-           -- cluster now could put them on the wrong side of the split.
-           AND NOT EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = m.tenant_id)
-         ORDER BY m.merge_id
-         LIMIT p_batch_size
-           FOR UPDATE SKIP LOCKED
-    )
-    INSERT INTO pg_temp.oi_rc_claim (tenant_id, merge_id, from_cluster, into_cluster)
-    SELECT c.tenant_id, c.merge_id, c.from_cluster, c.into_cluster FROM claimed c;
-    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    -- The oldest pending merges (at most p_batch_size), read without locks: Citus refuses
+    -- FOR UPDATE on a statement that reads every tenant's shards, so the claim itself is
+    -- made tenant by tenant below, each statement on one tenant.
+    SELECT coalesce(array_agg(p.tenant_id ORDER BY p.merge_id), '{}'), coalesce(array_agg(p.merge_id ORDER BY p.merge_id), '{}')
+      INTO v_cand_tenants, v_cand_ids
+      FROM (SELECT m.tenant_id, m.merge_id
+              FROM omni_identity.customer_cluster_merges m
+             WHERE m.reconciled_at IS NULL
+               AND m.tenant_id <> ALL (v_skip)
+               -- A tenant whose split clusters' sales are still being repointed by their
+               -- keys (split_repoint) waits: moving a merged-away alias's sales to the
+               -- live cluster now could put them on the wrong side of the split.
+               AND NOT EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = m.tenant_id)
+             ORDER BY m.merge_id
+             LIMIT p_batch_size) p;
+
+    -- Tenant by tenant, in tenant order (the order the reconcile locks are taken in):
+    -- claim the tenant's merges read above with FOR UPDATE SKIP LOCKED (one primary-key
+    -- probe each; a merge another worker claimed meanwhile, or reconciled, is left out),
+    -- then take its reconcile lock (see header).
+    FOR v_tenant IN SELECT DISTINCT t FROM unnest(v_cand_tenants) t ORDER BY 1 LOOP
+        SELECT array_agg(u.id) INTO v_ids
+          FROM unnest(v_cand_tenants, v_cand_ids) u(t, id) WHERE u.t = v_tenant;
+        SELECT array_agg(c.merge_id), array_agg(c.from_cluster), array_agg(c.into_cluster)
+          INTO v_ids, v_from, v_into
+          FROM (SELECT m.merge_id, m.from_cluster, m.into_cluster
+                  FROM omni_identity.customer_cluster_merges m
+                 WHERE m.tenant_id = v_tenant
+                   AND m.merge_id = ANY (v_ids)
+                   AND m.reconciled_at IS NULL
+                   FOR UPDATE SKIP LOCKED) c;
+        CONTINUE WHEN v_ids IS NULL;
+        v_claimed := v_claimed + cardinality(v_ids);
+        PERFORM omni_identity.reconcile_lock(v_tenant);
+        -- A split that committed between the read and the lock (it takes the same lock)
+        -- queued repoints: the tenant's claimed merges stay pending (see above).
+        CONTINUE WHEN EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = v_tenant);
+        -- The live target of every claimed merge, read now (under the lock): one
+        -- primary-key probe per into_cluster.
+        SELECT array_agg(cc.cluster_id), array_agg(coalesce(cc.merged_into, cc.cluster_id))
+          INTO v_targets, v_live
+          FROM omni_identity.customer_cluster cc
+         WHERE cc.tenant_id = v_tenant
+           AND cc.cluster_id = ANY (v_into);
+        INSERT INTO pg_temp.oi_rc_claim (tenant_id, merge_id, from_cluster, into_cluster, live)
+        SELECT v_tenant, c.merge_id, c.from_cluster, c.into_cluster, l.live
+          FROM unnest(v_ids, v_from, v_into) c(merge_id, from_cluster, into_cluster)
+          LEFT JOIN unnest(v_targets, v_live) l(cluster_id, live) ON l.cluster_id = c.into_cluster;
+    END LOOP;
     IF v_claimed = 0 THEN
         -- The run is over: the tenants it skipped are tried again by the next one.
         DELETE FROM omni_identity.job_tenant_skip j WHERE j.job = 'reconcile';
         RETURN 0;
     END IF;
 
-    FOR v_tenant IN SELECT DISTINCT c.tenant_id FROM pg_temp.oi_rc_claim c ORDER BY 1 LOOP
-        -- Serializes the reconcilers of this tenant (see header).
-        PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('omni_identity.reconcile'),
-                                                 pg_catalog.hashtext(v_tenant));
-    END LOOP;
-    -- A split that committed between the claim and the locks (it takes the same lock)
-    -- queued repoints: its tenant's merges wait for them (see the claim).
-    DELETE FROM pg_temp.oi_rc_claim c
-     WHERE EXISTS (SELECT FROM omni_identity.cluster_repoint_queue r WHERE r.tenant_id = c.tenant_id);
-
-    -- The live target of every claimed merge, read now (under the locks): one primary-key
-    -- probe each (a correlated subquery; a join on cluster_id = ANY (...) was planned as
-    -- a scan of the whole customer_cluster table).
-    UPDATE pg_temp.oi_rc_claim c
-       SET live = (SELECT coalesce(cc.merged_into, cc.cluster_id)
-                     FROM omni_identity.customer_cluster cc
-                    WHERE cc.tenant_id = c.tenant_id AND cc.cluster_id = c.into_cluster
-                    LIMIT 1);
-
-    -- The sales of the claimed from_clusters go to the live target, through the batch
-    -- core's write-back (pipeline_write_customer_hash), tenant by tenant in reconcile_tenant.
-    INSERT INTO pg_temp.oi_hash_write (tenant_id, from_hash, hash)
-    SELECT c.tenant_id, c.from_cluster, c.live FROM pg_temp.oi_rc_claim c;
-
+    -- The sales of the claimed from_clusters go to the live target, tenant by tenant
+    -- (reconcile_tenant).
     -- Every tenant's part together, or each alone after a tenant's own error (see header).
     SELECT j.rows_written, j.rows_failed INTO v_sales, v_failed
       FROM omni_identity.job_isolate_tenants('reconcile', v_started) j;

@@ -17,6 +17,10 @@ AS $fn$
 DECLARE
     v_global text;
     v_tenant text;
+    v_own    jsonb;    -- tenant -> state, of the tenants with blocklist rows of their own
+    v_stored jsonb;    -- tenant -> state stored by its last sweep ('*': the global rows)
+    v_upgrading text[];
+    v_next   text;
 BEGIN
     SELECT coalesce(string_agg(pg_catalog.format('%s|%s|%L', b.key_type, b.is_regex, b.value_pattern), ','
                                ORDER BY b.key_type, b.is_regex, b.value_pattern COLLATE "C"), '')
@@ -24,51 +28,54 @@ BEGIN
       FROM omni_identity.key_blocklist b
      WHERE b.tenant_id IS NULL;
 
+    -- Each table read by a statement of its own, the sets compared here: Citus cannot
+    -- plan these tables (blocklist_sweep and evidence_upgrade distributed, key_blocklist a
+    -- reference table) joined in one statement over every shard.
+    SELECT coalesce(jsonb_object_agg(t.tenant_id, pg_catalog.md5(v_global || '/' || t.rows_text)), '{}')
+      INTO v_own
+      FROM (SELECT b.tenant_id
+                 , string_agg(pg_catalog.format('%s|%s|%L', b.key_type, b.is_regex, b.value_pattern), ','
+                              ORDER BY b.key_type, b.is_regex, b.value_pattern COLLATE "C") AS rows_text
+              FROM omni_identity.key_blocklist b
+             WHERE b.tenant_id IS NOT NULL
+             GROUP BY b.tenant_id) t;
+    SELECT coalesce(jsonb_object_agg(s.tenant_id, s.state), '{}') INTO v_stored
+      FROM omni_identity.blocklist_sweep s;
+    SELECT coalesce(array_agg(u.tenant_id), '{}') INTO v_upgrading
+      FROM omni_identity.evidence_upgrade u
+     WHERE u.completed_at IS NULL;
+
     SELECT c.tenant_id INTO v_tenant
-      FROM (SELECT t.tenant_id, pg_catalog.md5(v_global || '/' || t.rows_text) AS state
-              FROM (SELECT b.tenant_id
-                         , string_agg(pg_catalog.format('%s|%s|%L', b.key_type, b.is_regex, b.value_pattern), ','
-                                      ORDER BY b.key_type, b.is_regex, b.value_pattern COLLATE "C") AS rows_text
-                      FROM omni_identity.key_blocklist b
-                     WHERE b.tenant_id IS NOT NULL
-                     GROUP BY b.tenant_id) t
+      FROM (SELECT o.key AS tenant_id, o.value #>> '{}' AS state
+              FROM jsonb_each(v_own) o
             UNION ALL
-            SELECT s.tenant_id, pg_catalog.md5(v_global || '/')
-              FROM omni_identity.blocklist_sweep s
-             WHERE s.tenant_id <> '*'
-               AND NOT EXISTS (SELECT FROM omni_identity.key_blocklist b WHERE b.tenant_id = s.tenant_id)) c
-      LEFT JOIN omni_identity.blocklist_sweep s ON s.tenant_id = c.tenant_id
-     WHERE s.state IS DISTINCT FROM c.state
-       AND NOT EXISTS (SELECT FROM omni_identity.evidence_upgrade u
-                        WHERE u.tenant_id = c.tenant_id AND u.completed_at IS NULL)
+            SELECT s.key, pg_catalog.md5(v_global || '/')
+              FROM jsonb_each(v_stored) s
+             WHERE s.key <> '*' AND NOT v_own ? s.key) c
+     WHERE (v_stored ->> c.tenant_id) IS DISTINCT FROM c.state
+       AND c.tenant_id <> ALL (v_upgrading)
      ORDER BY c.tenant_id
      LIMIT 1;
     IF v_tenant IS NOT NULL THEN
         RETURN v_tenant;
     END IF;
 
-    IF EXISTS (SELECT FROM omni_identity.blocklist_sweep s
-                WHERE s.tenant_id = '*' AND s.state = pg_catalog.md5(v_global || '/')) THEN
+    IF (v_stored ->> '*') IS NOT DISTINCT FROM pg_catalog.md5(v_global || '/') THEN
         RETURN NULL;
     END IF;
     -- The global rows changed: every tenant with keys (and no tenant rows: those were
-    -- compared above) must have been swept against them.
-    WITH RECURSIVE t(tenant_id) AS (
-        SELECT (SELECT min(k.tenant_id) FROM omni_identity.customer_cluster_keys k)
-        UNION ALL
-        SELECT (SELECT min(k.tenant_id) FROM omni_identity.customer_cluster_keys k WHERE k.tenant_id > t.tenant_id)
-          FROM t WHERE t.tenant_id IS NOT NULL
-    )
-    SELECT t.tenant_id INTO v_tenant
-      FROM t
-      LEFT JOIN omni_identity.blocklist_sweep s ON s.tenant_id = t.tenant_id
-     WHERE t.tenant_id IS NOT NULL
-       AND s.state IS DISTINCT FROM pg_catalog.md5(v_global || '/')
-       AND NOT EXISTS (SELECT FROM omni_identity.key_blocklist b WHERE b.tenant_id = t.tenant_id)
-       AND NOT EXISTS (SELECT FROM omni_identity.evidence_upgrade u
-                        WHERE u.tenant_id = t.tenant_id AND u.completed_at IS NULL)
-     ORDER BY t.tenant_id
-     LIMIT 1;
+    -- compared above) must have been swept against them. The tenants with keys, in
+    -- order, one index probe each (a skip scan of the keys' primary key).
+    SELECT min(k.tenant_id) INTO v_next FROM omni_identity.customer_cluster_keys k;
+    WHILE v_next IS NOT NULL LOOP
+        IF (v_stored ->> v_next) IS DISTINCT FROM pg_catalog.md5(v_global || '/')
+           AND NOT v_own ? v_next
+           AND v_next <> ALL (v_upgrading) THEN
+            v_tenant := v_next;
+            EXIT;
+        END IF;
+        SELECT min(k.tenant_id) INTO v_next FROM omni_identity.customer_cluster_keys k WHERE k.tenant_id > v_next;
+    END LOOP;
     IF v_tenant IS NULL THEN
         INSERT INTO omni_identity.blocklist_sweep (tenant_id, state, swept_at)
         VALUES ('*', pg_catalog.md5(v_global || '/'), now())

@@ -26,6 +26,7 @@ AS $fn$
 DECLARE
     v_tenant text;
     v_n      integer;
+    v_next   text;
 BEGIN
     -- One tenant's sweep is a unit of its own (the clusters it queues are split by the
     -- next call): a batch holds one tenant's locks.
@@ -52,11 +53,20 @@ BEGIN
         RETURN v_n + 1;
     END IF;
 
-    SELECT q.tenant_id INTO v_tenant
-      FROM omni_identity.cluster_split_queue q
-     ORDER BY q.tenant_id, q.queued_at
-     LIMIT 1
-       FOR UPDATE SKIP LOCKED;
+    -- The first tenant, in tenant order, with a queued cluster no other worker holds:
+    -- tenant by tenant (the next one by an index probe over every shard, then a lock on
+    -- that tenant alone), as Citus refuses FOR UPDATE on a statement over every shard.
+    SELECT min(q.tenant_id) INTO v_next FROM omni_identity.cluster_split_queue q;
+    WHILE v_next IS NOT NULL LOOP
+        SELECT q.tenant_id INTO v_tenant
+          FROM omni_identity.cluster_split_queue q
+         WHERE q.tenant_id = v_next
+         ORDER BY q.queued_at
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED;
+        EXIT WHEN v_tenant IS NOT NULL;
+        SELECT min(q.tenant_id) INTO v_next FROM omni_identity.cluster_split_queue q WHERE q.tenant_id > v_next;
+    END LOOP;
     IF v_tenant IS NOT NULL THEN
         PERFORM omni_identity.tenant_lock_exclusive(v_tenant, interval '1 second');
         PERFORM omni_identity.reconcile_lock(v_tenant);

@@ -29,6 +29,18 @@ DECLARE
     v_phones    text[];
     v_documents text[];
     v_sales     bigint;
+    v_clusters  uuid[];
+    v_e         boolean[];
+    v_p         boolean[];
+    v_d         boolean[];
+    v_n         boolean[];
+    v_types     text[];
+    v_values    text[];
+    v_ids       bigint[];
+    v_batches   bigint[];
+    v_rows      integer[];
+    v_raws      jsonb[];
+    v_shas      bytea[];
 BEGIN
     SELECT coalesce(array_agg(r.key_value) FILTER (WHERE r.key_type = 'email'), '{}')
          , coalesce(array_agg(r.key_value) FILTER (WHERE r.key_type = 'phone'), '{}')
@@ -56,31 +68,47 @@ BEGIN
        AND (m.e OR m.p OR m.d OR m.n);
     GET DIAGNOSTICS v_sales = ROW_COUNT;
 
-    UPDATE omni_identity.customer_cluster c
-       SET last_buyer_email = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email END
-         , last_buyer_email_at = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email_at END
-         , last_buyer_phone = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone END
-         , last_buyer_phone_at = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone_at END
-         , last_buyer_document = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document END
-         , last_buyer_document_at = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document_at END
-         , last_buyer_name = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name END
-         , last_buyer_name_at = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name_at END
-         , updated_at = now()
+    -- The rows to change are found by a SELECT, then changed by key: on Citus an UPDATE
+    -- or DELETE whose condition inlines forgotten_text with the call's arrays fails on
+    -- the shards ("operator does not exist: integer = boolean"); a SELECT does not.
+    SELECT coalesce(array_agg(m.cluster_id), '{}'), coalesce(array_agg(m.e), '{}'), coalesce(array_agg(m.p), '{}'),
+           coalesce(array_agg(m.d), '{}'), coalesce(array_agg(m.n), '{}')
+      INTO v_clusters, v_e, v_p, v_d, v_n
       FROM (SELECT x.cluster_id
-                 , x.last_buyer_email = ANY (v_emails) AS e
-                 , x.last_buyer_phone = ANY (v_phones) AS p
-                 , x.last_buyer_document = ANY (v_documents) AS d
+                 , coalesce(x.last_buyer_email = ANY (v_emails), false) AS e
+                 , coalesce(x.last_buyer_phone = ANY (v_phones), false) AS p
+                 , coalesce(x.last_buyer_document = ANY (v_documents), false) AS d
                  , omni_identity.forgotten_text(x.last_buyer_name, v_emails, v_phones, v_documents) AS n
               FROM omni_identity.customer_cluster x
              WHERE x.tenant_id = p_tenant_id
             OFFSET 0) m
-     WHERE c.tenant_id = p_tenant_id AND c.cluster_id = m.cluster_id
-       AND (m.e OR m.p OR m.d OR m.n);
+     WHERE m.e OR m.p OR m.d OR m.n;
+    IF cardinality(v_clusters) > 0 THEN
+        UPDATE omni_identity.customer_cluster c
+           SET last_buyer_email = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email END
+             , last_buyer_email_at = CASE WHEN m.e THEN NULL ELSE c.last_buyer_email_at END
+             , last_buyer_phone = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone END
+             , last_buyer_phone_at = CASE WHEN m.p THEN NULL ELSE c.last_buyer_phone_at END
+             , last_buyer_document = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document END
+             , last_buyer_document_at = CASE WHEN m.d THEN NULL ELSE c.last_buyer_document_at END
+             , last_buyer_name = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name END
+             , last_buyer_name_at = CASE WHEN m.n THEN NULL ELSE c.last_buyer_name_at END
+             , updated_at = now()
+          FROM unnest(v_clusters, v_e, v_p, v_d, v_n) AS m(cluster_id, e, p, d, n)
+         WHERE c.tenant_id = p_tenant_id AND c.cluster_id = m.cluster_id;
+    END IF;
 
-    UPDATE omni_identity.key_evidence e
-       SET name = NULL, name_seen_at = NULL
+    SELECT coalesce(array_agg(e.key_type), '{}'), coalesce(array_agg(e.key_value), '{}')
+      INTO v_types, v_values
+      FROM omni_identity.key_evidence e
      WHERE e.tenant_id = p_tenant_id AND e.name IS NOT NULL
        AND omni_identity.forgotten_text(e.name, v_emails, v_phones, v_documents);
+    IF cardinality(v_types) > 0 THEN
+        UPDATE omni_identity.key_evidence e
+           SET name = NULL, name_seen_at = NULL
+          FROM unnest(v_types, v_values) AS k(key_type, key_value)
+         WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type AND e.key_value = k.key_value;
+    END IF;
 
     -- Rejected rows: raw rewritten (forgotten_jsonb) and raw_sha256 recomputed from it,
     -- the form in which ingest stores a resend of the row (it redacts forgotten values
@@ -100,20 +128,31 @@ BEGIN
      WHERE s.tenant_id = p_tenant_id AND s.batch_id = d.batch_id AND s.row_no = d.row_no
        AND (d.n > 1 OR EXISTS (SELECT FROM omni_identity.sales_rejects o
                                 WHERE o.tenant_id = p_tenant_id AND o.raw_sha256 = d.sha));
-    UPDATE omni_identity.sales_rejects s
-       SET raw = r.raw
-         , raw_sha256 = pg_catalog.sha256(pg_catalog.convert_to(r.raw::text, 'UTF8'))
-      FROM (SELECT y.batch_id, y.row_no, omni_identity.forgotten_jsonb(y.raw, v_emails, v_phones, v_documents) AS raw
+    SELECT coalesce(array_agg(r.batch_id), '{}'), coalesce(array_agg(r.row_no), '{}'), coalesce(array_agg(r.raw), '{}'),
+           coalesce(array_agg(pg_catalog.sha256(pg_catalog.convert_to(r.raw::text, 'UTF8'))), '{}')
+      INTO v_batches, v_rows, v_raws, v_shas
+      FROM (SELECT y.batch_id, y.row_no, y.raw AS old_raw
+                 , omni_identity.forgotten_jsonb(y.raw, v_emails, v_phones, v_documents) AS raw
               FROM omni_identity.sales_rejects y
              WHERE y.tenant_id = p_tenant_id
             OFFSET 0) r
-     WHERE s.tenant_id = p_tenant_id AND s.batch_id = r.batch_id AND s.row_no = r.row_no
-       AND r.raw <> s.raw;
+     WHERE r.raw <> r.old_raw;
+    IF cardinality(v_batches) > 0 THEN
+        UPDATE omni_identity.sales_rejects s
+           SET raw = r.raw, raw_sha256 = r.sha
+          FROM unnest(v_batches, v_rows, v_raws, v_shas) AS r(batch_id, row_no, raw, sha)
+         WHERE s.tenant_id = p_tenant_id AND s.batch_id = r.batch_id AND s.row_no = r.row_no;
+    END IF;
 
-    DELETE FROM omni_identity.report_divergences r
+    SELECT coalesce(array_agg(r.divergence_id), '{}') INTO v_ids
+      FROM omni_identity.report_divergences r
      WHERE r.tenant_id = p_tenant_id
        AND (omni_identity.forgotten_text(r.v1_email, v_emails, v_phones, v_documents)
             OR omni_identity.forgotten_jsonb(r.detail, v_emails, v_phones, v_documents) <> r.detail);
+    IF cardinality(v_ids) > 0 THEN
+        DELETE FROM omni_identity.report_divergences r
+         WHERE r.tenant_id = p_tenant_id AND r.divergence_id = ANY (v_ids);
+    END IF;
 
     DELETE FROM omni_identity.key_blocklist b
      USING unnest(p_types, p_values) AS r(key_type, key_value)

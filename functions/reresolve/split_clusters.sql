@@ -34,6 +34,13 @@ DECLARE
     v_reasons text[];
     v_qlive  uuid[];
     v_threshold integer := omni_identity.generic_threshold(p_tenant_id);
+    v_ktypes  text[];
+    v_kvalues text[];
+    v_etypes  text[];
+    v_evalues text[];
+    v_eseen   timestamptz[];
+    v_enames  text[];
+    v_enames_at timestamptz[];
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_sp_key, pg_temp.oi_sp_root, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2,
@@ -73,20 +80,25 @@ BEGIN
                           WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type AND e.key_value = k.key_value), false);
     ANALYZE pg_temp.oi_sp_key;
     -- Generic keys are no key of any cluster.
+    -- (Here and below a temp table that a statement joins with a package table is read
+    -- in a MATERIALIZED CTE: Citus can plan a join of a distributed table with such an
+    -- intermediate result, not with a local table.)
+    WITH kept AS MATERIALIZED (SELECT k.key_type, k.key_value FROM pg_temp.oi_sp_key k)
     DELETE FROM omni_identity.customer_cluster_keys x
      WHERE x.tenant_id = p_tenant_id AND x.cluster_id = ANY (v_live)
-       AND NOT EXISTS (SELECT FROM pg_temp.oi_sp_key k
+       AND NOT EXISTS (SELECT FROM kept k
                         WHERE k.key_type = x.key_type AND k.key_value = x.key_value);
     INSERT INTO pg_temp.oi_cl_comp (node, root) SELECT k.node, k.node FROM pg_temp.oi_sp_key k;
+    WITH sk AS MATERIALIZED (SELECT k.node, k.cluster_id, k.key_type, k.key_value FROM pg_temp.oi_sp_key k)
     INSERT INTO pg_temp.oi_cl_edge (a, b)
     SELECT DISTINCT GREATEST(ka.node, kb.node), LEAST(ka.node, kb.node)
-      FROM pg_temp.oi_sp_key ka
+      FROM sk ka
       CROSS JOIN LATERAL (SELECT p.b_type, p.b_value
                             FROM omni_identity.key_pairs p
                            WHERE p.tenant_id = p_tenant_id
                              AND p.a_type = ka.key_type AND p.a_value = ka.key_value
                           OFFSET 0) p
-      JOIN pg_temp.oi_sp_key kb
+      JOIN sk kb
         ON kb.key_type = p.b_type AND kb.key_value = p.b_value AND kb.cluster_id = ka.cluster_id;
     ANALYZE pg_temp.oi_cl_edge;
 
@@ -95,6 +107,20 @@ BEGIN
 
     -- 4, 5. Per component: the cluster it came from, its oldest key, whether it holds the
     -- cluster's oldest key, its golden record (one probe of key_evidence per key).
+    -- The keys' evidence first, by a statement of its own (Citus cannot plan the
+    -- aggregate below with the probes inside it), then the aggregate over local data.
+    SELECT coalesce(array_agg(k.key_type), '{}'), coalesce(array_agg(k.key_value), '{}')
+      INTO v_ktypes, v_kvalues
+      FROM pg_temp.oi_sp_key k;
+    SELECT coalesce(array_agg(u.t), '{}'), coalesce(array_agg(u.v), '{}'), coalesce(array_agg(x.last_seen_at), '{}'),
+           coalesce(array_agg(x.name), '{}'), coalesce(array_agg(x.name_seen_at), '{}')
+      INTO v_etypes, v_evalues, v_eseen, v_enames, v_enames_at
+      FROM unnest(v_ktypes, v_kvalues) AS u(t, v)
+      CROSS JOIN LATERAL (SELECT e.last_seen_at, e.name, e.name_seen_at
+                            FROM omni_identity.key_evidence e
+                           WHERE e.tenant_id = p_tenant_id
+                             AND e.key_type = u.t AND e.key_value = u.v
+                          OFFSET 0) x;
     INSERT INTO pg_temp.oi_sp_root
            (root, from_cluster, into_cluster, keeps, created_at, email, email_at, phone, phone_at,
             document, document_at, name, name_at)
@@ -105,7 +131,7 @@ BEGIN
       FROM (SELECT h.*
                  , row_number() OVER (PARTITION BY h.cluster_id
                                       ORDER BY h.created_at, h.oldest_type, h.oldest_value COLLATE "C") AS first
-              FROM (SELECT c.root, k.cluster_id
+              FROM (SELECT k.root, k.cluster_id
                          , (array_agg(k.created_at ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS created_at
                          , (array_agg(k.key_type ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS oldest_type
                          , (array_agg(k.key_value ORDER BY k.created_at, k.key_type, k.key_value COLLATE "C"))[1] AS oldest_value
@@ -121,14 +147,13 @@ BEGIN
                          , (array_agg(e.name ORDER BY omni_identity.golden_rank(e.name_seen_at, e.name) DESC)
                                 FILTER (WHERE e.name IS NOT NULL))[1] AS name
                          , max(e.name_seen_at) AS name_at
-                      FROM pg_temp.oi_cl_comp c
-                      JOIN pg_temp.oi_sp_key k ON k.node = c.node
-                      LEFT JOIN LATERAL (SELECT x.last_seen_at, x.name, x.name_seen_at
-                                           FROM omni_identity.key_evidence x
-                                          WHERE x.tenant_id = p_tenant_id
-                                            AND x.key_type = k.key_type AND x.key_value = k.key_value
-                                         OFFSET 0) e ON true
-                     GROUP BY c.root, k.cluster_id) h) g;
+                      FROM (SELECT c.root, y.cluster_id, y.key_type, y.key_value, y.created_at
+                              FROM pg_temp.oi_cl_comp c
+                              JOIN pg_temp.oi_sp_key y ON y.node = c.node) k
+                      LEFT JOIN unnest(v_etypes, v_evalues, v_eseen, v_enames, v_enames_at)
+                                AS e(key_type, key_value, last_seen_at, name, name_seen_at)
+                             ON e.key_type = k.key_type AND e.key_value = k.key_value
+                     GROUP BY k.root, k.cluster_id) h) g;
 
     -- 6. New clusters, golden records, keys, lineage, queues.
     INSERT INTO omni_identity.customer_cluster
@@ -140,6 +165,9 @@ BEGIN
       FROM pg_temp.oi_sp_root r
      WHERE NOT r.keeps;
 
+    WITH kept AS MATERIALIZED (SELECT x.into_cluster, x.email, x.email_at, x.phone, x.phone_at, x.document,
+                                      x.document_at, x.name, x.name_at
+                                 FROM pg_temp.oi_sp_root x WHERE x.keeps)
     UPDATE omni_identity.customer_cluster c
        SET last_buyer_email = r.email, last_buyer_email_at = r.email_at
          , last_buyer_phone = r.phone, last_buyer_phone_at = r.phone_at
@@ -149,16 +177,18 @@ BEGIN
       FROM (SELECT u.id, x.email, x.email_at, x.phone, x.phone_at, x.document, x.document_at,
                    x.name, x.name_at
               FROM unnest(v_live) AS u(id)
-              LEFT JOIN pg_temp.oi_sp_root x ON x.keeps AND x.into_cluster = u.id) r
+              LEFT JOIN kept x ON x.into_cluster = u.id) r
      WHERE c.tenant_id = p_tenant_id AND c.cluster_id = ANY (v_live) AND c.cluster_id = r.id;
 
+    WITH m AS MATERIALIZED (
+        SELECT s.key_type, s.key_value, r.into_cluster
+          FROM pg_temp.oi_sp_key s
+          JOIN pg_temp.oi_cl_comp c ON c.node = s.node
+          JOIN pg_temp.oi_sp_root r ON r.root = c.root
+         WHERE NOT r.keeps)
     UPDATE omni_identity.customer_cluster_keys k
        SET cluster_id = m.into_cluster
-      FROM (SELECT s.key_type, s.key_value, r.into_cluster
-              FROM pg_temp.oi_sp_key s
-              JOIN pg_temp.oi_cl_comp c ON c.node = s.node
-              JOIN pg_temp.oi_sp_root r ON r.root = c.root
-             WHERE NOT r.keeps) m
+      FROM m
      WHERE k.tenant_id = p_tenant_id AND k.key_type = m.key_type AND k.key_value = m.key_value;
 
     INSERT INTO omni_identity.customer_cluster_splits (tenant_id, from_cluster, into_cluster, reason)

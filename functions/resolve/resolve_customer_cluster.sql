@@ -91,6 +91,16 @@
 -- stored state breaks an invariant. Callers must use READ COMMITTED (the default): under
 -- REPEATABLE READ a snapshot cannot see the concurrent commits a retry relies on.
 --
+-- On Citus (citus.version defined: Citus is loaded) the call runs where the application
+-- calls it (the coordinator), each statement routed to the tenant's shard; two things
+-- differ, decided once per call. (1) Every lock L0-L2 is taken on the node holding the
+-- tenant's shards, by tenant_node_lock called in a FROM clause (Citus delegates it there,
+-- inside this transaction): advisory locks are per node, and a call delegated to that
+-- worker takes them there too. (2) Custom plans (plan_cache_mode set for the call):
+-- Citus's router planner needs the tenant's value to find the shard of a statement that
+-- is not a plain probe of one table (a generic plan fails: "could not create
+-- distributed plan"). One node keeps the generic plans and the lock expressions.
+--
 -- Cost. What a call costs is mostly setting up the plans of its statements and the
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
@@ -151,8 +161,15 @@ DECLARE
     v_gen_e    boolean;  -- the e-mail is generic (write path only)
     v_gen_p    boolean;
     v_gen_d    boolean;
+    -- Citus is loaded (citus.version is defined): the locks are taken on the node holding
+    -- the tenant's shards, and statements get custom plans (see "On Citus" above).
+    v_citus    boolean := pg_catalog.current_setting('citus.version', true) IS NOT NULL;
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
+    IF v_citus THEN
+        -- Reverted when the call returns (the SET clause's level); the nested calls inherit it.
+        v_void := pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true) IS NULL;
+    END IF;
 
     -- Step 1: normalize; removed values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
@@ -181,7 +198,12 @@ BEGIN
     -- statement); every statement below takes its snapshot after it. The fast path waits
     -- for nothing else: not for a batch (batches hold only L1 exclusive).
     BEGIN
-        v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
+        IF v_citus THEN
+            SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                p_tenant_id, omni_identity.evidence_lock_key(p_tenant_id), true, interval '-1 s') AS l;
+        ELSE
+            v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
+        END IF;
 
         -- One read-only statement, the whole read of the fast path: (r) the removed-keys
         -- rule of its ≤ 3 values, written out — the rule of removed_keys (its home for
@@ -272,10 +294,17 @@ BEGIN
         -- fold holds L1 exclusive while it waits for L0): so try it; refused (a batch, a
         -- block/forget/split or a queued job holds or wants L1 exclusive), roll the
         -- subtransaction back, which releases L0, and wait for L1 below holding nothing.
-        IF v_fast IS NOT TRUE
-           AND NOT pg_catalog.pg_try_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) THEN
-            RAISE EXCEPTION 'tenant lock busy; waiting without the evidence lock'
-                USING ERRCODE = 'OI091', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+        IF v_fast IS NOT TRUE THEN
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.tenant_lock_key(p_tenant_id), true, interval '0') AS l;
+            ELSE
+                v_void := pg_catalog.pg_try_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id));
+            END IF;
+            IF NOT v_void THEN
+                RAISE EXCEPTION 'tenant lock busy; waiting without the evidence lock'
+                    USING ERRCODE = 'OI091', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+            END IF;
         END IF;
     EXCEPTION
         WHEN SQLSTATE 'OI091' THEN
@@ -283,7 +312,12 @@ BEGIN
             -- split), then removed keys again: one may have committed meanwhile. L1
             -- excludes every holder of L0 exclusive (they take L1 exclusive first), so the
             -- write path needs L0 no more.
-            v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.tenant_lock_key(p_tenant_id), true, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+            END IF;
             SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
               INTO v_rm_e, v_rm_p, v_rm_d
               FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
@@ -344,13 +378,28 @@ BEGIN
         -- held to the end of the transaction; the probe's results are older than these
         -- locks, so what follows re-probes before it writes.
         IF v_email IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'email', v_email), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+            END IF;
         END IF;
         IF v_phone IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+            END IF;
         END IF;
         IF v_document IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'document', v_document), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+            END IF;
         END IF;
     END IF;
 
@@ -363,7 +412,30 @@ BEGIN
     -- probes), and the keys after it, from its RETURNING. When a key appeared, nothing is
     -- written and the call takes the write path: it never inserts rows it would have to
     -- take back (the application role has no DELETE on customer_cluster).
-    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
+    IF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL AND v_citus THEN
+        -- On Citus, the same as router statements (the re-probe, then one INSERT ... VALUES
+        -- per row): Citus runs an INSERT fed by a CTE or a SELECT through COPY, which
+        -- row-level security refuses.
+        IF NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                        WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email)
+           AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                            WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone)
+           AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys x
+                            WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) THEN
+            INSERT INTO omni_identity.customer_cluster
+                (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
+                 last_buyer_document, last_buyer_document_at, last_buyer_name, last_buyer_name_at,
+                 created_at, updated_at)
+            VALUES (p_tenant_id
+                 , v_email,    CASE WHEN v_email IS NOT NULL THEN v_seen_at END
+                 , v_phone,    CASE WHEN v_phone IS NOT NULL THEN v_seen_at END
+                 , v_document, CASE WHEN v_document IS NOT NULL THEN v_seen_at END
+                 , v_name,     CASE WHEN v_name IS NOT NULL THEN v_seen_at END
+                 , clock_timestamp(), clock_timestamp())
+            RETURNING cluster_id INTO v_survivor;
+            PERFORM omni_identity.citus_insert_keys(p_tenant_id, v_survivor, v_email, v_phone, v_document);
+        END IF;
+    ELSIF v_survivor IS NULL AND v_ce IS NULL AND v_cp IS NULL AND v_cd IS NULL THEN
         WITH c AS (
             INSERT INTO omni_identity.customer_cluster
                 (tenant_id, last_buyer_email, last_buyer_email_at, last_buyer_phone, last_buyer_phone_at,
@@ -446,7 +518,12 @@ BEGIN
             END IF;
 
             -- Attach the keys that were new.
-            IF (v_email IS NOT NULL AND v_ce IS NULL) OR (v_phone IS NOT NULL AND v_cp IS NULL)
+            IF v_citus THEN
+                -- Router statements on Citus (see the new customer's insert).
+                PERFORM omni_identity.citus_insert_keys(p_tenant_id, v_survivor,
+                    CASE WHEN v_ce IS NULL THEN v_email END, CASE WHEN v_cp IS NULL THEN v_phone END,
+                    CASE WHEN v_cd IS NULL THEN v_document END);
+            ELSIF (v_email IS NOT NULL AND v_ce IS NULL) OR (v_phone IS NOT NULL AND v_cp IS NULL)
                OR (v_document IS NOT NULL AND v_cd IS NULL) THEN
                 INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
                 SELECT p_tenant_id, v.key_type, v.key_value, v_survivor

@@ -1,0 +1,99 @@
+"""reconcile_merges over several tenants, as the job login, with two workers at once; the
+query and report functions over a merged-away alias, as the application login. The data
+is written directly (no resolve, no ingest), so the test exercises only these functions:
+on the Citus leg every statement they run must name one tenant (FOR UPDATE over every
+shard is refused, a whole omni_sales row passed to a function does not exist on a shard,
+a report must not nest distributed queries)."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+
+TENANTS = ("ta", "tb", "tc")
+
+
+def _seed(db) -> dict:
+    """Per tenant: live cluster L and clusters A, B merged into it (pending merges A→L,
+    B→L), two sales on A, one on B, one on L."""
+    out = {}
+    for t in TENANTS:
+        live, a, b = (uuid.uuid4() for _ in range(3))
+        db.execute("INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, created_at, last_buyer_email)"
+                   " VALUES (%s, %s, '2024-01-01', 'ana@x.com'), (%s, %s, '2024-01-02', NULL), (%s, %s, '2024-01-03', NULL)",
+                   t, live, t, a, t, b)
+        db.execute("UPDATE omni_identity.customer_cluster SET merged_into = %s WHERE tenant_id = %s AND cluster_id IN (%s, %s)",
+                   live, t, a, b)
+        db.execute("INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)"
+                   " VALUES (%s, %s, %s), (%s, %s, %s)", t, a, live, t, b, live)
+        db.execute("INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)"
+                   " VALUES (%s, 'email', 'ana@x.com', %s)", t, live)
+        for i, (h, email) in enumerate([(a, "Ana@X.com"), (a, "ana@x.com"), (b, "bia@x.com"), (live, "ana@x.com")]):
+            db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email,"
+                       " amount, customer_hash) VALUES (%s, 's', %s, %s, %s, 10, %s)",
+                       t, f"e{i}", f"2024-02-0{i + 1}T00:00:00Z", email, h)
+        out[t] = live
+    return out
+
+
+def test_reconcile_tenant_by_tenant_with_two_workers(db, job_login):
+    lives = _seed(db)
+    assert db.scalar("SELECT omni_identity.reconcile_remaining()") == 6
+    assert db.scalar("SELECT omni_identity.reconcile_remaining('tb')") == 2
+
+    # Two workers, batches of one merge, until both find nothing left.
+    done: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            with db.connect_as(job_login) as conn:
+                while True:
+                    n = conn.execute("SELECT omni_identity.reconcile_merges(1)").fetchone()[0]
+                    if n == 0:
+                        return
+                    done.append(n)
+        except BaseException as exc:   # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert sum(done) == 6
+    assert db.scalar("SELECT omni_identity.reconcile_merges(10)") == 0
+    assert db.scalar("SELECT omni_identity.reconcile_remaining()") == 0
+    for t, live in lives.items():
+        assert db.column("SELECT DISTINCT customer_hash FROM public.omni_sales WHERE tenant_id = %s", t) == [live]
+        assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges"
+                         " WHERE tenant_id = %s AND reconciled_at IS NULL", t) == 0
+
+
+def test_queries_and_reports_over_aliases(db, app_login):
+    lives = _seed(db)
+    t = "tb"
+    # The tenant named by a literal SET LOCAL, the form Citus sends to the workers (with
+    # citus.propagate_set_commands = local; a no-op setting on one node).
+    with psycopg.connect(db.login_dsn(app_login), options="-c citus.propagate_set_commands=local") as conn, \
+            conn.transaction():
+        conn.execute(f"SET LOCAL app.current_tenant_id = '{t}'")
+
+        def col(q, *args):
+            return [r[0] for r in conn.execute(q, args or None).fetchall()]
+
+        # v1: the sale's own normalized e-mail (query_row_matches over its columns).
+        assert len(col("SELECT id FROM omni_identity.abstraction_buyer_v1(%s, '{\"email\": \"ana@x.com\"}')", t)) == 3
+        # v2: every sale of the live cluster owning the e-mail, aliases included.
+        assert len(col("SELECT id FROM omni_identity.abstraction_buyer_v2(%s, '{\"email\": \"ana@x.com\"}')", t)) == 4
+        # The v2 report: one customer, the live cluster, with its golden record,
+        # although three of its four sales still carry an alias.
+        rows = conn.execute("SELECT cluster_id, email, orders, total_amount"
+                            " FROM omni_identity.customer_report_v2(%s)", (t,)).fetchall()
+        assert rows == [(lives[t], "ana@x.com", 4, 40)]
+        rows = conn.execute("SELECT cluster_id, email, orders FROM omni_identity.customer_report_v2(%s,"
+                            " '{\"email\": \"ana@x.com\"}')", (t,)).fetchall()
+        assert rows == [(lives[t], "ana@x.com", 4)]
+        assert col("SELECT omni_identity.buyer_cluster_aliases(%s, 'ana@x.com', NULL, NULL)", t)[0][0] == lives[t]

@@ -22,6 +22,7 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness import citus
 from harness.cmd_jobs import COPY_TABLE
 from tests_py.conftest import examples
 from tests_py.reference import normalize as ref
@@ -124,7 +125,10 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
     db = module_db
     tenant = f"ev{next(_tenants)}"
     db.execute("INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)"
-               " SELECT %s, t, p, rx FROM unnest(%s::text[], %s::text[], %s::boolean[]) AS u(t, p, rx)",
+               " SELECT %s, t, p, rx FROM unnest(%s::text[], %s::text[], %s::boolean[]) AS u(t, p, rx)"
+               # RETURNING: on Citus the rows reach the reference table's copies by INSERTs,
+               # not by a COPY, which the validating trigger's subtransaction breaks.
+               " RETURNING 1",
                tenant, [r[0] for r in TENANT_BLOCKLIST], [r[1] for r in TENANT_BLOCKLIST],
                [r[2] for r in TENANT_BLOCKLIST])
     db.execute("INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256)"
@@ -135,6 +139,10 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
     by_path: dict[str, list[tuple[int, dict]]] = {p: [] for p in PATHS}
     for i, s in enumerate(sales):
         by_path[s["path"]].append((i, s))
+    if citus.enabled():
+        # Automatic mode is not supported on Citus (OI087): its sales go the backfill's way.
+        by_path["backfill"] += by_path["auto"]
+        by_path["auto"] = []
     # Batches: ingest and upload in chunks (some sent twice), direct inserts for automatic
     # mode and for the backfill, in a random order; resolve calls from 3 connections meanwhile.
     ops = []

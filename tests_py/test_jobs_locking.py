@@ -27,7 +27,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from harness import cmd_jobs
+from harness import citus, cmd_jobs
 from tests_py.support import name_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +67,15 @@ def idle_after_resolve(db, login: str, tenant: str):
 
 def holds_tenant_lock_shared(db, conn: psycopg.Connection, tenant: str) -> bool:
     key = db.scalar("SELECT omni_identity.tenant_lock_key(%s)", tenant)
+    if citus.enabled():
+        # On Citus the lock is taken on the node holding the tenant's shards
+        # (tenant_node_lock), by the backend serving conn's transaction there.
+        gpid = db.scalar("SELECT global_pid FROM citus_stat_activity WHERE nodeid = 1 AND pid = %s",
+                         conn.info.backend_pid)
+        return db.scalar("SELECT count(*) > 0 FROM citus_locks WHERE global_pid = %s AND locktype = 'advisory'"
+                         " AND mode = 'ShareLock' AND granted"
+                         " AND ((classid::bigint << 32) | objid::bigint) = %s",
+                         gpid, key)
     return db.scalar("SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND locktype = 'advisory'"
                      " AND mode = 'ShareLock' AND granted"
                      " AND ((classid::bigint << 32) | objid::bigint) = %s",
@@ -215,11 +224,14 @@ def test_ingest_retries_without_queueing_behind_an_idle_transaction(db, app_logi
 
 def poison(db, tenant: str) -> None:
     """A tenant regex that does not compile, stored the way rows written before the
-    validation existed are: as the owner, with the validating trigger disabled."""
-    db.execute("ALTER TABLE omni_identity.key_blocklist DISABLE TRIGGER key_blocklist_check")
-    db.execute("INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)"
-               " VALUES (%s, 'email', '(', true)", tenant)
-    db.execute("ALTER TABLE omni_identity.key_blocklist ENABLE TRIGGER key_blocklist_check")
+    validation existed are: as the owner, with the validating trigger not fired (a
+    transaction-local session_replication_role, which Citus sends to the nodes holding the
+    reference table's copies; Citus refuses ALTER TABLE ... DISABLE TRIGGER there)."""
+    with db.connect(autocommit=False) as c:
+        c.execute("SET LOCAL session_replication_role = replica")
+        c.execute("INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)"
+                  " VALUES (%s, 'email', '(', true)", (tenant,))
+        c.commit()
 
 
 def cli(db, login: str, *args: str) -> subprocess.CompletedProcess:

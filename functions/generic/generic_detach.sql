@@ -27,14 +27,27 @@ BEGIN
     IF v_threshold = 0 OR coalesce(cardinality(p_types), 0) = 0 THEN
         RETURN;     -- the guard is off
     END IF;
-    SELECT coalesce(array_agg(g.t), '{}'), coalesce(array_agg(g.v), '{}') INTO v_types, v_values
-      FROM (SELECT DISTINCT u.t, u.v
-              FROM unnest(p_types, p_values) AS u(t, v)
-              CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
-                                    FROM omni_identity.key_evidence e
-                                   WHERE e.tenant_id = p_tenant_id AND e.key_type = u.t AND e.key_value = u.v
-                                  OFFSET 0) e
-             WHERE omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)) g;
+    IF NOT omni_identity.citus_active() THEN
+        SELECT coalesce(array_agg(g.t), '{}'), coalesce(array_agg(g.v), '{}') INTO v_types, v_values
+          FROM (SELECT DISTINCT u.t, u.v
+                  FROM unnest(p_types, p_values) AS u(t, v)
+                  CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
+                                        FROM omni_identity.key_evidence e
+                                       WHERE e.tenant_id = p_tenant_id AND e.key_type = u.t AND e.key_value = u.v
+                                      OFFSET 0) e
+                 WHERE omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)) g;
+    ELSE
+        -- On Citus the statement is planned on the worker, against the shard's statistics,
+        -- which lag its growth during a backfill: planned for a near-empty shard, the
+        -- per-key probe became a scan of the shard per key (minutes per batch on the
+        -- lab, BENCHMARKS.md "Citus"). A semi-join reads the tenant's rows at most once.
+        SELECT coalesce(array_agg(e.key_type), '{}'), coalesce(array_agg(e.key_value), '{}')
+          INTO v_types, v_values
+          FROM omni_identity.key_evidence e
+         WHERE e.tenant_id = p_tenant_id
+           AND (e.key_type, e.key_value) IN (SELECT u.t, u.v FROM unnest(p_types, p_values) AS u(t, v))
+           AND omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
+    END IF;
     IF cardinality(v_types) = 0 THEN
         RETURN;
     END IF;

@@ -1,4 +1,4 @@
--- depends: 0180.create-generic-applied
+-- depends: 0190.alter-backfill-keyless-app
 -- Room on every page of the evidence tables for the next version of their rows: the batch
 -- core updates most of a batch's key_evidence and key_pairs rows in place (counters, last
 -- seen), and an update whose new version fits on the same page and changes no indexed

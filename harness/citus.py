@@ -58,7 +58,10 @@ class Node(Cluster):
                     # Few shards per table: every test database distributes ~20 tables.
                     "citus.shard_count = 4\n"
                     # Citus's connections to the other nodes per backend stay within bounds.
-                    "citus.max_shared_pool_size = 100\n")
+                    "citus.max_shared_pool_size = 100\n"
+                    # The session tenant reaches the workers: a SET LOCAL is sent to
+                    # every node the transaction uses (docs/scale-out.md, what the DBA sets).
+                    "citus.propagate_set_commands = 'local'\n")
 
     def _ensure_database(self) -> None:
         return None   # the lab's databases are made by create_database
@@ -108,6 +111,8 @@ def _add_workers(coordinator_db: str, workers: list[str], node_dbs: list[str]) -
     host, port = _host_port(coordinator_db)
     with psycopg.connect(coordinator_db, autocommit=True) as conn:
         conn.execute("SELECT citus_set_coordinator_host(%s, %s)", (host, port))
+        if not workers:   # single-node Citus: the coordinator holds the shards
+            conn.execute("SELECT citus_set_node_property(%s, %s, 'shouldhaveshards', true)", (host, port))
         for w in workers:
             h, p = w.rsplit(":", 1)
             conn.execute("SELECT citus_add_node(%s, %s)", (h, int(p)))
@@ -171,13 +176,36 @@ def drop_database(server: str, dbname: str) -> None:
                     _freeze_template(dsn, dbname)
 
 
+def coordinator_only() -> bool:
+    """True when the pgTAP database is to hold every shard on the coordinator
+    (OMNI_IDENTITY_CITUS_NODES=coordinator, set by make test-citus for pg_prove)."""
+    return os.environ.get("OMNI_IDENTITY_CITUS_NODES") == "coordinator"
+
+
 def create_database(server: str, dbname: str, template: str | None = None,
-                    options: sql.Composable | None = None) -> str:
+                    options: sql.Composable | None = None, coordinator: bool = False) -> str:
     """`dbname` on every node of the lab (dropped first); a clone of `template` on every
     node, else a new database with the extension and the workers added. Returns the
-    coordinator's DSN for it."""
+    coordinator's DSN for it.
+
+    coordinator=True: a new database on the coordinator alone, with the extension and no
+    worker (single-node Citus: every shard on the coordinator, every statement still
+    planned by Citus, a shard's task run by local execution in the calling backend). The
+    pgTAP suites run there: a file is one transaction that switches roles (Citus refuses a
+    placement modified by another user of the same transaction, each user having its own
+    connection to a worker) and calls pgTAP's assertions in statements Citus pushes whole
+    to a shard (on a worker they miss the plan kept in the session's temporary tables).
+    The Python suites, with their real connections, run on the three nodes."""
     servers = node_servers(server)
     drop_database(server, dbname)
+    if coordinator:
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname))
+        if options is not None:
+            stmt += sql.SQL(" ") + options
+        with psycopg.connect(servers[0], autocommit=True) as conn:
+            conn.execute(stmt)
+        _add_workers(_with_db(servers[0], dbname), [], [_with_db(servers[0], dbname)])
+        return _with_db(servers[0], dbname)
     for dsn in servers:
         if template:
             _freeze_template(dsn, template)

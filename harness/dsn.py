@@ -7,6 +7,7 @@ from typing import Iterator
 from urllib.parse import quote, urlencode
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from harness.errors import HarnessError
@@ -42,10 +43,12 @@ def tenant_transaction(conn: psycopg.Connection, tenant: str | None) -> Iterator
     """One transaction that names its tenant first, transaction-locally: the setting ends
     with the transaction, so a pooled server connection carries no tenant to the next
     client (nor a missing one to the next transaction of this client). None: no tenant
-    (a job over every tenant)."""
+    (a job over every tenant). A literal SET LOCAL, not set_config(..., true): on Citus
+    only the SET statement is sent on to the workers, where the statements of the call
+    read the tenant (docs/scale-out.md)."""
     with conn.transaction():
         if tenant is not None:
-            conn.execute("SELECT pg_catalog.set_config('app.current_tenant_id', %s, true)", (tenant,))
+            conn.execute(sql.SQL("SET LOCAL app.current_tenant_id = {}").format(sql.Literal(tenant)))
         yield conn
 
 

@@ -44,7 +44,8 @@ def recreate(server: str, dbname: str, template: str | None = None,
     from harness import citus
 
     if citus.enabled():
-        return citus.create_database(server, dbname, template, options)
+        return citus.create_database(server, dbname, template, options,
+                                     coordinator=citus.coordinator_only() and template is None)
     with connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
         if template:

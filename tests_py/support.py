@@ -5,6 +5,7 @@ import threading
 from typing import Any, Callable
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
@@ -35,6 +36,20 @@ def ensure_test_logins(dsn: str) -> None:
             conn.execute(f"GRANT {group} TO {login}")
 
 
+def name_tenant(conn: psycopg.Connection, tenant: str | None) -> None:
+    """Name the session tenant for the rest of the transaction the way the docs tell
+    applications to: on one node the driver's bind-parameter form
+    (`set_config('app.current_tenant_id', $1, true)`); on the Citus lab
+    (OMNI_IDENTITY_CITUS) a literal `SET LOCAL`, the only form Citus sends on to the
+    workers (citus.propagate_set_commands = 'local'; docs/scale-out.md)."""
+    from harness import citus
+
+    if citus.enabled():
+        conn.execute(sql.SQL("SET LOCAL app.current_tenant_id = {}").format(sql.Literal(tenant or "")))
+    else:
+        conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant or "",))
+
+
 class TenantConnection:
     """A connection that names its tenant in every transaction it opens, transaction-
     locally (`set_config(..., true)` = SET LOCAL), as the README tells applications to:
@@ -58,7 +73,7 @@ class TenantConnection:
         return conn.execute(query, params)
 
     def _name_tenant(self) -> None:
-        self.conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (self.tenant,))
+        name_tenant(self.conn, self.tenant)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from tests_py.support import name_tenant
 
 TENANT_TABLES = (
     "omni_identity.customer_cluster",
@@ -100,10 +101,11 @@ def admin(db):
 
 @contextmanager
 def as_tenant(conn: psycopg.Connection, tenant: str | None):
-    """One transaction with `SET LOCAL app.current_tenant_id` (None: no session tenant)."""
+    """One transaction with `SET LOCAL app.current_tenant_id` (None: no session tenant), in
+    the form the docs give for the node kind (support.name_tenant)."""
     with conn.transaction():
         if tenant is not None:
-            conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (tenant,))
+            name_tenant(conn, tenant)
         yield conn
 
 

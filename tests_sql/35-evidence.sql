@@ -4,8 +4,9 @@ SELECT plan(55);
 
 DO $$
 BEGIN
-    PERFORM set_config('tests.app_login', 'oi_test_app_' || pg_backend_pid(), true);
-    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE omni_identity_app', current_setting('tests.app_login'));
+    -- The application login of tests_sql/support/helpers.sql (made outside the test's
+    -- transaction: on Citus a role must be committed to reach the workers).
+    PERFORM set_config('tests.app_login', 'oi_test_app', true);
 END;
 $$;
 

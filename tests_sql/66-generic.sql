@@ -115,8 +115,9 @@ SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE ten
 -- As the application login: resolve and ingest in its own tenant apply the rule.
 DO $$
 BEGIN
-    PERFORM set_config('tests.app_login', 'oi_test_app_' || pg_backend_pid(), true);
-    EXECUTE format('CREATE ROLE %I LOGIN IN ROLE omni_identity_app', current_setting('tests.app_login'));
+    -- The application login of tests_sql/support/helpers.sql (made outside the test's
+    -- transaction: on Citus a role must be committed to reach the workers).
+    PERFORM set_config('tests.app_login', 'oi_test_app', true);
     EXECUTE format('SET LOCAL ROLE %I', current_setting('tests.app_login'));
     PERFORM set_config('app.current_tenant_id', 'gen-b', true);
 END;

@@ -17,7 +17,15 @@ DECLARE
     v_key   bigint := omni_identity.tenant_lock_key(p_tenant_id);
     v_wait  interval;
     v_saved text;
+    v_held  boolean;
 BEGIN
+    IF pg_catalog.current_setting('citus.version', true) IS NOT NULL THEN
+        -- On Citus: on the node holding the tenant's shards (tenant_node_lock), bounded there.
+        v_wait := GREATEST(coalesce(nullif(pg_catalog.current_setting('omni_identity.tenant_lock_wait', true), ''), '0')::interval,
+                           interval '0');
+        SELECT l INTO v_held FROM omni_identity.tenant_node_lock(p_tenant_id, v_key, false, v_wait) AS l;
+        RETURN v_held;
+    END IF;
     IF pg_catalog.pg_try_advisory_xact_lock(v_key) THEN
         RETURN true;
     END IF;

@@ -11,6 +11,10 @@
 -- once per tenant and lets its job loop back off (backfill_customer_hash).
 -- No deadlock is possible through this lock: it never waits in the queue, and sleeping
 -- holds only what the caller already held.
+-- On Citus each try is taken on the node holding the tenant's shards (tenant_node_lock),
+-- so a batch run on the coordinator and a resolve delegated to the worker exclude each
+-- other; on one node it is the plain try (branch on citus.version, defined where Citus is
+-- loaded).
 CREATE OR REPLACE FUNCTION omni_identity.tenant_lock_exclusive(p_tenant_id text, p_max_wait interval)
 RETURNS void
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
@@ -21,9 +25,16 @@ DECLARE
     v_deadline timestamptz := pg_catalog.clock_timestamp() + p_max_wait;
     v_backoff  double precision := 0.001::double precision;
     v_left     double precision;
+    v_citus    boolean := pg_catalog.current_setting('citus.version', true) IS NOT NULL;
+    v_held     boolean;
 BEGIN
     LOOP
-        IF pg_catalog.pg_try_advisory_xact_lock(v_key) THEN
+        IF v_citus THEN
+            SELECT l INTO v_held FROM omni_identity.tenant_node_lock(p_tenant_id, v_key, false, interval '0') AS l;
+        ELSE
+            v_held := pg_catalog.pg_try_advisory_xact_lock(v_key);
+        END IF;
+        IF v_held THEN
             RETURN;
         END IF;
         v_left := extract(epoch FROM v_deadline - pg_catalog.clock_timestamp())::double precision;

@@ -15,7 +15,20 @@ AS $fn$
 DECLARE
     v_key   bigint := omni_identity.evidence_lock_key(p_tenant_id);
     v_saved text;
+    v_held  boolean;
 BEGIN
+    IF pg_catalog.current_setting('citus.version', true) IS NOT NULL THEN
+        -- On Citus: on the node holding the tenant's shards (tenant_node_lock), bounded there.
+        SELECT l INTO v_held FROM omni_identity.tenant_node_lock(p_tenant_id, v_key, false, p_max_wait) AS l;
+        IF NOT v_held THEN
+            RAISE EXCEPTION 'tenant % is busy: open transactions held its evidence lock for %',
+                    pg_catalog.left(p_tenant_id, 100), p_max_wait
+                USING ERRCODE = 'OI090',
+                      HINT = 'Retry later. A transaction that called resolve_customer_cluster holds the tenant''s evidence lock until it ends: '
+                             'keep application transactions short (see pg_locks, locktype advisory).';
+        END IF;
+        RETURN;
+    END IF;
     IF pg_catalog.pg_try_advisory_xact_lock(v_key) THEN
         RETURN;
     END IF;

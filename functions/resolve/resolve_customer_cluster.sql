@@ -91,6 +91,16 @@
 -- stored state breaks an invariant. Callers must use READ COMMITTED (the default): under
 -- REPEATABLE READ a snapshot cannot see the concurrent commits a retry relies on.
 --
+-- On Citus (citus.version defined: Citus is loaded) the call runs where the application
+-- calls it (the coordinator), each statement routed to the tenant's shard; two things
+-- differ, decided once per call. (1) Every lock L0-L2 is taken on the node holding the
+-- tenant's shards, by tenant_node_lock called in a FROM clause (Citus delegates it there,
+-- inside this transaction): advisory locks are per node, and a call delegated to that
+-- worker takes them there too. (2) Custom plans (plan_cache_mode set for the call):
+-- Citus's router planner needs the tenant's value to find the shard of a statement that
+-- is not a plain probe of one table (a generic plan fails: "could not create
+-- distributed plan"). One node keeps the generic plans and the lock expressions.
+--
 -- Cost. What a call costs is mostly setting up the plans of its statements and the
 -- expressions of its normalizers (PL/pgSQL sets each up once per transaction), far more
 -- than running them; so statements are few and small, and a normalizer only runs for an
@@ -149,8 +159,15 @@ DECLARE
     v_gen_e    boolean;  -- the e-mail is generic (write path only)
     v_gen_p    boolean;
     v_gen_d    boolean;
+    -- Citus is loaded (citus.version is defined): the locks are taken on the node holding
+    -- the tenant's shards, and statements get custom plans (see "On Citus" above).
+    v_citus    boolean := pg_catalog.current_setting('citus.version', true) IS NOT NULL;
 BEGIN
     v_tenant := omni_identity.require_tenant(p_tenant_id);   -- an expression: no statement
+    IF v_citus THEN
+        -- Reverted when the call returns (the SET clause's level); the nested calls inherit it.
+        v_void := pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true) IS NULL;
+    END IF;
 
     -- Step 1: normalize; removed values are dropped below. Each under its own IF: PL/pgSQL
     -- sets an expression up the first time it runs in a transaction, and an inlined
@@ -179,39 +196,78 @@ BEGIN
     -- statement); every statement below takes its snapshot after it. The fast path waits
     -- for nothing else: not for a batch (batches hold only L1 exclusive).
     BEGIN
-        v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
-
-        -- Drop removed values (blocked or forgotten): removed_keys, the one home of the rule.
-        SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
-          INTO v_rm_e, v_rm_p, v_rm_d
-          FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
-                                          ARRAY[v_email, v_phone, v_document]) r;
-        IF v_rm_e THEN v_email := NULL; END IF;
-        IF v_rm_p THEN v_phone := NULL; END IF;
-        IF v_rm_d THEN v_document := NULL; END IF;
-        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-            RETURN NULL;     -- every value was removed
+        IF v_citus THEN
+            SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                p_tenant_id, omni_identity.evidence_lock_key(p_tenant_id), true, interval '-1 s') AS l;
+        ELSE
+            v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.evidence_lock_key(p_tenant_id)) IS NULL;
         END IF;
 
-        -- One read-only statement: probe the surviving keys by primary key (scalar
-        -- subqueries: an index probe by construction, whatever the statistics) and read
-        -- their cluster by primary key — the whole read of the fast path.
-        SELECT k.ce, k.cp, k.cd
+        -- One read-only statement, the whole read of the fast path: (r) the removed-keys
+        -- rule of its ≤ 3 values, written out — the rule of removed_keys (its one home for
+        -- every other caller; tests_py/test_resolve_removed.py holds the two to the same
+        -- answers): blocked by an exact global or tenant row (one probe per value of
+        -- key_blocklist_exact_value_idx), by a regex row of the value's type (the partial
+        -- key_blocklist_regex_idx), or forgotten (one scan of forgotten_identifiers'
+        -- primary key, probing each value's tombstone: value_sha256 written out); then
+        -- (k) the surviving keys probed by primary key (scalar subqueries: an index probe
+        -- by construction, whatever the statistics) and (c) their cluster read by primary
+        -- key. Not a call of removed_keys: a PL/pgSQL call and a statement of its own cost
+        -- a returning buyer ≈ 10 % of its CPU (BENCHMARKS.md, resolve).
+        SELECT r.e, r.p, r.d, k.ce, k.cp, k.cd
              , c.cluster_id IS NOT NULL AND c.merged_into IS NULL
-               AND (v_email IS NULL OR k.ce = c.cluster_id)
-               AND (v_phone IS NULL OR k.cp = c.cluster_id)
-               AND (v_document IS NULL OR k.cd = c.cluster_id)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_email, c.last_buyer_email_at, c.last_buyer_email)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_phone, c.last_buyer_phone_at, c.last_buyer_phone)
-               AND NOT omni_identity.golden_wins(v_seen_at, v_document, c.last_buyer_document_at, c.last_buyer_document)
+               AND (r.e IS NULL OR k.ce = c.cluster_id)
+               AND (r.p IS NULL OR k.cp = c.cluster_id)
+               AND (r.d IS NULL OR k.cd = c.cluster_id)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.e, c.last_buyer_email_at, c.last_buyer_email)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.p, c.last_buyer_phone_at, c.last_buyer_phone)
+               AND NOT omni_identity.golden_wins(v_seen_at, r.d, c.last_buyer_document_at, c.last_buyer_document)
                AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
-          INTO v_ce, v_cp, v_cd, v_fast
-          FROM (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+          INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
+          FROM (SELECT CASE WHEN m.e THEN NULL ELSE v_email END AS e
+                     , CASE WHEN m.p THEN NULL ELSE v_phone END AS p
+                     , CASE WHEN m.d THEN NULL ELSE v_document END AS d
+                  FROM (SELECT coalesce(bool_or(x.t = 'email'), false) AS e
+                             , coalesce(bool_or(x.t = 'phone'), false) AS p
+                             , coalesce(bool_or(x.t = 'document'), false) AS d
+                          FROM (SELECT b.key_type
+                                  FROM omni_identity.key_blocklist b
+                                 WHERE NOT b.is_regex
+                                   AND b.value_pattern = ANY (ARRAY[v_email, v_phone, v_document])
+                                   AND b.value_pattern = CASE b.key_type WHEN 'email' THEN v_email
+                                                                         WHEN 'phone' THEN v_phone
+                                                                         WHEN 'document' THEN v_document END
+                                   AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                UNION ALL
+                                SELECT b.key_type
+                                  FROM omni_identity.key_blocklist b
+                                 WHERE b.is_regex
+                                   AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                   AND CASE b.key_type WHEN 'email' THEN v_email
+                                                       WHEN 'phone' THEN v_phone
+                                                       WHEN 'document' THEN v_document END ~ b.value_pattern
+                                UNION ALL
+                                SELECT f.key_type
+                                  FROM omni_identity.forgotten_identifiers f
+                                 WHERE f.tenant_id = p_tenant_id
+                                   AND f.key_type = ANY (ARRAY['email', 'phone', 'document'])
+                                   AND f.value_sha256 = ANY (ARRAY[
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_email, 'UTF8')), 'hex'),
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_phone, 'UTF8')), 'hex'),
+                                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(v_document, 'UTF8')), 'hex')])
+                                   AND f.value_sha256 = pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+                                         CASE f.key_type WHEN 'email' THEN v_email
+                                                         WHEN 'phone' THEN v_phone
+                                                         WHEN 'document' THEN v_document END, 'UTF8')), 'hex')
+                               ) AS x(t)) m
+                OFFSET 0) r
+         CROSS JOIN LATERAL (
+                SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = r.e) AS ce
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = r.p) AS cp
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
-                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = r.d) AS cd
                 OFFSET 0) k   -- OFFSET 0: keep k a subquery, so each probe runs once
           LEFT JOIN LATERAL (
                 -- A parameterized primary-key probe (OFFSET 0 forbids turning it into a
@@ -223,15 +279,25 @@ BEGIN
                    AND x.cluster_id = CASE WHEN k.ce IS NOT NULL THEN k.ce
                                            WHEN k.cp IS NOT NULL THEN k.cp ELSE k.cd END
                 OFFSET 0) c ON true;
+        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+            RETURN NULL;     -- every value was removed
+        END IF;
 
         -- The write path needs L1 shared. Holding L0, this call must never wait for L1 (a
         -- fold holds L1 exclusive while it waits for L0): so try it; refused (a batch, a
         -- block/forget/split or a queued job holds or wants L1 exclusive), roll the
         -- subtransaction back, which releases L0, and wait for L1 below holding nothing.
-        IF v_fast IS NOT TRUE
-           AND NOT pg_catalog.pg_try_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) THEN
-            RAISE EXCEPTION 'tenant lock busy; waiting without the evidence lock'
-                USING ERRCODE = 'OI091', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+        IF v_fast IS NOT TRUE THEN
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.tenant_lock_key(p_tenant_id), true, interval '0') AS l;
+            ELSE
+                v_void := pg_catalog.pg_try_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id));
+            END IF;
+            IF NOT v_void THEN
+                RAISE EXCEPTION 'tenant lock busy; waiting without the evidence lock'
+                    USING ERRCODE = 'OI091', HINT = 'Internal to resolve_customer_cluster; never escapes it.';
+            END IF;
         END IF;
     EXCEPTION
         WHEN SQLSTATE 'OI091' THEN
@@ -239,7 +305,12 @@ BEGIN
             -- split), then removed keys again: one may have committed meanwhile. L1
             -- excludes every holder of L0 exclusive (they take L1 exclusive first), so the
             -- write path needs L0 no more.
-            v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.tenant_lock_key(p_tenant_id), true, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock_shared(omni_identity.tenant_lock_key(p_tenant_id)) IS NULL;
+            END IF;
             SELECT bool_or(r.key_type = 'email'), bool_or(r.key_type = 'phone'), bool_or(r.key_type = 'document')
               INTO v_rm_e, v_rm_p, v_rm_d
               FROM omni_identity.removed_keys(p_tenant_id, ARRAY['email', 'phone', 'document'],
@@ -300,13 +371,28 @@ BEGIN
         -- held to the end of the transaction; the probe's results are older than these
         -- locks, so what follows re-probes before it writes.
         IF v_email IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'email', v_email), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+            END IF;
         END IF;
         IF v_phone IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
+            END IF;
         END IF;
         IF v_document IS NOT NULL THEN
-            v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+            IF v_citus THEN
+                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
+                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'document', v_document), false, interval '-1 s') AS l;
+            ELSE
+                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
+            END IF;
         END IF;
     END IF;
 

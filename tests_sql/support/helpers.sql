@@ -1,14 +1,43 @@
 -- Helpers for the pgTAP suites (installed in the test database only, never by migrate).
 CREATE SCHEMA IF NOT EXISTS tests;
 
--- Act as `p_role` with session tenant `p_tenant` for the rest of the transaction.
+-- The LOGIN roles the suites act as, made once per server (roles are cluster-wide), the
+-- way the README tells a DBA to: oi_test_app in omni_identity_app, oi_test_job in
+-- omni_identity_admin (the same ones tests_py/support.py ensure_test_logins makes). On
+-- Citus they must exist, committed, before a test's transaction: Citus opens its
+-- connections to the workers as the current role, so neither a NOLOGIN group role nor a
+-- role created inside the test's transaction can reach the shards.
+DO $logins$
+DECLARE
+    v_login text;
+    v_group text;
+BEGIN
+    FOR v_login, v_group IN VALUES ('oi_test_app', 'omni_identity_app'), ('oi_test_job', 'omni_identity_admin') LOOP
+        BEGIN
+            EXECUTE format('CREATE ROLE %I LOGIN IN ROLE %I', v_login, v_group);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;   -- made by an earlier or a concurrent session
+        END;
+        EXECUTE format('ALTER ROLE %I LOGIN INHERIT NOSUPERUSER NOBYPASSRLS', v_login);
+        EXECUTE format('GRANT %I TO %I', v_group, v_login);
+    END LOOP;
+END;
+$logins$;
+
+-- Act as `p_role` with session tenant `p_tenant` for the rest of the transaction. A group
+-- role (omni_identity_app / omni_identity_admin, NOLOGIN) is acted as through its test
+-- login. The tenant is named with a literal SET LOCAL, the form Citus sends to the workers
+-- (citus.propagate_set_commands = 'local'; set_config(..., true) stays on the node that
+-- runs it: docs/scale-out.md).
 CREATE OR REPLACE FUNCTION tests.act_as(p_role text, p_tenant text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 AS $fn$
 BEGIN
-    PERFORM set_config('app.current_tenant_id', coalesce(p_tenant, ''), true);
-    EXECUTE format('SET LOCAL ROLE %I', p_role);
+    EXECUTE format('SET LOCAL app.current_tenant_id = %L', coalesce(p_tenant, ''));
+    EXECUTE format('SET LOCAL ROLE %I', CASE p_role WHEN 'omni_identity_app' THEN 'oi_test_app'
+                                                     WHEN 'omni_identity_admin' THEN 'oi_test_job'
+                                                     ELSE p_role END);
 END;
 $fn$;
 

@@ -117,7 +117,20 @@ def test_tenant_and_batch_size_errors(db):
         assert exc.value.sqlstate == "42501"   # not granted: EXECUTE is the guard
 
 
+def _node_of(db, tenant: str):
+    """The node holding `tenant`'s shard of omni_sales on Citus; None on one node."""
+    if not db.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'citus'"):
+        return None
+    return db.scalar("SELECT n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n USING (groupid)"
+                     " WHERE p.shardid = get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
+
+
 def test_automatic_mode_trigger(db):
+    if _node_of(db, T) is not None:
+        # Not supported on Citus: test_automatic_mode_is_refused_on_citus.
+        assert db.scalar("SELECT tgenabled FROM pg_trigger WHERE tgname = 'omni_sales_auto_resolve'") == "D"
+        return
+    other = "other"
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES (%s, 's', %s, now(), %s, %s)")
     db.execute(insert, T, "off1", "ana@x.com", None)
@@ -127,7 +140,7 @@ def test_automatic_mode_trigger(db):
     # One multi-row statement: clustered set-based, linked through the shared phone.
     db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
                " VALUES (%s, 's', 'on2', now(), 'bia@y.com', '21998765432'),"
-               "        (%s, 's', 'on3', now(), NULL, NULL), ('other', 's', 'on4', now(), 'ana@x.com', NULL)", T, T)
+               "        (%s, 's', 'on3', now(), NULL, NULL), (%s, 's', 'on4', now(), 'ana@x.com', NULL)", T, T, other)
     h = dict(db.rows("SELECT external_id, customer_hash FROM public.omni_sales"))
     assert h["on1"] is not None and h["on1"] == h["on2"]
     assert h["on3"] is None          # no key
@@ -138,6 +151,26 @@ def test_automatic_mode_trigger(db):
     # Rows written by ingest_sales are clustered by the batch, once.
     assert ingest(db, [sale(1, buyer_email="ana@x.com")])[3] == 1
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'") == h["on1"]
+
+
+def test_automatic_mode_is_refused_on_citus(db, app_login):
+    """Automatic mode is not supported on Citus: the application's set_flag refuses it
+    (OI087) and citus_distribute refuses a database where a tenant has it on (OI088);
+    on one node the flag is set (docs/scale-out.md)."""
+    with db.connect_as(app_login, tenant=T) as app:
+        if _node_of(db, T) is None:
+            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+            assert db.scalar("SELECT value FROM omni_identity.settings WHERE tenant_id = %s AND key = 'auto_resolve'", T) is True
+            return
+        with pytest.raises(psycopg.Error) as exc:
+            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+        assert exc.value.sqlstate == "OI087"
+        app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', false)", (T,))
+    assert db.scalar("SELECT omni_identity.citus_distribute()") == 0
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('other', 'auto_resolve', 'true')")
+    with pytest.raises(psycopg.Error) as exc:
+        db.execute("SELECT omni_identity.citus_distribute()")
+    assert exc.value.sqlstate == "OI088"
 
 
 def test_batch_takes_few_locks(db):

@@ -39,8 +39,9 @@ SELECT results_eq($$ SELECT * FROM pg_temp.ing('p1', '[
 SELECT is(pg_temp.hash_of('p1', '1'), pg_temp.hash_of('p1', '3'), 'e-mail and phone forms link sales 1-3');
 SELECT is(pg_temp.hash_of('p1', '4'), NULL, 'blocked placeholder e-mail: customer_hash NULL');
 SELECT isnt(pg_temp.hash_of('p1', '5'), pg_temp.hash_of('p1', '1'), 'another buyer, another cluster');
-SELECT results_eq($$ SELECT last_buyer_email, last_buyer_phone, last_buyer_name FROM omni_identity.customer_cluster
-                     WHERE tenant_id = 'p1' AND cluster_id = pg_temp.hash_of('p1', '1') $$,
+SELECT results_eq($$ SELECT c.last_buyer_email, c.last_buyer_phone, c.last_buyer_name FROM omni_identity.customer_cluster c
+                     JOIN public.omni_sales s ON s.tenant_id = c.tenant_id AND s.customer_hash = c.cluster_id
+                     WHERE c.tenant_id = 'p1' AND s.external_id = '1' $$,
     $$ VALUES ('ana@x.com'::text, '+5511987654321'::text, 'Ana Souza'::text) $$, 'golden record of the batch');
 SELECT is((SELECT count(*)::int FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'p1'), 3, 'three keys stored');
 
@@ -109,7 +110,13 @@ SELECT is((SELECT count(*)::int FROM omni_identity.batch_metrics WHERE tenant_id
 INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('p4', 'auto_resolve', 'true');
 INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)
 VALUES ('p4', 's', 'a1', now(), 'dora@w.com'), ('p4', 's', 'a2', now(), 'Dora@W.com');
-SELECT isnt(pg_temp.hash_of('p4', 'a1'), NULL, 'auto_resolve: a direct insert gets its customer_hash');
+-- Not supported on Citus (docs/scale-out.md): its trigger is disabled there, and set_flag
+-- refuses to turn it on.
+SELECT CASE WHEN current_setting('citus.version', true) IS NULL
+            THEN isnt(pg_temp.hash_of('p4', 'a1'), NULL, 'auto_resolve: a direct insert gets its customer_hash')
+            ELSE throws_ok($$ SELECT omni_identity.set_flag('p4', 'auto_resolve', true) $$, 'OI087', NULL,
+                           'auto_resolve: refused on Citus')
+       END;
 
 -- The batch core writes customer_hash at the ctid its caller read; a sale updated since
 -- (its version moved) is found again by its primary key and still gets its cluster.
@@ -122,8 +129,9 @@ SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.ctid FROM public.omni_s
 UPDATE public.omni_sales SET status = 'paid' WHERE tenant_id = 'p6' AND external_id = 'c2';
 SELECT results_eq($$ SELECT clustered, clusters_created FROM omni_identity.cluster_sales_batch() $$,
     $$ VALUES (2, 1) $$, 'stale ctid: both sales clustered into one new cluster');
-SELECT is((SELECT count(*)::int FROM public.omni_sales WHERE tenant_id = 'p6' AND customer_hash IS NOT NULL
-             AND customer_hash = pg_temp.hash_of('p6', 'c1')), 2,
+SELECT is((SELECT count(*)::int FROM public.omni_sales o
+             JOIN public.omni_sales c1 ON c1.tenant_id = o.tenant_id AND c1.external_id = 'c1'
+            WHERE o.tenant_id = 'p6' AND o.customer_hash IS NOT NULL AND o.customer_hash = c1.customer_hash), 2,
           'stale ctid: the moved sale carries the cluster too');
 SELECT is((SELECT status FROM public.omni_sales WHERE tenant_id = 'p6' AND external_id = 'c2'), 'paid',
           'stale ctid: the concurrent change is kept');

@@ -160,23 +160,42 @@ BEGIN
     -- optimization fence), still without a customer_hash. The ctid of the version read
     -- lets cluster_sales_batch write customer_hash without probing again.
     TRUNCATE pg_temp.oi_cluster_in;
-    -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
-    -- read (design §9.1), whether or not it has run yet; the backfill never records it.
-    INSERT INTO pg_temp.oi_cluster_in
-           (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
-            row_ctid, evidence)
-    SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
-           s.buyer_name, s.row_ctid,
-           NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
-                        WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
-      FROM pg_temp.oi_bf_pick p
-      CROSS JOIN LATERAL (
+    IF NOT omni_identity.citus_active() THEN
+        -- evidence: a sale up to the evidence upgrade's through_sale_id is the upgrade's to
+        -- read (design §9.1), whether or not it has run yet; the backfill never records it.
+        INSERT INTO pg_temp.oi_cluster_in
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
+                row_ctid, evidence)
+        SELECT s.tenant_id, s.id, s.created_at, s.buyer_email, s.buyer_phone, s.buyer_document,
+               s.buyer_name, s.row_ctid,
+               NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
+                            WHERE u.tenant_id = s.tenant_id AND s.id <= u.through_sale_id)
+          FROM pg_temp.oi_bf_pick p
+          CROSS JOIN LATERAL (
+                SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
+                       o.buyer_document, o.buyer_name, o.customer_hash, o.ctid AS row_ctid
+                  FROM public.omni_sales o
+                 WHERE o.tenant_id = p.tenant_id AND o.id = p.id
+                 OFFSET 0) s
+         WHERE s.customer_hash IS NULL;
+    ELSE
+        -- Citus refuses the per-row LATERAL probe: per tenant, one statement routed to
+        -- the tenant's shard reads the picked sales (the picks go there as an
+        -- intermediate result), with the same evidence rule.
+        FOR v_tenant IN SELECT DISTINCT p.tenant_id FROM pg_temp.oi_bf_pick p ORDER BY 1 LOOP
+            INSERT INTO pg_temp.oi_cluster_in
+                   (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document,
+                    buyer_name, row_ctid, evidence)
             SELECT o.tenant_id, o.id, o.created_at, o.buyer_email, o.buyer_phone,
-                   o.buyer_document, o.buyer_name, o.customer_hash, o.ctid AS row_ctid
+                   o.buyer_document, o.buyer_name, o.ctid,
+                   NOT EXISTS (SELECT 1 FROM omni_identity.evidence_upgrade u
+                                WHERE u.tenant_id = v_tenant AND o.id <= u.through_sale_id)
               FROM public.omni_sales o
-             WHERE o.tenant_id = p.tenant_id AND o.id = p.id
-             OFFSET 0) s
-     WHERE s.customer_hash IS NULL;
+             WHERE o.tenant_id = v_tenant
+               AND o.id IN (SELECT p.id FROM pg_temp.oi_bf_pick p WHERE p.tenant_id = v_tenant)
+               AND o.customer_hash IS NULL;
+        END LOOP;
+    END IF;
     -- No ANALYZE: cluster_sales_batch reads oi_cluster_in once, by a single scan.
 
     IF p_tenant_id IS NOT NULL THEN

@@ -70,6 +70,15 @@ BEGIN
                   HINT = 'ALTER TABLE public.omni_sales ALTER COLUMN id TYPE bigint and ALTER SEQUENCE ... AS bigint (a table rewrite: plan a window), then migrate again.';
     END IF;
 
+    -- Automatic mode is not supported on Citus (its trigger stays disabled, below): a
+    -- tenant with the flag on would have its INSERTs left unclustered silently.
+    IF EXISTS (SELECT 1 FROM omni_identity.settings s
+                WHERE s.key = 'auto_resolve' AND s.value = 'true'::jsonb) THEN
+        RAISE EXCEPTION 'automatic mode (auto_resolve) is on for some tenant; it is not supported on Citus'
+            USING ERRCODE = 'OI088',
+                  HINT = 'Turn it off for every tenant (omni_identity.set_flag(tenant, ''auto_resolve'', false)), write sales with ingest_sales, the upload or insert + backfill, then migrate again.';
+    END IF;
+
     -- Triggers on distributed tables need this setting (the blocklist check is a row
     -- trigger; Citus creates it on every shard). While a table's rows are copied to
     -- its shards its triggers are disabled: the rows were checked when written, and the
@@ -111,10 +120,11 @@ BEGIN
             EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_table($1, ''tenant_id'', colocate_with := $2)', v_citus)
               USING v_table, c_anchor::text;
         END IF;
-        -- Automatic mode stays off on Citus: its statement trigger joins the transition
-        -- table with a distributed table, which Citus cannot plan on the shards ("could
-        -- not find named tuplestore"), so enabled it would fail every INSERT into
-        -- omni_sales that is not the package's own batch (docs/scale-out.md).
+        -- Automatic mode stays off on Citus (OI087/OI088): its statement trigger runs on
+        -- the shards, where its transition table cannot be joined with a distributed
+        -- table, and the batch core run from a shard's trigger needs nested distributed
+        -- execution and temporary tables on the worker, which Citus's two-phase commit
+        -- refuses (docs/scale-out.md).
         PERFORM omni_identity.citus_enable_triggers(v_table,
             pg_catalog.array_remove(v_triggers, 'omni_sales_auto_resolve'::name));
         v_moved := v_moved || v_table;

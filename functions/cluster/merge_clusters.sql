@@ -28,6 +28,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_merged integer;
+    v_n      bigint;
 BEGIN
     IF coalesce(cardinality(p_losers), 0) = 0 THEN
         RETURN 0;
@@ -65,9 +66,15 @@ BEGIN
        AND k.cluster_id = p.loser;
 
     -- 4. Lineage.
-    INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)
-    SELECT p_tenant_id, p.loser, p.survivor
-      FROM unnest(p_losers, p_survivors) AS p(loser, survivor);
+    -- (RETURNING: on Citus the rows then reach the shard by an INSERT, not by a COPY,
+    -- which PostgreSQL refuses under row-level security.)
+    WITH ins AS (
+        INSERT INTO omni_identity.customer_cluster_merges (tenant_id, from_cluster, into_cluster)
+        SELECT p_tenant_id, p.loser, p.survivor
+          FROM unnest(p_losers, p_survivors) AS p(loser, survivor)
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM ins;
 
     -- 5. Golden records: per survivor and field, the greatest golden_rank of its group.
     UPDATE omni_identity.customer_cluster c

@@ -122,15 +122,20 @@ BEGIN
     -- Every rejected row counts; each distinct one is stored once per tenant (the first
     -- row of the batch that carries it, unless an earlier batch recorded it already).
     SELECT count(*) INTO rejected FROM pg_temp.oi_ingest_checked c WHERE c.reason IS NOT NULL;
-    INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason, raw_sha256)
-    SELECT DISTINCT ON (h.raw_sha256) p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason, h.raw_sha256
-      FROM pg_temp.oi_ingest_checked c
-      CROSS JOIN LATERAL (
-            SELECT sha256(convert_to(c.raw::text, 'UTF8')) AS raw_sha256 OFFSET 0) h
-     WHERE c.reason IS NOT NULL
-     ORDER BY h.raw_sha256, c.row_no
-        ON CONFLICT (tenant_id, raw_sha256) DO NOTHING;
-    GET DIAGNOSTICS v_stored = ROW_COUNT;
+    -- Counted from RETURNING: on Citus the row count of an INSERT ... SELECT ... ON
+    -- CONFLICT from the coordinator is the rows sent, not the rows stored.
+    WITH stored AS (
+        INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason, raw_sha256)
+        SELECT DISTINCT ON (h.raw_sha256) p_tenant_id, p_batch_id, c.row_no, c.raw, c.reason, h.raw_sha256
+          FROM pg_temp.oi_ingest_checked c
+          CROSS JOIN LATERAL (
+                SELECT sha256(convert_to(c.raw::text, 'UTF8')) AS raw_sha256 OFFSET 0) h
+         WHERE c.reason IS NOT NULL
+         ORDER BY h.raw_sha256, c.row_no
+            ON CONFLICT (tenant_id, raw_sha256) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_stored FROM stored;
 
     -- Upsert; rows written by this statement are clustered by the batch core, not by
     -- the automatic-mode trigger.

@@ -16,18 +16,26 @@ DECLARE
     v_tenant    text;
     v_losers    uuid[];
     v_survivors uuid[];
+    v_n         bigint;
 BEGIN
     merges := 0;
-    INSERT INTO omni_identity.customer_cluster
-           (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
-            last_buyer_phone_at, last_buyer_name, last_buyer_name_at, last_buyer_document,
-            last_buyer_document_at)
-    SELECT r.tenant_id, r.survivor, r.email, r.email_at, r.phone, r.phone_at, r.name, r.name_at,
-           r.document, r.document_at
-      FROM pg_temp.oi_cl_root r
-     WHERE r.is_new
-     ORDER BY r.tenant_id, r.survivor;
-    GET DIAGNOSTICS clusters_created = ROW_COUNT;
+    -- The INSERT ... SELECTs from temp tables return their rows (counted): on Citus a
+    -- RETURNING makes the rows go to the shards as intermediate results inserted there by
+    -- an INSERT, where a plain INSERT ... SELECT would COPY them into the shards, which
+    -- PostgreSQL refuses under row-level security (every role but a superuser).
+    WITH ins AS (
+        INSERT INTO omni_identity.customer_cluster
+               (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
+                last_buyer_phone_at, last_buyer_name, last_buyer_name_at, last_buyer_document,
+                last_buyer_document_at)
+        SELECT r.tenant_id, r.survivor, r.email, r.email_at, r.phone, r.phone_at, r.name, r.name_at,
+               r.document, r.document_at
+          FROM pg_temp.oi_cl_root r
+         WHERE r.is_new
+         ORDER BY r.tenant_id, r.survivor
+        RETURNING 1
+    )
+    SELECT count(*)::integer INTO clusters_created FROM ins;
 
     FOR v_tenant IN SELECT DISTINCT r.tenant_id FROM pg_temp.oi_cl_root r ORDER BY 1 LOOP
         -- Merges: every other existing cluster of a component into its survivor.
@@ -76,13 +84,17 @@ BEGIN
         END IF;
 
         -- Keys the tenant did not know yet belong to their component's survivor.
-        INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
-        SELECT k.tenant_id, k.key_type, k.key_value, r.survivor
-          FROM pg_temp.oi_cl_key k
-          JOIN pg_temp.oi_cl_comp c ON c.node = k.min_node
-          JOIN pg_temp.oi_cl_root r ON r.root = c.root
-         WHERE k.tenant_id = v_tenant AND k.cluster_id IS NULL
-         ORDER BY k.key_type, k.key_value;
+        WITH ins AS (
+            INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
+            SELECT k.tenant_id, k.key_type, k.key_value, r.survivor
+              FROM pg_temp.oi_cl_key k
+              JOIN pg_temp.oi_cl_comp c ON c.node = k.min_node
+              JOIN pg_temp.oi_cl_root r ON r.root = c.root
+             WHERE k.tenant_id = v_tenant AND k.cluster_id IS NULL
+             ORDER BY k.key_type, k.key_value
+            RETURNING 1
+        )
+        SELECT count(*) INTO v_n FROM ins;
     END LOOP;
 END;
 $fn$;

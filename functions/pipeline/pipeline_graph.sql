@@ -13,21 +13,42 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
+DECLARE
+    v_tenant text;
 BEGIN
     TRUNCATE pg_temp.oi_cl_exist, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2, pg_temp.oi_cl_comp;
 
-    -- Existing clusters (keys always name live clusters; the batch holds the tenant lock,
-    -- so none is merged meanwhile): one primary-key probe each (LATERAL, LIMIT 1).
-    INSERT INTO pg_temp.oi_cl_exist (cnode, tenant_id, cluster_id, created_at)
-    SELECT p_nodes + row_number() OVER (ORDER BY e.tenant_id, e.cluster_id)::integer,
-           e.tenant_id, e.cluster_id, c.created_at
-      FROM (SELECT DISTINCT k.tenant_id, k.cluster_id
-              FROM pg_temp.oi_cl_key k WHERE k.cluster_id IS NOT NULL) e
-      CROSS JOIN LATERAL (
-            SELECT cc.created_at
+    IF NOT omni_identity.citus_active() THEN
+        -- Existing clusters (keys always name live clusters; the batch holds the tenant
+        -- lock, so none is merged meanwhile): one primary-key probe each (LATERAL, LIMIT 1).
+        INSERT INTO pg_temp.oi_cl_exist (cnode, tenant_id, cluster_id, created_at)
+        SELECT p_nodes + row_number() OVER (ORDER BY e.tenant_id, e.cluster_id)::integer,
+               e.tenant_id, e.cluster_id, c.created_at
+          FROM (SELECT DISTINCT k.tenant_id, k.cluster_id
+                  FROM pg_temp.oi_cl_key k WHERE k.cluster_id IS NOT NULL) e
+          CROSS JOIN LATERAL (
+                SELECT cc.created_at
+                  FROM omni_identity.customer_cluster cc
+                 WHERE cc.tenant_id = e.tenant_id AND cc.cluster_id = e.cluster_id
+                 LIMIT 1) c;
+    ELSE
+        -- Citus (citus_active): the clusters copied in per tenant by a statement routed
+        -- to its shard, then numbered from the temp table.
+        TRUNCATE pg_temp.oi_cl_probe;
+        FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k
+                         WHERE k.cluster_id IS NOT NULL ORDER BY 1 LOOP
+            INSERT INTO pg_temp.oi_cl_probe (tenant_id, cluster_id, created_at)
+            SELECT cc.tenant_id, cc.cluster_id, cc.created_at
               FROM omni_identity.customer_cluster cc
-             WHERE cc.tenant_id = e.tenant_id AND cc.cluster_id = e.cluster_id
-             LIMIT 1) c;
+             WHERE cc.tenant_id = v_tenant
+               AND cc.cluster_id IN (SELECT k.cluster_id FROM pg_temp.oi_cl_key k
+                                      WHERE k.tenant_id = v_tenant AND k.cluster_id IS NOT NULL);
+        END LOOP;
+        INSERT INTO pg_temp.oi_cl_exist (cnode, tenant_id, cluster_id, created_at)
+        SELECT p_nodes + row_number() OVER (ORDER BY p.tenant_id, p.cluster_id)::integer,
+               p.tenant_id, p.cluster_id, p.created_at
+          FROM pg_temp.oi_cl_probe p;
+    END IF;
     ANALYZE pg_temp.oi_cl_exist;
 
     INSERT INTO pg_temp.oi_cl_edge (a, b)

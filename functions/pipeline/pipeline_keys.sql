@@ -44,20 +44,45 @@ BEGIN
     -- well on the defaults).
     ANALYZE pg_temp.oi_cl_sale (node, tenant_id, sale_id, seen_at);
 
-    -- Distinct keys of the batch (sale_keys, LATERAL), and the cluster of every known
-    -- key found by one primary-key probe per key (a correlated subquery, never a join the
-    -- planner could turn into a scan of the tenant's keys).
-    INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node, cluster_id)
-    SELECT g.tenant_id, g.key_type, g.key_value, g.min_node,
-           (SELECT ck.cluster_id
+    IF NOT omni_identity.citus_active() THEN
+        -- Distinct keys of the batch (sale_keys, LATERAL), and the cluster of every known
+        -- key found by one primary-key probe per key (a correlated subquery, never a join
+        -- the planner could turn into a scan of the tenant's keys).
+        INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node, cluster_id)
+        SELECT g.tenant_id, g.key_type, g.key_value, g.min_node,
+               (SELECT ck.cluster_id
+                  FROM omni_identity.customer_cluster_keys ck
+                 WHERE ck.tenant_id = g.tenant_id AND ck.key_type = g.key_type
+                   AND ck.key_value = g.key_value
+                 LIMIT 1)
+          FROM (SELECT s.tenant_id, k.key_type, k.key_value, min(s.node) AS min_node
+                  FROM pg_temp.oi_cl_sale s
+                  CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
+                 GROUP BY s.tenant_id, k.key_type, k.key_value) g;
+    ELSE
+        -- Citus refuses the correlated probe: the distinct keys first, then per tenant
+        -- the known ones copied in by one statement routed to the tenant's shard (the
+        -- batch's keys go there as an intermediate result), then a join of temp tables.
+        INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node)
+        SELECT s.tenant_id, k.key_type, k.key_value, min(s.node)
+          FROM pg_temp.oi_cl_sale s
+          CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
+         GROUP BY s.tenant_id, k.key_type, k.key_value;
+        TRUNCATE pg_temp.oi_cl_probe;
+        FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
+            INSERT INTO pg_temp.oi_cl_probe (tenant_id, key_type, key_value, cluster_id)
+            SELECT ck.tenant_id, ck.key_type, ck.key_value, ck.cluster_id
               FROM omni_identity.customer_cluster_keys ck
-             WHERE ck.tenant_id = g.tenant_id AND ck.key_type = g.key_type
-               AND ck.key_value = g.key_value
-             LIMIT 1)
-      FROM (SELECT s.tenant_id, k.key_type, k.key_value, min(s.node) AS min_node
-              FROM pg_temp.oi_cl_sale s
-              CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
-             GROUP BY s.tenant_id, k.key_type, k.key_value) g;
+             WHERE ck.tenant_id = v_tenant
+               AND (ck.key_type, ck.key_value) IN (SELECT k.key_type, k.key_value
+                                                     FROM pg_temp.oi_cl_key k
+                                                    WHERE k.tenant_id = v_tenant);
+        END LOOP;
+        UPDATE pg_temp.oi_cl_key k
+           SET cluster_id = p.cluster_id
+          FROM pg_temp.oi_cl_probe p
+         WHERE p.tenant_id = k.tenant_id AND p.key_type = k.key_type AND p.key_value = k.key_value;
+    END IF;
 
     -- Removed keys (blocked or forgotten, design §2) leave the set: removed_keys, the one
     -- statement of the rule, once per tenant over the batch's distinct keys.

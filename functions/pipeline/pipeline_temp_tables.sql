@@ -6,6 +6,7 @@
 --                    the ctid of the row version the caller read or wrote, if known, and
 --                    evidence: false = the sale is clustered but is not a new input, so
 --                    pipeline_evidence leaves it out; NULL counts as true);
+--   oi_cl_probe      on Citus, the distributed rows a stage probes, copied in per tenant;
 --   oi_cl_*          the batch core's intermediate sets (sales, keys, edges, ...); each
 --                    stage's header (functions/pipeline/pipeline_*.sql) says which it
 --                    reads and writes;
@@ -70,6 +71,12 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_key (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         min_node integer NOT NULL, cluster_id uuid) ON COMMIT DELETE ROWS;
+    -- Citus shapes only (citus_active): the distributed rows a stage probes, copied in
+    -- per tenant (keys: key_type, key_value, cluster_id; clusters: cluster_id, created_at).
+    CREATE TEMP TABLE IF NOT EXISTS oi_cl_probe (
+        tenant_id text NOT NULL, key_type text, key_value text, cluster_id uuid,
+        created_at timestamptz, sale_id bigint, row_ctid tid, customer_hash uuid)
+        ON COMMIT DELETE ROWS;
     CREATE TEMP TABLE IF NOT EXISTS oi_cl_removed (
         tenant_id text NOT NULL, key_type text NOT NULL, key_value text NOT NULL,
         forgotten boolean NOT NULL) ON COMMIT DELETE ROWS;

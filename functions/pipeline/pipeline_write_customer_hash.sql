@@ -29,6 +29,7 @@ DECLARE
     v_probe   boolean;
     v_n       integer;
     v_written integer := 0;
+    v_citus   boolean := omni_identity.citus_active();
 BEGIN
     SELECT coalesce(array_agg(w.row_ctid) FILTER (WHERE w.row_ctid IS NOT NULL), '{}'),
            coalesce(array_agg(w.hash) FILTER (WHERE w.row_ctid IS NOT NULL), '{}'),
@@ -46,7 +47,24 @@ BEGIN
         END IF;
     END IF;
     LOOP
-        IF v_by_sale THEN
+        IF v_citus THEN
+            -- Citus refuses the per-row LATERAL probes: a join, routed to the tenant's
+            -- shard (oi_hash_write goes there as an intermediate result).
+            IF v_by_sale THEN
+                SELECT coalesce(array_agg(o.ctid), '{}'), coalesce(array_agg(w.hash), '{}')
+                  INTO v_ctids, v_hashes
+                  FROM pg_temp.oi_hash_write w
+                  JOIN public.omni_sales o ON o.tenant_id = p_tenant_id AND o.id = w.sale_id
+                 WHERE w.tenant_id = p_tenant_id
+                   AND o.customer_hash IS DISTINCT FROM w.hash;
+            ELSE
+                SELECT coalesce(array_agg(o.ctid), '{}'), coalesce(array_agg(w.hash), '{}')
+                  INTO v_ctids, v_hashes
+                  FROM pg_temp.oi_hash_write w
+                  JOIN public.omni_sales o ON o.tenant_id = p_tenant_id AND o.customer_hash = w.from_hash
+                 WHERE w.tenant_id = p_tenant_id;
+            END IF;
+        ELSIF v_by_sale THEN
             SELECT coalesce(array_agg(x.row_ctid), '{}'), coalesce(array_agg(w.hash), '{}')
               INTO v_ctids, v_hashes
               FROM pg_temp.oi_hash_write w

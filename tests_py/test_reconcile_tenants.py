@@ -154,3 +154,57 @@ def test_preview_forget_and_split(db, job_login):
     assert db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE tenant_id = %s", t) == {"buyer_phone": None}
     # The other tenant is untouched.
     assert db.column("SELECT DISTINCT buyer_phone FROM public.omni_sales WHERE tenant_id = 'tg'") == ["11987654321"]
+
+
+def _advisory_waits(db) -> int:
+    """Advisory lock requests not granted, on every node of the database (on the Citus
+    lab the reconcile lock is taken on the node holding the tenant's shards)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from harness import citus
+
+    dsns = [db.dsn]
+    if citus.enabled():
+        for server in citus.node_servers(db.dsn)[1:]:
+            parts = conninfo_to_dict(server)
+            parts["dbname"] = db.name
+            dsns.append(make_conninfo(**parts))
+    n = 0
+    for dsn in dsns:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            n += conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                              ).fetchone()[0]
+    return n
+
+
+def test_reconcile_waits_for_a_forget_of_its_tenant(db, job_login):
+    """A forget holds the tenant's reconcile lock until it commits: a reconcile batch that
+    claimed the tenant's merges waits for it (on Citus, on the tenant's node), then
+    repoints them."""
+    lives = _seed(db)
+    with db.connect_as(job_login, autocommit=False) as holder:
+        holder.execute("SELECT * FROM omni_identity.forget_identifier('tb', 'email', 'bia@x.com')")
+        out: list = []
+        errors: list = []
+
+        def run():
+            try:
+                with db.connect_as(job_login) as conn:
+                    out.append(conn.execute("SELECT omni_identity.reconcile_merges(10)").fetchone()[0])
+            except BaseException as exc:   # reported below
+                errors.append(exc)
+
+        th = threading.Thread(target=run)
+        th.start()
+        waiting = False
+        for _ in range(20_000):
+            waiting = _advisory_waits(db) > 0
+            if waiting or not th.is_alive():
+                break
+        assert waiting and not out and not errors, (out, errors)
+        holder.commit()
+    th.join()
+    assert not errors, errors
+    assert out == [6]
+    assert db.column("SELECT DISTINCT customer_hash FROM public.omni_sales WHERE tenant_id = 'tb'") == [lives["tb"]]

@@ -22,7 +22,9 @@ BEGIN
                  (pg_catalog.hashtext('omni_identity.reconcile')::bigint << 32)
                    | (pg_catalog.hashtext(p_tenant_id)::bigint & 4294967295),
                  false, interval '-1 second') AS l;
-        RETURN;
+        IF v_held THEN   -- always: taken without a bound
+            RETURN;
+        END IF;
     END IF;
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('omni_identity.reconcile'),
                                              pg_catalog.hashtext(p_tenant_id));

@@ -53,7 +53,6 @@ DECLARE
     v_n_name_at timestamptz[];
     v_n_created timestamptz[];
     v_n_reason  text[];
-    v_i         integer;
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_sp_key, pg_temp.oi_sp_root, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2,

@@ -135,6 +135,13 @@ CREATE FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email te
 
 COMMENT ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) IS 'Live cluster owning all the given normalized keys, then its merged-away aliases; empty if none.';
 
+CREATE FUNCTION omni_identity.citus_active() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.citus_active() IS 'True when Citus is loaded (the batch core then takes its Citus shapes).';
+
 CREATE FUNCTION omni_identity.citus_disable_triggers(p_table regclass) RETURNS name[]
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -284,7 +291,7 @@ CREATE FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cl
 COMMENT ON FUNCTION omni_identity.evidence_upgrade_keys(p_tenant_id text, p_after_cluster uuid, p_batch_size integer, p_missing boolean) IS 'Evidence upgrade, key phase: evidence keeping today''s partition and golden record for the keys of a batch of clusters (star rule); returns clusters examined.';
 
 CREATE FUNCTION omni_identity.evidence_upgrade_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
@@ -760,18 +767,18 @@ CREATE FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time
 
 COMMENT ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) IS 'Keyset cursor {"created_at", "id"} of a row: the p_after of the next page of abstraction_buyer*.';
 
-CREATE FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) RETURNS boolean
+CREATE FUNCTION omni_identity.query_row_matches(p_buyer_email text, p_buyer_phone text, p_buyer_document text, p_buyer_name text, p_sale_shop_id text, p_sale_product text, p_sale_status text, p_sale_created timestamp with time zone, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) IS 'Row filter of the query API: the sale passes every non-NULL filter on its own columns (inlined).';
+COMMENT ON FUNCTION omni_identity.query_row_matches(p_buyer_email text, p_buyer_phone text, p_buyer_document text, p_buyer_name text, p_sale_shop_id text, p_sale_product text, p_sale_status text, p_sale_created timestamp with time zone, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) IS 'Row filter of the query API: the sale (its columns) passes every non-NULL filter on its own columns (inlined).';
 
 CREATE FUNCTION omni_identity.reconcile_lock(p_tenant_id text) RETURNS void
     LANGUAGE plpgsql STRICT
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) IS 'Take the tenant''s reconcile lock (R, design §5) for the transaction, blocking.';
+COMMENT ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) IS 'Take the tenant''s reconcile lock (R, design §5) for the transaction, blocking (on the tenant''s node on Citus).';
 
 CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000) RETURNS integer
     LANGUAGE plpgsql
@@ -784,7 +791,7 @@ CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000
 COMMENT ON FUNCTION omni_identity.reconcile_merges(p_batch_size integer) IS 'Repoint customer_hash of sales on merged-away clusters to the live survivor, mark merges reconciled (SKIP LOCKED workers).';
 
 CREATE FUNCTION omni_identity.reconcile_remaining(p_tenant_id text DEFAULT NULL::text) RETURNS bigint
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
@@ -799,7 +806,7 @@ CREATE FUNCTION omni_identity.reconcile_splits(p_batch_size integer) RETURNS int
 COMMENT ON FUNCTION omni_identity.reconcile_splits(p_batch_size integer) IS 'One unit of re-resolution work of reconcile: a blocklist sweep, else a split batch, else a repoint batch; 0 = none.';
 
 CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
-    LANGUAGE plpgsql STRICT
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS <body>;
@@ -931,6 +938,13 @@ CREATE FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) RETURNS bigint
     AS <body>;
 
 COMMENT ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) IS 'Advisory-lock key of a tenant: shared by resolve_customer_cluster, exclusive for batch writers.';
+
+CREATE FUNCTION omni_identity.tenant_node_lock(p_tenant_id text, p_key bigint, p_shared boolean, p_wait interval) RETURNS boolean
+    LANGUAGE plpgsql STRICT
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.tenant_node_lock(p_tenant_id text, p_key bigint, p_shared boolean, p_wait interval) IS 'Advisory xact lock taken on the node holding the tenant''s shards (delegated by Citus); wait < 0: unbounded, 0: try, > 0: bounded. Returns whether held.';
 
 CREATE FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer DEFAULT 20) RETURNS TABLE(key_type text, key_value text, status text, cluster_id uuid, linked_emails bigint, linked_phones bigint, linked_documents bigint, inputs bigint)
     LANGUAGE plpgsql STABLE
@@ -1663,6 +1677,10 @@ REVOKE ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_e
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.buyer_cluster_aliases(p_tenant_id text, p_email text, p_phone text, p_document text) TO omni_identity_app;
 
+REVOKE ALL ON FUNCTION omni_identity.citus_active() FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.citus_active() TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.citus_active() TO omni_identity_app;
+
 REVOKE ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.citus_disable_triggers(p_table regclass) TO omni_identity_admin;
 
@@ -2016,9 +2034,9 @@ REVOKE ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp wi
 GRANT ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.query_page_cursor(p_created_at timestamp with time zone, p_id bigint) TO omni_identity_app;
 
-REVOKE ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_admin;
-GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_sale public.omni_sales, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_app;
+REVOKE ALL ON FUNCTION omni_identity.query_row_matches(p_buyer_email text, p_buyer_phone text, p_buyer_document text, p_buyer_name text, p_sale_shop_id text, p_sale_product text, p_sale_status text, p_sale_created timestamp with time zone, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_buyer_email text, p_buyer_phone text, p_buyer_document text, p_buyer_name text, p_sale_shop_id text, p_sale_product text, p_sale_status text, p_sale_created timestamp with time zone, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.query_row_matches(p_buyer_email text, p_buyer_phone text, p_buyer_document text, p_buyer_name text, p_sale_shop_id text, p_sale_product text, p_sale_status text, p_sale_created timestamp with time zone, p_email text, p_phone text, p_document text, p_name text, p_shop_id text, p_product_id text, p_status text, p_created_from timestamp with time zone, p_created_to timestamp with time zone) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) TO omni_identity_admin;
@@ -2099,6 +2117,10 @@ GRANT ALL ON FUNCTION omni_identity.tenant_lock_job(p_tenant_id text) TO omni_id
 REVOKE ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.tenant_lock_key(p_tenant_id text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.tenant_node_lock(p_tenant_id text, p_key bigint, p_shared boolean, p_wait interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.tenant_node_lock(p_tenant_id text, p_key bigint, p_shared boolean, p_wait interval) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.tenant_node_lock(p_tenant_id text, p_key bigint, p_shared boolean, p_wait interval) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.top_identifiers(p_tenant_id text, p_limit integer) TO omni_identity_admin;

@@ -785,7 +785,7 @@ CREATE FUNCTION omni_identity.reconcile_lock(p_tenant_id text) RETURNS void
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) IS 'Take the tenant''s reconcile lock (R, design §5) for the transaction, blocking.';
+COMMENT ON FUNCTION omni_identity.reconcile_lock(p_tenant_id text) IS 'Take the tenant''s reconcile lock (R, design §5) for the transaction, blocking (on the tenant''s node on Citus).';
 
 CREATE FUNCTION omni_identity.reconcile_merges(p_batch_size integer DEFAULT 5000) RETURNS integer
     LANGUAGE plpgsql
@@ -813,7 +813,7 @@ CREATE FUNCTION omni_identity.reconcile_splits(p_batch_size integer) RETURNS int
 COMMENT ON FUNCTION omni_identity.reconcile_splits(p_batch_size integer) IS 'One unit of re-resolution work of reconcile: a blocklist sweep, else a split batch, else a repoint batch; 0 = none.';
 
 CREATE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text) RETURNS integer
-    LANGUAGE plpgsql STRICT
+    LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
     AS <body>;

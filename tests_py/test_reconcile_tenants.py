@@ -97,3 +97,114 @@ def test_queries_and_reports_over_aliases(db, app_login):
                             " '{\"email\": \"ana@x.com\"}')", (t,)).fetchall()
         assert rows == [(lives[t], "ana@x.com", 4)]
         assert col("SELECT omni_identity.buyer_cluster_aliases(%s, 'ana@x.com', NULL, NULL)", t)[0][0] == lives[t]
+        # The audit: v2's one customer joins v1's two e-mails (one divergence row).
+        assert col("SELECT omni_identity.compare_customer_reports(%s)", t) == [1]
+        assert col("SELECT kind FROM omni_identity.report_divergences WHERE tenant_id = %s", t) == ["v2_cluster_joins"]
+
+
+PHONE = "+5511987654321"
+
+
+def _seed_split(db, t: str) -> str:
+    """Cluster C with keys e1, phone, e2, linked only through the phone (pairs e1–phone,
+    e2–phone): sale 1 (e1, phone), sale 2 (e2, phone), and a reject carrying the phone.
+    Returns C."""
+    c = uuid.uuid4()
+    db.execute("INSERT INTO omni_identity.customer_cluster (tenant_id, cluster_id, created_at, last_buyer_email,"
+               " last_buyer_email_at, last_buyer_phone, last_buyer_phone_at)"
+               " VALUES (%s, %s, '2024-01-01', 'e2@x.com', '2024-01-02', %s, '2024-01-02')", t, c, PHONE)
+    for key_type, value, at in (("email", "e1@x.com", "2024-01-01"), ("phone", PHONE, "2024-01-01"),
+                                ("email", "e2@x.com", "2024-01-02")):
+        db.execute("INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id, created_at)"
+                   " VALUES (%s, %s, %s, %s, %s)", t, key_type, value, c, at)
+        db.execute("INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at,"
+                   " last_seen_at, linked_emails, linked_phones) VALUES (%s, %s, %s, 1, %s, %s, %s, %s)",
+                   t, key_type, value, at, at, 2 if key_type == "phone" else 0, 1 if key_type == "email" else 0)
+    for email, at in (("e1@x.com", "2024-01-01"), ("e2@x.com", "2024-01-02")):
+        db.execute("INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count,"
+                   " first_seen_at, last_seen_at) VALUES (%s, 'email', %s, 'phone', %s, 1, %s, %s)", t, email, PHONE, at, at)
+        db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone,"
+                   " customer_hash) VALUES (%s, 's', %s, %s, %s, '11987654321', %s)", t, email, at, email, c)
+    db.execute("INSERT INTO omni_identity.sales_rejects (tenant_id, batch_id, row_no, raw, reason)"
+               " VALUES (%s, 1, 1, '{\"buyer_phone\": \"(11) 98765-4321\"}', 'x')", t)
+    return str(c)
+
+
+def test_preview_forget_and_split(db, job_login):
+    """preview_block_identifier, forget_identifier (redaction) and the split and repoint
+    of reconcile on one tenant, as the job login, beside another tenant's data."""
+    t = "tf"
+    c = _seed_split(db, t)
+    _seed_split(db, "tg")
+    with db.connect_as(job_login) as conn:
+        def one(q, *args):
+            return conn.execute(q, args or None).fetchone()
+
+        # Blocking (or forgetting) the phone splits C in two; sale 2 moves.
+        assert one("SELECT * FROM omni_identity.preview_block_identifier(%s, 'phone', %s)", t, PHONE) == (1, 2, 1)
+        assert one("SELECT * FROM omni_identity.forget_identifier(%s, 'phone', %s)", t, PHONE) == (1, 2, 1)
+        while one("SELECT omni_identity.reconcile_merges(100)")[0] > 0:
+            pass
+    rows = db.rows("SELECT buyer_email, buyer_phone, customer_hash::text FROM public.omni_sales"
+                   " WHERE tenant_id = %s ORDER BY buyer_email", t)
+    assert [r[:2] for r in rows] == [("e1@x.com", None), ("e2@x.com", None)]
+    assert rows[0][2] == c and rows[1][2] != c and rows[1][2] is not None
+    assert db.scalar("SELECT last_buyer_phone FROM omni_identity.customer_cluster"
+                     " WHERE tenant_id = %s AND cluster_id = %s", t, c) is None
+    assert db.scalar("SELECT raw FROM omni_identity.sales_rejects WHERE tenant_id = %s", t) == {"buyer_phone": None}
+    # The other tenant is untouched.
+    assert db.column("SELECT DISTINCT buyer_phone FROM public.omni_sales WHERE tenant_id = 'tg'") == ["11987654321"]
+
+
+def _advisory_waits(db) -> int:
+    """Advisory lock requests not granted, on every node of the database (on the Citus
+    lab the reconcile lock is taken on the node holding the tenant's shards)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from harness import citus
+
+    dsns = [db.dsn]
+    if citus.enabled():
+        for server in citus.node_servers(db.dsn)[1:]:
+            parts = conninfo_to_dict(server)
+            parts["dbname"] = db.name
+            dsns.append(make_conninfo(**parts))
+    n = 0
+    for dsn in dsns:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            n += conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                              ).fetchone()[0]
+    return n
+
+
+def test_reconcile_waits_for_a_forget_of_its_tenant(db, job_login):
+    """A forget holds the tenant's reconcile lock until it commits: a reconcile batch that
+    claimed the tenant's merges waits for it (on Citus, on the tenant's node), then
+    repoints them."""
+    lives = _seed(db)
+    with db.connect_as(job_login, autocommit=False) as holder:
+        holder.execute("SELECT * FROM omni_identity.forget_identifier('tb', 'email', 'bia@x.com')")
+        out: list = []
+        errors: list = []
+
+        def run():
+            try:
+                with db.connect_as(job_login) as conn:
+                    out.append(conn.execute("SELECT omni_identity.reconcile_merges(10)").fetchone()[0])
+            except BaseException as exc:   # reported below
+                errors.append(exc)
+
+        th = threading.Thread(target=run)
+        th.start()
+        waiting = False
+        for _ in range(20_000):
+            waiting = _advisory_waits(db) > 0
+            if waiting or not th.is_alive():
+                break
+        assert waiting and not out and not errors, (out, errors)
+        holder.commit()
+    th.join()
+    assert not errors, errors
+    assert out == [6]
+    assert db.column("SELECT DISTINCT customer_hash FROM public.omni_sales WHERE tenant_id = 'tb'") == [lives["tb"]]

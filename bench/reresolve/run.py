@@ -44,6 +44,9 @@ def timed(fn):
 
 def load(dsn: str, n: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
+        # The landline links them only while it is not generic (SPEC §12: a value shared
+        # by more than generic_threshold people never links): the threshold above n.
+        conn.execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)", (TENANT, str(n + 1)))
         for start in range(0, n, 10_000):
             rows = [{"shop_id": "s1", "external_id": f"o-{i}", "buyer_email": f"pessoa{i}@correio.com.br",
                      "buyer_phone": LANDLINE, "buyer_name": f"Pessoa {i}", "amount": "10.00", "currency": "BRL",

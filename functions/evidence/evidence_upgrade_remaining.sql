@@ -10,7 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_u     record;
-    v_total bigint := 0;
+    v_total bigint := 0::bigint;
     v_n     bigint;
 BEGIN
     -- Tenant by tenant, each count a statement on one tenant: an SQL function's statements

@@ -27,6 +27,9 @@ DECLARE
     v_threshold integer;
     v_keep      integer;
     v_comps     integer;
+    v_emails    text[];
+    v_phones    text[];
+    v_documents text[];
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
     v_key := omni_identity.identifier_key(p_key_type, p_value);
@@ -63,15 +66,19 @@ BEGIN
        AND NOT coalesce(omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold), false);
     ANALYZE pg_temp.oi_sp_key;
     INSERT INTO pg_temp.oi_cl_comp (node, root) SELECT k.node, k.node FROM pg_temp.oi_sp_key k;
+    -- (A temp table that a statement joins with a package table is read in a MATERIALIZED
+    -- CTE: Citus can plan a join of a distributed table with such an intermediate
+    -- result, not with a local table.)
+    WITH sk AS MATERIALIZED (SELECT k.node, k.key_type, k.key_value FROM pg_temp.oi_sp_key k)
     INSERT INTO pg_temp.oi_cl_edge (a, b)
     SELECT DISTINCT GREATEST(ka.node, kb.node), LEAST(ka.node, kb.node)
-      FROM pg_temp.oi_sp_key ka
+      FROM sk ka
       CROSS JOIN LATERAL (SELECT p.b_type, p.b_value
                             FROM omni_identity.key_pairs p
                            WHERE p.tenant_id = p_tenant_id
                              AND p.a_type = ka.key_type AND p.a_value = ka.key_value
                           OFFSET 0) p
-      JOIN pg_temp.oi_sp_key kb ON kb.key_type = p.b_type AND kb.key_value = p.b_value;
+      JOIN sk kb ON kb.key_type = p.b_type AND kb.key_value = p.b_value;
     ANALYZE pg_temp.oi_cl_edge;
     PERFORM omni_identity.pipeline_components();
 
@@ -82,23 +89,30 @@ BEGIN
      LIMIT 1;
     SELECT count(DISTINCT c.root)::integer INTO v_comps FROM pg_temp.oi_cl_comp c;
 
+    -- The sales of the cluster and of its aliases with their normalized keys, read by a
+    -- statement of its own; then each sale's component, from the temp tables alone.
+    SELECT coalesce(array_agg(s.email), '{}'), coalesce(array_agg(s.phone), '{}'), coalesce(array_agg(s.document), '{}')
+      INTO v_emails, v_phones, v_documents
+      FROM (SELECT v_live AS id
+            UNION ALL
+            SELECT a.cluster_id FROM omni_identity.customer_cluster a
+             WHERE a.tenant_id = p_tenant_id AND a.merged_into = v_live) h
+     CROSS JOIN LATERAL (SELECT omni_identity.normalize_email(x.buyer_email) AS email
+                              , omni_identity.normalize_phone(x.buyer_phone) AS phone
+                              , omni_identity.normalize_document(x.buyer_document) AS document
+                           FROM public.omni_sales x
+                          WHERE x.tenant_id = p_tenant_id AND x.customer_hash = h.id
+                         OFFSET 0) s;
+
     RETURN QUERY
     WITH sale AS (
-        SELECT s.id
-             , coalesce((SELECT c.root FROM pg_temp.oi_sp_key k JOIN pg_temp.oi_cl_comp c ON c.node = k.node
-                          WHERE k.key_type = 'email' AND k.key_value = omni_identity.normalize_email(s.buyer_email)),
+        SELECT coalesce((SELECT c.root FROM pg_temp.oi_sp_key k JOIN pg_temp.oi_cl_comp c ON c.node = k.node
+                          WHERE k.key_type = 'email' AND k.key_value = s.email),
                         (SELECT c.root FROM pg_temp.oi_sp_key k JOIN pg_temp.oi_cl_comp c ON c.node = k.node
-                          WHERE k.key_type = 'phone' AND k.key_value = omni_identity.normalize_phone(s.buyer_phone)),
+                          WHERE k.key_type = 'phone' AND k.key_value = s.phone),
                         (SELECT c.root FROM pg_temp.oi_sp_key k JOIN pg_temp.oi_cl_comp c ON c.node = k.node
-                          WHERE k.key_type = 'document' AND k.key_value = omni_identity.normalize_document(s.buyer_document))) AS root
-          FROM (SELECT v_live AS id
-                UNION ALL
-                SELECT a.cluster_id FROM omni_identity.customer_cluster a
-                 WHERE a.tenant_id = p_tenant_id AND a.merged_into = v_live) h
-         CROSS JOIN LATERAL (SELECT x.id, x.buyer_email, x.buyer_phone, x.buyer_document
-                               FROM public.omni_sales x
-                              WHERE x.tenant_id = p_tenant_id AND x.customer_hash = h.id
-                             OFFSET 0) s
+                          WHERE k.key_type = 'document' AND k.key_value = s.document)) AS root
+          FROM unnest(v_emails, v_phones, v_documents) AS s(email, phone, document)
     )
     SELECT (v_comps > 1)::integer
          , (count(DISTINCT s.root))::integer

@@ -15,7 +15,8 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_run_id bigint;
-    v_count  integer;
+    v_count  integer := 0;
+    v_d      record;
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
     -- The filters are validated (OI041, OI042) before a run id is taken.
@@ -23,6 +24,7 @@ BEGIN
     v_run_id := nextval('omni_identity.batch_id_seq');
     -- Each side is the sales its report counts, under the customer it counts them for,
     -- from the report's own first stage: a report cannot change either unseen.
+    FOR v_d IN
     WITH v1 AS (
         SELECT r.id, r.email AS v1_email
           FROM omni_identity.customer_report_sales(p_tenant_id, p_filters, false) AS r
@@ -53,10 +55,16 @@ BEGIN
           FROM paired p
          WHERE p.in_v1 <> p.in_v2
     )
-    INSERT INTO omni_identity.report_divergences (tenant_id, run_id, kind, v1_email, cluster_id, sale_id, detail)
-    SELECT p_tenant_id, v_run_id, d.kind, d.v1_email, d.cluster_id, d.sale_id, d.detail
-      FROM divergences d;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT d.kind, d.v1_email, d.cluster_id, d.sale_id, d.detail
+      FROM divergences d
+    LOOP
+        -- One INSERT ... VALUES per divergence: Citus runs an INSERT ... SELECT into a
+        -- table with an identity column through the coordinator, with COPY, which
+        -- row-level security refuses to the application's role.
+        INSERT INTO omni_identity.report_divergences (tenant_id, run_id, kind, v1_email, cluster_id, sale_id, detail)
+        VALUES (p_tenant_id, v_run_id, v_d.kind, v_d.v1_email, v_d.cluster_id, v_d.sale_id, v_d.detail);
+        v_count := v_count + 1;
+    END LOOP;
     RETURN v_count;
 END;
 $fn$;

@@ -1,10 +1,11 @@
 -- One tenant's part of a reconcile_merges batch (the caller holds the tenant's reconcile
 -- lock and has filled pg_temp.oi_rc_claim, live targets included): repoints the sales of
 -- the tenant's claimed from_clusters to their live target and marks those merges
--- reconciled. Returns the sales repointed.
+-- reconciled. Returns the sales repointed. Not STRICT: citus_distribute would register it
+-- for delegation to the tenant's worker, where the caller's temp table does not exist.
 CREATE OR REPLACE FUNCTION omni_identity.reconcile_tenant(p_tenant_id text)
 RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$

@@ -32,16 +32,21 @@ BEGIN
     -- exclusive: no resolve call checks removed keys until this transaction ends).
     PERFORM omni_identity.evidence_fold(p_tenant_id);
 
-    INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex, reason)
-    SELECT p_tenant_id, p_key_type, v_key, false, p_reason
-     WHERE NOT EXISTS (SELECT FROM omni_identity.key_blocklist b
-                        WHERE b.tenant_id = p_tenant_id AND b.key_type = p_key_type
-                          AND NOT b.is_regex AND b.value_pattern = v_key)
+    -- The check, then INSERT ... VALUES (the tenant lock keeps a concurrent block of the
+    -- value out between them): on Citus an INSERT ... SELECT into the reference table is
+    -- run through the coordinator with COPY, which row-level security refuses to the
+    -- application's role.
+    IF NOT EXISTS (SELECT FROM omni_identity.key_blocklist b
+                    WHERE b.tenant_id = p_tenant_id AND b.key_type = p_key_type
+                      AND NOT b.is_regex AND b.value_pattern = v_key)
        -- A forgotten value is already dropped from every input by its tombstone, and its
        -- plaintext must never be stored again.
        AND NOT EXISTS (SELECT FROM omni_identity.forgotten_identifiers f
                         WHERE f.tenant_id = p_tenant_id AND f.key_type = p_key_type
-                          AND f.value_sha256 = omni_identity.value_sha256(v_key));
+                          AND f.value_sha256 = omni_identity.value_sha256(v_key)) THEN
+        INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex, reason)
+        VALUES (p_tenant_id, p_key_type, v_key, false, p_reason);
+    END IF;
 
     SELECT r.clusters_queued INTO v_queued
       FROM omni_identity.remove_keys(p_tenant_id, ARRAY[p_key_type], ARRAY[v_key], 'block') r;

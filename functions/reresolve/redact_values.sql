@@ -30,6 +30,8 @@ DECLARE
     v_documents text[];
     v_sales     bigint;
     v_clusters  uuid[];
+    v_ctids     tid[];
+    v_written   bigint;
     v_e         boolean[];
     v_p         boolean[];
     v_d         boolean[];
@@ -51,22 +53,37 @@ BEGIN
         RETURN 0::bigint;
     END IF;
 
-    UPDATE public.omni_sales o
-       SET buyer_email = CASE WHEN m.e THEN NULL ELSE o.buyer_email END
-         , buyer_phone = CASE WHEN m.p THEN NULL ELSE o.buyer_phone END
-         , buyer_document = CASE WHEN m.d THEN NULL ELSE o.buyer_document END
-         , buyer_name = CASE WHEN m.n THEN NULL ELSE o.buyer_name END
-      FROM (SELECT x.ctid AS row_ctid
-                 , omni_identity.forgotten_text(x.buyer_email, v_emails, v_phones, v_documents) AS e
-                 , omni_identity.forgotten_text(x.buyer_phone, v_emails, v_phones, v_documents) AS p
-                 , omni_identity.forgotten_text(x.buyer_document, v_emails, v_phones, v_documents) AS d
-                 , omni_identity.forgotten_text(x.buyer_name, v_emails, v_phones, v_documents) AS n
-              FROM public.omni_sales x
-             WHERE x.tenant_id = p_tenant_id
-            OFFSET 0) m
-     WHERE o.tenant_id = p_tenant_id AND o.ctid = m.row_ctid
-       AND (m.e OR m.p OR m.d OR m.n);
-    GET DIAGNOSTICS v_sales = ROW_COUNT;
+    -- The sales to change found by a SELECT (one read of the tenant's sales, each value
+    -- normalized once), then changed by TID: on Citus an UPDATE whose condition inlines
+    -- forgotten_text with the call's arrays fails on the shards (see below). A sale
+    -- updated by another transaction in between has a new TID and is skipped: read again
+    -- until every sale found was written.
+    v_sales := 0;
+    LOOP
+        SELECT coalesce(array_agg(m.row_ctid), '{}'), coalesce(array_agg(m.e), '{}'), coalesce(array_agg(m.p), '{}'),
+               coalesce(array_agg(m.d), '{}'), coalesce(array_agg(m.n), '{}')
+          INTO v_ctids, v_e, v_p, v_d, v_n
+          FROM (SELECT x.ctid AS row_ctid
+                     , omni_identity.forgotten_text(x.buyer_email, v_emails, v_phones, v_documents) AS e
+                     , omni_identity.forgotten_text(x.buyer_phone, v_emails, v_phones, v_documents) AS p
+                     , omni_identity.forgotten_text(x.buyer_document, v_emails, v_phones, v_documents) AS d
+                     , omni_identity.forgotten_text(x.buyer_name, v_emails, v_phones, v_documents) AS n
+                  FROM public.omni_sales x
+                 WHERE x.tenant_id = p_tenant_id
+                OFFSET 0) m
+         WHERE m.e OR m.p OR m.d OR m.n;
+        EXIT WHEN cardinality(v_ctids) = 0;
+        UPDATE public.omni_sales o
+           SET buyer_email = CASE WHEN m.e THEN NULL ELSE o.buyer_email END
+             , buyer_phone = CASE WHEN m.p THEN NULL ELSE o.buyer_phone END
+             , buyer_document = CASE WHEN m.d THEN NULL ELSE o.buyer_document END
+             , buyer_name = CASE WHEN m.n THEN NULL ELSE o.buyer_name END
+          FROM unnest(v_ctids, v_e, v_p, v_d, v_n) AS m(row_ctid, e, p, d, n)
+         WHERE o.tenant_id = p_tenant_id AND o.ctid = m.row_ctid;
+        GET DIAGNOSTICS v_written = ROW_COUNT;
+        v_sales := v_sales + v_written;
+        EXIT WHEN v_written = cardinality(v_ctids);
+    END LOOP;
 
     -- The rows to change are found by a SELECT, then changed by key: on Citus an UPDATE
     -- or DELETE whose condition inlines forgotten_text with the call's arrays fails on

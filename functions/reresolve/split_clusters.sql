@@ -41,6 +41,18 @@ DECLARE
     v_eseen   timestamptz[];
     v_enames  text[];
     v_enames_at timestamptz[];
+    v_n_from    uuid[];     -- the new clusters (v_n_*): one element each
+    v_n_into    uuid[];
+    v_n_email   text[];
+    v_n_email_at timestamptz[];
+    v_n_phone   text[];
+    v_n_phone_at timestamptz[];
+    v_n_document text[];
+    v_n_document_at timestamptz[];
+    v_n_name    text[];
+    v_n_name_at timestamptz[];
+    v_n_created timestamptz[];
+    v_n_reason  text[];
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_sp_key, pg_temp.oi_sp_root, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2,
@@ -156,14 +168,51 @@ BEGIN
                      GROUP BY k.root, k.cluster_id) h) g;
 
     -- 6. New clusters, golden records, keys, lineage, queues.
-    INSERT INTO omni_identity.customer_cluster
-           (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
-            last_buyer_phone_at, last_buyer_document, last_buyer_document_at, last_buyer_name,
-            last_buyer_name_at, created_at, updated_at)
-    SELECT p_tenant_id, r.into_cluster, r.email, r.email_at, r.phone, r.phone_at, r.document,
-           r.document_at, r.name, r.name_at, r.created_at, now()
-      FROM pg_temp.oi_sp_root r
-     WHERE NOT r.keeps;
+    -- On Citus the new clusters (and their lineage below) come as arrays, each row read with the
+    -- cluster it splits from: on Citus an INSERT ... SELECT whose rows come from a
+    -- package table of the tenant runs on its shard, where one fed by a local table or
+    -- by arrays alone is copied there with COPY, which row-level security refuses to
+    -- any role but a superuser.
+    IF omni_identity.citus_active() THEN
+        SELECT coalesce(array_agg(r.from_cluster ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.into_cluster ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.email ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.email_at ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.phone ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.phone_at ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.document ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.document_at ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.name ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.name_at ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg(r.created_at ORDER BY r.created_at, r.into_cluster), '{}')
+             , coalesce(array_agg((SELECT min(x.reason) FROM unnest(v_qlive, v_reasons) AS x(live, reason)
+                                    WHERE x.live = r.from_cluster) ORDER BY r.created_at, r.into_cluster), '{}')
+          INTO v_n_from, v_n_into, v_n_email, v_n_email_at, v_n_phone, v_n_phone_at, v_n_document,
+               v_n_document_at, v_n_name, v_n_name_at, v_n_created, v_n_reason
+          FROM pg_temp.oi_sp_root r
+         WHERE NOT r.keeps;
+        INSERT INTO omni_identity.customer_cluster
+               (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
+                last_buyer_phone_at, last_buyer_document, last_buyer_document_at, last_buyer_name,
+                last_buyer_name_at, created_at, updated_at)
+        SELECT f.tenant_id, r.into_cluster, r.email, r.email_at, r.phone, r.phone_at, r.document,
+               r.document_at, r.name, r.name_at, r.created_at, now()
+          FROM unnest(v_n_from, v_n_into, v_n_email, v_n_email_at, v_n_phone, v_n_phone_at, v_n_document,
+                      v_n_document_at, v_n_name, v_n_name_at, v_n_created)
+               AS r(from_cluster, into_cluster, email, email_at, phone, phone_at, document, document_at,
+                    name, name_at, created_at)
+          JOIN omni_identity.customer_cluster f ON f.tenant_id = p_tenant_id AND f.cluster_id = r.from_cluster;
+    ELSE
+        -- One node: straight from the temp table (the arrays cost a fifth of the split).
+        INSERT INTO omni_identity.customer_cluster
+               (tenant_id, cluster_id, last_buyer_email, last_buyer_email_at, last_buyer_phone,
+                last_buyer_phone_at, last_buyer_document, last_buyer_document_at, last_buyer_name,
+                last_buyer_name_at, created_at, updated_at)
+        SELECT p_tenant_id, r.into_cluster, r.email, r.email_at, r.phone, r.phone_at, r.document,
+               r.document_at, r.name, r.name_at, r.created_at, now()
+          FROM pg_temp.oi_sp_root r
+         WHERE NOT r.keeps;
+    END IF;
 
     WITH kept AS MATERIALIZED (SELECT x.into_cluster, x.email, x.email_at, x.phone, x.phone_at, x.document,
                                       x.document_at, x.name, x.name_at
@@ -191,20 +240,35 @@ BEGIN
       FROM m
      WHERE k.tenant_id = p_tenant_id AND k.key_type = m.key_type AND k.key_value = m.key_value;
 
-    INSERT INTO omni_identity.customer_cluster_splits (tenant_id, from_cluster, into_cluster, reason)
-    SELECT p_tenant_id, r.from_cluster, r.into_cluster
-         , (SELECT min(x.reason) FROM unnest(v_qlive, v_reasons) AS x(live, reason) WHERE x.live = r.from_cluster)
-      FROM pg_temp.oi_sp_root r
-     WHERE NOT r.keeps
-     ORDER BY r.created_at, r.into_cluster;
+    -- In the arrays' order (split_id follows it). On Citus one INSERT ... VALUES per split:
+    -- it runs an INSERT ... SELECT into a table with an identity column through the
+    -- coordinator (COPY, above). One node keeps the one statement (a statement per split
+    -- measured 1.5x the whole split: BENCHMARKS.md).
+    IF omni_identity.citus_active() THEN
+        FOR v_i IN 1 .. cardinality(v_n_into) LOOP
+            INSERT INTO omni_identity.customer_cluster_splits (tenant_id, from_cluster, into_cluster, reason)
+            VALUES (p_tenant_id, v_n_from[v_i], v_n_into[v_i], v_n_reason[v_i]);
+        END LOOP;
+    ELSE
+        INSERT INTO omni_identity.customer_cluster_splits (tenant_id, from_cluster, into_cluster, reason)
+        SELECT p_tenant_id, r.from_cluster, r.into_cluster
+             , (SELECT min(x.reason) FROM unnest(v_qlive, v_reasons) AS x(live, reason) WHERE x.live = r.from_cluster)
+          FROM pg_temp.oi_sp_root r
+         WHERE NOT r.keeps
+         ORDER BY r.created_at, r.into_cluster;
+    END IF;
 
     DELETE FROM omni_identity.cluster_split_queue q
      WHERE q.tenant_id = p_tenant_id AND q.cluster_id = ANY (v_queued);
 
+    -- The split clusters, the queued ones and the clusters merged into them (clusters are
+    -- never deleted: every id has its row).
     INSERT INTO omni_identity.cluster_repoint_queue (tenant_id, cluster_id)
-    SELECT p_tenant_id, u.id FROM unnest(v_live || v_queued) AS u(id)
-    UNION
-    SELECT p_tenant_id, a.cluster_id FROM omni_identity.customer_cluster a
+    SELECT a.tenant_id, a.cluster_id FROM omni_identity.customer_cluster a
+     WHERE a.tenant_id = p_tenant_id AND a.cluster_id = ANY (v_live || v_queued)
+    ON CONFLICT (tenant_id, cluster_id) DO NOTHING;
+    INSERT INTO omni_identity.cluster_repoint_queue (tenant_id, cluster_id)
+    SELECT a.tenant_id, a.cluster_id FROM omni_identity.customer_cluster a
      WHERE a.tenant_id = p_tenant_id AND a.merged_into IS NOT NULL AND a.merged_into = ANY (v_live)
     ON CONFLICT (tenant_id, cluster_id) DO NOTHING;
 

@@ -3,16 +3,12 @@
 -- dropped, cluster queued 'generic'), the split computes components of active keys only,
 -- threshold 0 = off — and resolve/ingest as the application login.
 BEGIN;
-<<<<<<< HEAD
 SELECT plan(39);
-=======
-SELECT plan(29);
 -- On Citus, a statement whose only table is a tenant's distributed table is sent whole to
 -- the tenant's shard, the pgTAP call with it (and pgTAP's state is here): each assertion
 -- reads this local one-row table too, so Citus runs it here and only its subqueries there.
 CREATE TEMP TABLE one AS SELECT 1 AS one;
 GRANT SELECT ON pg_temp.one TO PUBLIC;
->>>>>>> citus-reconcile
 
 CREATE FUNCTION pg_temp.reconcile_all() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -192,16 +188,12 @@ SELECT is(omni_identity.resolve_customer_cluster('gen-b', 'z@x.com', '11 3333-44
           = (SELECT customer_hash FROM public.omni_sales WHERE external_id = '1'), false,
           'application login: resolve does not link through the generic phone') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.generic_applied WHERE tenant_id <> 'gen-b' $$,
-<<<<<<< HEAD
-                'generic_applied: the application login reads no other tenant''s row');
+                'generic_applied: the application login reads no other tenant''s row') FROM pg_temp.one;
 SELECT is((SELECT count(*) FROM omni_identity.backfill_keyless k JOIN public.omni_sales s
              ON s.tenant_id = k.tenant_id AND s.id = k.sale_id WHERE s.external_id = '4'),
-          1::bigint, 'application login: it reads its own sales processed without a cluster (its ingest writes them: test_generic_model)');
+          1::bigint, 'application login: it reads its own sales processed without a cluster (its ingest writes them: test_generic_model)') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.backfill_keyless WHERE tenant_id <> 'gen-b' $$,
-                'backfill_keyless: the application login reads no other tenant''s row');
-=======
-                'generic_applied: the application login reads no other tenant''s row') FROM pg_temp.one;
->>>>>>> citus-reconcile
+                'backfill_keyless: the application login reads no other tenant''s row') FROM pg_temp.one;
 RESET ROLE;
 
 SELECT * FROM finish();

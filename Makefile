@@ -71,16 +71,18 @@ test-matrix: test test-wheel
 # (OMNI_IDENTITY_CITUS), except pg_prove's: single-node Citus, every shard on the
 # coordinator (OMNI_IDENTITY_CITUS_NODES=coordinator; why: harness/citus.py
 # create_database). The catalog audit runs on a three-node database, on the coordinator
-# and on each worker's copy. The lab is stopped and removed however the suites end.
+# and on each worker's copy, first: the package's roles are cluster-wide, and Citus sends
+# a CREATE ROLE to the workers only from a database that has them, so the first migrate
+# of the lab must be a three-node one. The lab is stopped and removed however the suites end.
 export CITUS_SRC
 test-citus: deps-test deps-citus venv
 	rc=0; trap '$(VENV)/bin/python -m harness.citus down' EXIT; \
 	server=$$($(VENV)/bin/python -m harness.citus up); \
 	export OMNI_IDENTITY_TEST_SERVER="$$server" OMNI_IDENTITY_CITUS=1; \
-	OMNI_IDENTITY_CITUS_NODES=coordinator $(MAKE) --no-print-directory test-sql || rc=1; \
 	nodes=$$($(VENV)/bin/python -m harness.testdb omni_identity_test_nodes) || rc=1; \
 	for w in "$$nodes" $$($(VENV)/bin/python -m harness.citus workers "$$nodes"); do \
 	    PGOPTIONS='-c citus.enable_ddl_propagation=off' pg_prove --ext .sql -f -d "$$w" tests_sql/41-catalog-security.sql || rc=1; done; \
+	OMNI_IDENTITY_CITUS_NODES=coordinator $(MAKE) --no-print-directory test-sql || rc=1; \
 	$(MAKE) --no-print-directory test-py || rc=1; \
 	exit $$rc
 

@@ -150,6 +150,9 @@ DECLARE
     v_rm_p     boolean;  -- ... the phone
     v_rm_d     boolean;  -- ... the document
     v_void     boolean;  -- receives the (void) results of the lock functions
+    v_key_types  text[] := ARRAY['email', 'phone', 'document'];  -- L2 order
+    v_key_values text[];
+    v_key_lock   bigint;
     v_ids      uuid[];   -- distinct clusters named by the keys, ascending
     v_locked   uuid[];   -- the same, locked, oldest first
     v_live     bigint;
@@ -377,30 +380,17 @@ BEGIN
         -- L2 for the keys in the order e-mail, phone, document (see the locking design),
         -- held to the end of the transaction; the probe's results are older than these
         -- locks, so what follows re-probes before it writes.
-        IF v_email IS NOT NULL THEN
+        v_key_values := ARRAY[v_email, v_phone, v_document];
+        FOR v_i IN 1..3 LOOP
+            CONTINUE WHEN v_key_values[v_i] IS NULL;
+            v_key_lock := omni_identity.key_lock_key(p_tenant_id, v_key_types[v_i], v_key_values[v_i]);
             IF v_citus THEN
                 SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
-                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'email', v_email), false, interval '-1 s') AS l;
+                    p_tenant_id, v_key_lock, false, interval '-1 s') AS l;
             ELSE
-                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'email', v_email)) IS NULL;
+                v_void := pg_catalog.pg_advisory_xact_lock(v_key_lock) IS NULL;
             END IF;
-        END IF;
-        IF v_phone IS NOT NULL THEN
-            IF v_citus THEN
-                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
-                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone), false, interval '-1 s') AS l;
-            ELSE
-                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'phone', v_phone)) IS NULL;
-            END IF;
-        END IF;
-        IF v_document IS NOT NULL THEN
-            IF v_citus THEN
-                SELECT l INTO v_void FROM omni_identity.tenant_node_lock(
-                    p_tenant_id, omni_identity.key_lock_key(p_tenant_id, 'document', v_document), false, interval '-1 s') AS l;
-            ELSE
-                v_void := pg_catalog.pg_advisory_xact_lock(omni_identity.key_lock_key(p_tenant_id, 'document', v_document)) IS NULL;
-            END IF;
-        END IF;
+        END LOOP;
     END IF;
 
 

@@ -279,6 +279,14 @@ CREATE FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) RETURNS bigint
 
 COMMENT ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) IS 'Advisory-lock key of a tenant''s evidence lock (L0): shared by resolve_customer_cluster, exclusive for evidence_fold.';
 
+CREATE FUNCTION omni_identity.evidence_record(p_tenant_id text, p_sale_ids bigint[], p_seen_at timestamp with time zone[], p_names text[], p_emails text[], p_phones text[], p_documents text[]) RETURNS TABLE(key_type text, key_value text, linked_emails bigint, linked_phones bigint, linked_documents bigint)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS <body>;
+
+COMMENT ON FUNCTION omni_identity.evidence_record(p_tenant_id text, p_sale_ids bigint[], p_seen_at timestamp with time zone[], p_names text[], p_emails text[], p_phones text[], p_documents text[]) IS 'Upsert key_pairs and key_evidence for inputs (aligned arrays: sale id, seen_at, name, e-mail, phone, document); returns the keys written with their linked counters.';
+
 CREATE FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text DEFAULT NULL::text, p_batch_size integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
@@ -673,7 +681,7 @@ CREATE FUNCTION omni_identity.pipeline_evidence() RETURNS integer
     SET jit TO 'off'
     AS <body>;
 
-COMMENT ON FUNCTION omni_identity.pipeline_evidence() IS 'Batch core stage 1b: upsert key_pairs and key_evidence of the batch''s inputs (oi_cl_sale, oi_cl_occ), aggregated per tenant.';
+COMMENT ON FUNCTION omni_identity.pipeline_evidence() IS 'Batch core stage 1b: evidence_record of the batch''s inputs (oi_cl_sale, oi_cl_occ), per tenant; their counters into oi_cl_counted.';
 
 CREATE FUNCTION omni_identity.pipeline_generic() RETURNS integer
     LANGUAGE plpgsql
@@ -1768,6 +1776,10 @@ GRANT ALL ON FUNCTION omni_identity.evidence_lock_exclusive(p_tenant_id text, p_
 REVOKE ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_admin;
 GRANT ALL ON FUNCTION omni_identity.evidence_lock_key(p_tenant_id text) TO omni_identity_app;
+
+REVOKE ALL ON FUNCTION omni_identity.evidence_record(p_tenant_id text, p_sale_ids bigint[], p_seen_at timestamp with time zone[], p_names text[], p_emails text[], p_phones text[], p_documents text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION omni_identity.evidence_record(p_tenant_id text, p_sale_ids bigint[], p_seen_at timestamp with time zone[], p_names text[], p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_admin;
+GRANT ALL ON FUNCTION omni_identity.evidence_record(p_tenant_id text, p_sale_ids bigint[], p_seen_at timestamp with time zone[], p_names text[], p_emails text[], p_phones text[], p_documents text[]) TO omni_identity_app;
 
 REVOKE ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION omni_identity.evidence_upgrade_batch(p_tenant_id text, p_batch_size integer) TO omni_identity_admin;

@@ -8,7 +8,9 @@ tenant's generic_threshold moved up and down between reconciles (set_setting, lo
 so that examples stay small). After every reconcile the sales partition, the clusters'
 key sets, their golden records and the evidence's counts (inputs, linked_*, pair
 seen_count: each input once) equal the model, where a key is inactive when generic under
-the threshold and the partition is the components of the active keys. Inputs and set_setting run as the application login,
+the threshold and the partition is the components of the active keys; and after every
+input step, every key generic by its counters has lost its key row already (the call or
+batch that crossed the threshold marked it). Inputs and set_setting run as the application login,
 the backfill and reconcile as the job login (and all as the superuser).
 """
 from __future__ import annotations
@@ -72,6 +74,36 @@ def _inputs_at_once(run: Run, pair) -> None:
     assert not errors, errors
 
 
+def check_crossings_marked(run: Run) -> None:
+    """Right after any input step: no key generic by the stored evidence (its distinct
+    neighbours in key_pairs and in the unfolded evidence log) still has a key row —
+    whatever path crossed the threshold (a resolve call, a batch) marked the key generic
+    in that call, without waiting for a fold or reconcile. (Only a lowered threshold
+    leaves such keys to the next reconcile; the caller skips the check then.)"""
+    marked_late = run.job.execute("""
+        WITH p AS (
+            SELECT a_type, a_value, b_type, b_value FROM omni_identity.key_pairs WHERE tenant_id = %(t)s
+            UNION SELECT 'document', document, 'email', email FROM omni_identity.resolve_evidence_log
+                   WHERE tenant_id = %(t)s AND document IS NOT NULL AND email IS NOT NULL
+            UNION SELECT 'document', document, 'phone', phone FROM omni_identity.resolve_evidence_log
+                   WHERE tenant_id = %(t)s AND document IS NOT NULL AND phone IS NOT NULL
+            UNION SELECT 'email', email, 'phone', phone FROM omni_identity.resolve_evidence_log
+                   WHERE tenant_id = %(t)s AND email IS NOT NULL AND phone IS NOT NULL
+        ), n AS (
+            SELECT a_type AS t, a_value AS v, b_type AS o FROM p UNION ALL SELECT b_type, b_value, a_type FROM p
+        ), c AS (
+            SELECT t, v, count(*) FILTER (WHERE o = 'email') AS e, count(*) FILTER (WHERE o = 'phone') AS ph,
+                   count(*) FILTER (WHERE o = 'document') AS d
+              FROM n GROUP BY t, v
+        )
+        SELECT c.t, c.v, c.e, c.ph, c.d
+          FROM c JOIN omni_identity.customer_cluster_keys k
+            ON k.tenant_id = %(t)s AND k.key_type = c.t AND k.key_value = c.v
+         WHERE omni_identity.key_is_generic(c.e, c.ph, c.d, omni_identity.generic_threshold(%(t)s))
+        """, {"t": run.tenant}).fetchall()
+    assert marked_late == [], marked_late
+
+
 @settings(max_examples=25, deadline=None)
 @given(steps=st.lists(step, min_size=4, max_size=14), first=st.sampled_from([2, 3]),
        parallel=st.lists(st.booleans(), min_size=14, max_size=14))
@@ -82,20 +114,27 @@ def test_generic_matches_model(module_db, app_login, steps, first, parallel):
         run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
                            (run.tenant, str(first)))
         run.model.generic_threshold = first
+        lowered = False     # since the last reconcile
         i = 0
         while i < len(steps):
             op, arg = steps[i]
             if op == "threshold":
                 run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
                                    (run.tenant, str(arg)))
+                old = run.model.generic_threshold
+                lowered |= arg != 0 and (old == 0 or arg < old)
                 run.model.generic_threshold = arg
             elif op == "reconcile":
                 drain_and_check(run)
-            elif parallel[i] and i + 1 < len(steps) and steps[i + 1][0] in INPUTS:
-                _inputs_at_once(run, steps[i:i + 2])
-                i += 1
+                lowered = False
             else:
-                run.do(run.app[0], op, arg)
+                if parallel[i] and i + 1 < len(steps) and steps[i + 1][0] in INPUTS:
+                    _inputs_at_once(run, steps[i:i + 2])
+                    i += 1
+                else:
+                    run.do(run.app[0], op, arg)
+                if not lowered:
+                    check_crossings_marked(run)
             i += 1
         drain_and_check(run)
     finally:

@@ -16,8 +16,9 @@ from tests_py.reference import normalize as ref
 
 TENANT = "big"
 CLUSTERS = 40_000            # 120,000 keys: a scan of them is > 1,000 pages
-# Pages a call may touch: probes, its evidence-log row (a heap page and the log's one
-# index), a few index inserts, foreign-key checks. A merge also moves keys (non-HOT
+# Pages a call may touch: probes, its evidence (a returning buyer: the log row, a heap page
+# and the log's one index; the write path: its pairs and counters), a few index inserts,
+# foreign-key checks. A merge also moves keys (non-HOT
 # updates: every index), writes lineage and checks its foreign keys. (Measured figures:
 # BENCHMARKS.md, resolve, "Issue 13: the evidence log".)
 PAGES_PER_CALL = {"returning": 60, "new": 80, "attach": 80, "merge": 250, "junk": 60, "blocked": 60,
@@ -37,6 +38,16 @@ SELECT %(t)s, k.key_type,
                        ELSE (10000000000 + i)::text END,
        md5('c' || i)::uuid
   FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone', 'document']) AS k(key_type)
+;;
+-- The evidence of those keys: each cluster's three pairs (a returning buyer's pair is known).
+INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count,
+                                     first_seen_at, last_seen_at)
+SELECT %(t)s, p.a_type, p.a_value, p.b_type, p.b_value, 1, '2020-01-01', '2020-01-01'
+  FROM generate_series(1, %(n)s) AS i
+ CROSS JOIN LATERAL (VALUES ('document', (10000000000 + i)::text, 'email', 'u' || i || '@big.com'),
+                            ('document', (10000000000 + i)::text, 'phone', '+55119' || (80000000 + i)),
+                            ('email', 'u' || i || '@big.com', 'phone', '+55119' || (80000000 + i)))
+       AS p(a_type, a_value, b_type, b_value)
 ;;
 -- A long blocklist, never analyzed either: the tenant's own exact values and global ones,
 -- and a few more regex rows. A call must probe it, not read it.
@@ -100,6 +111,7 @@ def test_fresh_database_resolves_as_fast_as_analyzed(db):
         loader.execute("ALTER TABLE omni_identity.customer_cluster_keys SET (autovacuum_enabled = off)")
         loader.execute("ALTER TABLE omni_identity.key_blocklist SET (autovacuum_enabled = off)")
         loader.execute("ALTER TABLE omni_identity.forgotten_identifiers SET (autovacuum_enabled = off)")
+        loader.execute("ALTER TABLE omni_identity.key_pairs SET (autovacuum_enabled = off)")
         for statement in LOAD.split(";;"):
             loader.execute(statement, {"t": TENANT, "n": CLUSTERS})
     assert db.rows("""SELECT relname, reltuples FROM pg_class
@@ -150,13 +162,14 @@ def statements_of(conn, sql: str, *args) -> int:
 
 
 # Counted (two keys each): a returning buyer runs one statement (the removed-keys rule of
-# its ≤ 3 keys — blocklist and tombstone probes —, the key probes and the cluster read) and
-# records its evidence (one statement: a plain INSERT of its evidence-log row); a new one
-# adds one (the insert, guarded by the re-probe of its keys) and one foreign-key check (RI
-# trigger query) per key row, and every write path one more: the generic-value probe
-# (threshold and the keys' counters, SPEC §12); attaching a key instead adds the probe
-# under the locks, the row lock, the key insert (and its foreign-key check) and the
-# golden-record update. A call whose keys are all removed stops after the first
+# its ≤ 3 keys — blocklist and tombstone probes —, the key and pair probes and the cluster
+# read) and records its evidence (one statement: a plain INSERT of its evidence-log row);
+# every write path records its evidence in the call instead: two statements (the call of
+# evidence_record with the threshold and the keys' re-probe, and evidence_record's one
+# upsert of pairs and counters, SPEC §12); a new buyer adds the insert, guarded by the
+# re-probe of its keys, and one foreign-key check (RI trigger query) per key row;
+# attaching a key instead adds the probe under the locks, the row lock, the key insert
+# (and its foreign-key check) and the golden-record update. A call whose keys are all removed stops after the first
 # statement. require_tenant, the normalizers and the locks L0, L1 and L2 are expressions.
 @pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 6), ("attach", 8), ("no key", 1)])
 def test_a_call_executes_few_statements(db, kind, limit):

@@ -50,9 +50,10 @@ SELECT isnt(omni_identity.resolve_customer_cluster('ev-a', 'ana@x.com', NULL, '1
             NULL, 'resolve: a new document, no name') FROM pg_temp.one;
 SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'mine@shop.com', NULL, '529.982.247-25', 'X', '2024-01-04'),
           NULL, 'resolve: every value removed → NULL') FROM pg_temp.one;
-SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a'), 0::bigint,
-          'resolve: evidence waits in the log until a fold') FROM pg_temp.one;
-SELECT is(omni_identity.evidence_fold('ev-a'), 3, 'fold: one log row per call that kept a key') FROM pg_temp.one;
+SELECT is((SELECT count(*) FROM omni_identity.key_evidence WHERE tenant_id = 'ev-a'), 3::bigint,
+          'resolve: a write path (a new buyer, a new key) records its input in the call') FROM pg_temp.one;
+SELECT is(omni_identity.evidence_fold('ev-a'), 1,
+          'fold: the fast path''s log row (the same buyer again, earlier, its pair known)') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.resolve_evidence_log WHERE tenant_id = 'ev-a' $$,
                 'fold: the log is empty after it') FROM pg_temp.one;
 SELECT results_eq(
@@ -154,24 +155,25 @@ SELECT results_eq($$ SELECT key_value FROM omni_identity.key_evidence WHERE tena
                   $$ VALUES ('new@x.com') $$, 'upgrade range: only the sale after through_sale_id recorded') FROM pg_temp.one;
 
 -- The log and removed values: a value blocked (a row straight into key_blocklist) after
--- its call was logged, before the fold, never reaches key_evidence/key_pairs; a forget
+-- a call was logged, before the fold, gains nothing from that log row; a forget
 -- erases a value sitting in the unfolded log (it folds first, then removes the key's
 -- evidence), and what the log held of it is gone.
 SELECT set_config('app.current_tenant_id', 'ev-l', true) FROM pg_temp.one;
-SELECT isnt(omni_identity.resolve_customer_cluster('ev-l', 'c@x.com', '(11) 95555-1111', NULL, 'Cid', '2024-02-01'),
-            NULL, 'log: a call logged') FROM pg_temp.one;
+SELECT isnt(omni_identity.resolve_customer_cluster('ev-l', 'c@x.com', '(11) 95555-1111', NULL, 'Cid', '2024-02-01')
+            = omni_identity.resolve_customer_cluster('ev-l', 'c@x.com', '(11) 95555-1111', NULL, 'Cid', '2024-01-01'),
+            false, 'log: a new buyer (recorded in the call), then again (the fast path: logged)') FROM pg_temp.one;
 INSERT INTO omni_identity.key_blocklist (tenant_id, key_type, value_pattern, is_regex)
 VALUES ('ev-l', 'phone', '+5511955551111', false);
 SELECT is(omni_identity.evidence_fold('ev-l'), 1, 'log: folded after the block') FROM pg_temp.one;
-SELECT results_eq($$ SELECT key_type, key_value, linked_phones FROM omni_identity.key_evidence
+SELECT results_eq($$ SELECT key_type, key_value, inputs FROM omni_identity.key_evidence
                       WHERE tenant_id = 'ev-l' ORDER BY 1, 2 $$,
-                  $$ VALUES ('email', 'c@x.com', 0::bigint) $$,
-                  'log: the value blocked before the fold is not in key_evidence') FROM pg_temp.one;
-SELECT is_empty($$ SELECT 1 FROM omni_identity.key_pairs WHERE tenant_id = 'ev-l' $$,
-                'log: nor in key_pairs') FROM pg_temp.one;
+                  $$ VALUES ('email', 'c@x.com', 2::bigint), ('phone', '+5511955551111', 1) $$,
+                  'log: the value blocked before the fold gains nothing from the log row') FROM pg_temp.one;
+SELECT results_eq($$ SELECT seen_count FROM omni_identity.key_pairs WHERE tenant_id = 'ev-l' $$,
+                  $$ VALUES (1::bigint) $$, 'log: nor does its pair') FROM pg_temp.one;
 SELECT set_config('app.current_tenant_id', 'ev-m', true) FROM pg_temp.one;
 SELECT isnt(omni_identity.resolve_customer_cluster('ev-m', 'd@x.com', '(11) 96666-2222', NULL, 'Dora', '2024-02-01'),
-            NULL, 'log: a new buyer logged') FROM pg_temp.one;
+            NULL, 'log: a new buyer (recorded in the call)') FROM pg_temp.one;
 SELECT isnt(omni_identity.resolve_customer_cluster('ev-m', 'd@x.com', '(11) 96666-2222', NULL, 'Dora', '2024-01-01'),
             NULL, 'log: the same buyer again (the fast path) logged') FROM pg_temp.one;
 SELECT is((SELECT keys_forgotten FROM omni_identity.forget_identifier('ev-m', 'email', 'd@x.com')), 1,
@@ -194,7 +196,7 @@ SELECT omni_identity.resolve_customer_cluster('ev-x', 'x1@x.com', '(11) 95555-33
        omni_identity.resolve_customer_cluster('ev-x', 'x2@x.com', NULL, NULL, NULL, '2024-01-02') AS younger;
 INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, seen_at)
 VALUES ('ev-x', 'x2@x.com', '+5511955553333', '2024-01-03');
-SELECT is(omni_identity.evidence_fold('ev-x'), 3, 'fold: a pair across two clusters') FROM pg_temp.one;
+SELECT is(omni_identity.evidence_fold('ev-x'), 1, 'fold: a pair across two clusters') FROM pg_temp.one;
 SELECT is((SELECT merged_into FROM omni_identity.customer_cluster c, ev_x
             WHERE c.tenant_id = 'ev-x' AND c.cluster_id = ev_x.younger),
           (SELECT older FROM ev_x), 'fold: the younger cluster is merged into the older') FROM pg_temp.one;
@@ -227,7 +229,8 @@ SELECT throws_ok($$ INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_va
                     VALUES ('ev-b', 'email', 'q@x.com', 'phone', '+5511987654321', 1, now(), now()) $$, '42501', NULL,
                  'key_pairs: cannot insert into another tenant') FROM pg_temp.one;
 SELECT is(omni_identity.resolve_customer_cluster('ev-a', 'b@x.com', '(11) 98765-4321', NULL, NULL, '2024-05-01')
-          IS NOT NULL, true, 'resolve as the application login records evidence') FROM pg_temp.one;
+          = omni_identity.resolve_customer_cluster('ev-a', 'b@x.com', '(11) 98765-4321', NULL, NULL, '2024-04-01'),
+          true, 'resolve as the application login records evidence (in the call, then in the log)') FROM pg_temp.one;
 SELECT is((SELECT count(*) FROM omni_identity.resolve_evidence_log), 1::bigint,
           'resolve_evidence_log: reads its own tenant''s rows') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.resolve_evidence_log WHERE tenant_id <> 'ev-a' $$,
@@ -237,7 +240,7 @@ SELECT throws_ok($$ INSERT INTO omni_identity.resolve_evidence_log (tenant_id, e
                  'resolve_evidence_log: cannot insert into another tenant') FROM pg_temp.one;
 SELECT is(omni_identity.evidence_fold('ev-a'), 1, 'the application login folds its own tenant') FROM pg_temp.one;
 SELECT is((SELECT inputs FROM omni_identity.key_evidence WHERE key_type = 'email' AND key_value = 'b@x.com'),
-          1::bigint, 'the application login''s evidence is its tenant''s alone') FROM pg_temp.one;
+          2::bigint, 'the application login''s evidence is its tenant''s alone') FROM pg_temp.one;
 
 SELECT * FROM finish();
 ROLLBACK;

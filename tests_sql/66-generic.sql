@@ -1,9 +1,10 @@
--- 66-generic.sql: the generic-value rule (SPEC §12) in each path — resolve drops a key
--- already generic from linking, the fold and the batch core detect a crossing (key row
--- dropped, cluster queued 'generic'), the split computes components of active keys only,
+-- 66-generic.sql: the generic-value rule (SPEC §12) in each path — resolve marks a key
+-- generic in the call that crosses the threshold and drops a key already generic from
+-- linking, the fold and the batch core detect a crossing (key row dropped, cluster
+-- queued 'generic'), the split computes components of active keys only,
 -- threshold 0 = off — and resolve/ingest as the application login.
 BEGIN;
-SELECT plan(39);
+SELECT plan(41);
 -- On Citus, a statement whose only table is a tenant's distributed table is sent whole to
 -- the tenant's shard, the pgTAP call with it (and pgTAP's state is here): each assertion
 -- reads this local one-row table too, so Citus runs it here and only its subqueries there.
@@ -24,18 +25,19 @@ $fn$;
 
 SELECT lives_ok($$ SELECT omni_identity.set_setting('gen-r', 'generic_threshold', '2') $$, 'threshold 2') FROM pg_temp.one;
 
--- resolve + fold: a shop phone typed for three buyers.
+-- resolve: a shop phone typed for three buyers; the third call crosses the threshold.
 SELECT omni_identity.resolve_customer_cluster('gen-r', 'e1@x.com', '11 3333-4444', NULL, 'One', '2024-01-01');
 SELECT omni_identity.resolve_customer_cluster('gen-r', 'e2@x.com', '11 3333-4444', NULL, 'Two', '2024-01-02');
-SELECT omni_identity.resolve_customer_cluster('gen-r', 'e3@x.com', '11 3333-4444', NULL, 'Three', '2024-01-03');
-SELECT is(pg_temp.clusters_of('gen-r', ARRAY['e1@x.com', 'e2@x.com', 'e3@x.com']), 1::bigint,
-          'before the fold: the calls that crossed the threshold linked (counters are the fold''s)') FROM pg_temp.one;
-SELECT is(omni_identity.evidence_fold('gen-r'), 3, 'fold: three log rows') FROM pg_temp.one;
+SELECT is(pg_temp.clusters_of('gen-r', ARRAY['e1@x.com', 'e2@x.com']), 1::bigint,
+          'at the threshold (two e-mails): the phone links') FROM pg_temp.one;
+SELECT isnt(omni_identity.resolve_customer_cluster('gen-r', 'e3@x.com', '11 3333-4444', NULL, 'Three', '2024-01-03'),
+            (SELECT cluster_id FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'gen-r' AND key_value = 'e1@x.com'),
+            'resolve: the call that crosses the threshold marks the phone generic and links nothing through it') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.customer_cluster_keys
                     WHERE tenant_id = 'gen-r' AND key_type = 'phone' $$,
-                'fold: the phone crossed the threshold, its key row is gone') FROM pg_temp.one;
+                'resolve: in that call, the phone''s key row is gone') FROM pg_temp.one;
 SELECT results_eq($$ SELECT reason FROM omni_identity.cluster_split_queue WHERE tenant_id = 'gen-r' $$,
-                  $$ VALUES ('generic') $$, 'fold: its cluster is queued for a split, reason generic') FROM pg_temp.one;
+                  $$ VALUES ('generic') $$, 'resolve: its cluster is queued for a split, reason generic') FROM pg_temp.one;
 SELECT is((SELECT linked_emails FROM omni_identity.key_evidence
             WHERE tenant_id = 'gen-r' AND key_type = 'phone' AND key_value = '+551133334444'),
           3::bigint, 'the generic key keeps its evidence') FROM pg_temp.one;
@@ -44,13 +46,27 @@ SELECT is(omni_identity.resolve_customer_cluster('gen-r', NULL, '(11) 3333-4444'
 SELECT is(omni_identity.resolve_customer_cluster('gen-r', 'e4@x.com', '(11) 3333-4444', NULL, NULL, '2024-01-05')
           = (SELECT cluster_id FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'gen-r' AND key_value = 'e1@x.com'),
           false, 'resolve: a generic key links nothing (a new buyer stays apart)') FROM pg_temp.one;
-SELECT is((SELECT count(*) FROM omni_identity.resolve_evidence_log WHERE tenant_id = 'gen-r' AND phone = '+551133334444'),
-          2::bigint, 'resolve: inputs carrying a generic key still record it') FROM pg_temp.one;
+SELECT is((SELECT (inputs, linked_emails)::text FROM omni_identity.key_evidence
+            WHERE tenant_id = 'gen-r' AND key_type = 'phone' AND key_value = '+551133334444'),
+          '(5,4)', 'resolve: inputs carrying a generic key still record it') FROM pg_temp.one;
 SELECT lives_ok($$ SELECT pg_temp.reconcile_all() $$, 'reconcile') FROM pg_temp.one;
 SELECT is(pg_temp.clusters_of('gen-r', ARRAY['e1@x.com', 'e2@x.com', 'e3@x.com', 'e4@x.com']), 4::bigint,
           'split: components of the active keys only (four buyers)') FROM pg_temp.one;
 SELECT is((SELECT count(DISTINCT customer_hash) FROM public.omni_sales WHERE tenant_id = 'gen-r'), 0::bigint,
           'no sales in this tenant (resolve only)') FROM pg_temp.one;
+
+-- The fold: a log row written before resolve recorded its write paths in the call (by
+-- hand here) may hold a new pair; the fold that records it detects the crossing.
+SELECT omni_identity.set_setting('gen-f', 'generic_threshold', '1');
+SELECT omni_identity.resolve_customer_cluster('gen-f', 'f1@x.com', '11 3333-5555', NULL, NULL, '2024-01-01');
+INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, seen_at)
+VALUES ('gen-f', 'f2@x.com', '+551133335555', '2024-01-02');
+SELECT is(omni_identity.evidence_fold('gen-f'), 1, 'fold: the log row') FROM pg_temp.one;
+SELECT results_eq($$ SELECT (SELECT count(*) FROM omni_identity.customer_cluster_keys
+                              WHERE tenant_id = 'gen-f' AND key_type = 'phone'),
+                            (SELECT reason FROM omni_identity.cluster_split_queue WHERE tenant_id = 'gen-f') $$,
+                  $$ VALUES (0::bigint, 'generic') $$,
+                  'fold: the crossing it records drops the key row and queues the cluster (generic)') FROM pg_temp.one;
 
 -- The batch core: the crossing happens inside one batch; no sale links through the phone.
 SELECT omni_identity.set_setting('gen-b', 'generic_threshold', '2');

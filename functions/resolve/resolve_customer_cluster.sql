@@ -8,29 +8,30 @@
 -- record per field: the greatest golden_rank (seen_at, value), via golden_wins; the name
 -- (golden_name: trimmed, white space collapsed) counts when the input kept ≥ 1 key and
 -- normalize_name accepts it. A NULL p_seen_at counts as now(). Every call that kept a key
--- records its evidence: one row appended to resolve_evidence_log (its kept keys, name,
--- seen_at), last; evidence_fold moves it into key_evidence/key_pairs later.
+-- is an input of the evidence (key_pairs, key_evidence: evidence_record's rule): the
+-- write path records it in the call, the fast path appends it to resolve_evidence_log
+-- and evidence_fold records it later.
 --
 -- Generic keys (SPEC §12, design §9 "Generic values"): a key is generic when
--- key_is_generic(its key_evidence counters, generic_threshold(tenant)). With the evidence
--- log, a call does not update counters (the fold does), so "resolve marks the key generic
--- in the call that crosses the threshold" means, in this design: the write path probes its
--- ≤ 3 keys' counters (primary-key probes of key_evidence, under L1 shared, so no fold or
--- batch changes them meanwhile) and drops every key already generic and without a key row
--- from linking (a key with one stays active until the reconcile after a lowered
--- threshold detaches it; the golden record keeps following its inputs) — it is
--- neither attached, nor creates a cluster, nor merges clusters; the call still logs it
--- as evidence (its pairs and counters keep growing) and returns NULL when no other key
--- is left. A crossing caused by logged calls is detected by the fold that folds them
--- (evidence_fold: key row dropped, cluster queued for a split, before any reader of the
--- evidence), and a crossing caused by a batch by that batch (pipeline_generic); the
--- split itself waits for reconcile. The fast path (every key already on one live cluster)
--- reads no counter: a key with a key row is not generic, except after set_setting lowered
--- the threshold, which takes effect at the next reconcile.
+-- key_is_generic(its key_evidence counters, generic_threshold(tenant)). The call that
+-- makes a key cross the threshold marks it generic, from counters: the write path
+-- records its input first (evidence_record, under L1 shared and the L2 locks of its keys,
+-- so no other writer changes those counters meanwhile), which returns its keys' counters;
+-- every key generic by them — made so by this input, or already — leaves the call
+-- (neither attached, nor a new cluster, nor a merge through it) and, when it still has a
+-- key row, its cluster (generic_detach: key row dropped, cluster queued for a split,
+-- reason 'generic'). The call never waits for the split (reconcile runs it) and returns
+-- NULL when no other key is left. The fast path cannot cross a threshold: it needs every
+-- pair of its input known already (primary-key probes of key_pairs), so its log row
+-- adds no neighbour to any key; an input with a new pair takes the write path. It reads
+-- no counter: a key with a key row is not generic, except after set_setting lowered the
+-- threshold, which takes effect for it at the next reconcile or write path.
+-- A crossing by a batch is marked by that batch (pipeline_generic), and by log rows
+-- written before this rule (they may hold new pairs) by the fold (evidence_fold).
 --
--- Fast path: one statement probes the ≤ 3 keys and reads their cluster; when every key is
--- already on that one live cluster and no golden field would change, the call writes
--- nothing but its log row (a returning buyer is an input too).
+-- Fast path: one statement probes the ≤ 3 keys, their pairs and their cluster; when every
+-- key is already on that one live cluster, every pair is known and no golden field would
+-- change, the call writes nothing but its log row (a returning buyer is an input too).
 --
 -- Locking design (design §5), outermost first:
 --   L0  pg_advisory_xact_lock_shared(evidence_lock_key(tenant)), first, in a
@@ -50,11 +51,12 @@
 --   L2  pg_advisory_xact_lock(key_lock_key(tenant, type, value)) for the call's ≤ 3 keys,
 --       write path only, in the order e-mail, phone, document: ascending in the one total
 --       order (key type, lock key), since a call has at most one key of each type.
---       Protects the existence of a key row: a key row is only ever inserted by the holder
---       of its L2 lock (or under an exclusive L1), so two calls can never both create a
---       cluster for the same new key, and once held, the set of the call's keys that exist
---       cannot change (committed keys are never deleted but by block/forget, under L1
---       exclusive). Taken by plain expressions (no statement around them). A new
+--       Protects the existence of a key row and the key's evidence: a key row is only
+--       ever inserted or deleted (a key turned generic) by the holder of its L2 lock (or
+--       under an exclusive L1: batches, block, forget, reconcile), so two calls can never
+--       both create a cluster for the same new key, once held, the set of the call's keys
+--       that exist cannot change, and the key_evidence rows of its keys and the
+--       key_pairs rows of its pairs (both ends its keys) have no other writer. Taken by plain expressions (no statement around them). A new
 --       customer's insert still re-probes its keys and writes nothing when one appeared
 --       (a writer that bypassed the locks) — the call then takes the write path. So a call
 --       never writes rows it would have to take back (the application role may not
@@ -107,11 +109,13 @@
 -- argument that is there. Statements per call (require_tenant, the plain-SQL normalizers
 -- and the locks are expressions): a returning buyer runs two — the read-only statement
 -- (the removed-keys rule of its ≤ 3 keys written out: blocklist and tombstone probes; the
--- key probes; the cluster read) and its log row (one plain INSERT: no upsert, one index),
--- plus the subtransaction of L0; a new buyer adds one — the insert, guarded by its keys'
--- re-probe (plus one foreign-key check per key row). The log row makes every call a
--- writing transaction (an xid, a commit record): the largest part of what evidence costs
--- a returning buyer, which no statement here can remove. What each costs: BENCHMARKS.md,
+-- key and pair probes; the cluster read) and its log row (one plain INSERT: no upsert,
+-- one index), plus the subtransaction of L0; a new buyer runs three — the read, its
+-- evidence (evidence_record: the pairs and counters it writes, with the threshold and its
+-- keys' re-probe) and the insert, guarded by its keys' re-probe (plus one foreign-key
+-- check per key row). The log row makes every call a writing transaction (an xid, a
+-- commit record): the largest part of what evidence costs a returning buyer, which no
+-- statement here can remove. What each costs: BENCHMARKS.md,
 -- resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
       p_tenant_id text
@@ -158,9 +162,6 @@ DECLARE
     v_live     bigint;
     v_survivor uuid;
     v_retries  integer := 0;
-    v_log_e    text;     -- the keys the call records as evidence (generic ones included)
-    v_log_p    text;
-    v_log_d    text;
     v_gen_e    boolean;  -- the e-mail is generic (write path only)
     v_gen_p    boolean;
     v_gen_d    boolean;
@@ -228,6 +229,22 @@ BEGIN
                AND NOT omni_identity.golden_wins(v_seen_at, k.p, c.last_buyer_phone_at, c.last_buyer_phone)
                AND NOT omni_identity.golden_wins(v_seen_at, k.d, c.last_buyer_document_at, c.last_buyer_document)
                AND NOT omni_identity.golden_wins(v_seen_at, v_name, c.last_buyer_name_at, c.last_buyer_name)
+               -- Every pair of the input is known evidence (a primary-key probe of
+               -- key_pairs per pair, ordered document < email < phone), so the log row
+               -- changes no linked counter: a new pair takes the write path, which
+               -- records it in the call and applies the generic-value rule.
+               AND (k.d IS NULL OR k.e IS NULL OR EXISTS (
+                      SELECT FROM omni_identity.key_pairs x
+                       WHERE x.tenant_id = p_tenant_id AND x.a_type = 'document' AND x.a_value = k.d
+                         AND x.b_type = 'email' AND x.b_value = k.e))
+               AND (k.d IS NULL OR k.p IS NULL OR EXISTS (
+                      SELECT FROM omni_identity.key_pairs x
+                       WHERE x.tenant_id = p_tenant_id AND x.a_type = 'document' AND x.a_value = k.d
+                         AND x.b_type = 'phone' AND x.b_value = k.p))
+               AND (k.e IS NULL OR k.p IS NULL OR EXISTS (
+                      SELECT FROM omni_identity.key_pairs x
+                       WHERE x.tenant_id = p_tenant_id AND x.a_type = 'email' AND x.a_value = k.e
+                         AND x.b_type = 'phone' AND x.b_value = k.p))
           INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
           FROM (SELECT r.e, r.p, r.d
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
@@ -333,53 +350,18 @@ BEGIN
             END IF;
     END;
 
-    v_log_e := v_email; v_log_p := v_phone; v_log_d := v_document;
-    IF v_fast IS NOT TRUE THEN
-        -- Generic keys stop linking (see the header): the write path holds L1 shared, so
-        -- the counters cannot change before this call's writes. One statement: the
-        -- tenant's threshold and a probe of key_evidence's primary key per key
-        -- (key_is_generic is false for every key when the threshold is 0).
-        -- The threshold is read in the same statement (generic_threshold's rule written
-        -- out: a call of it costs two statements more per write-path call).
-        SELECT (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
-                  FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email
-                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
-                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'email' AND k.key_value = v_email))
-             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
-                  FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone
-                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
-                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'phone' AND k.key_value = v_phone))
-             , (SELECT omni_identity.key_is_generic(x.linked_emails, x.linked_phones, x.linked_documents, t.th)
-                  FROM omni_identity.key_evidence x
-                 WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document
-                   AND NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
-                                    WHERE k.tenant_id = p_tenant_id AND k.key_type = 'document' AND k.key_value = v_document))
-          INTO v_gen_e, v_gen_p, v_gen_d
-          FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
-                                              AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
-                                             THEN (s.value #>> '{}')::integer END
-                                   FROM omni_identity.settings s
-                                  WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
-                OFFSET 0) t;
-        IF v_gen_e THEN v_email := NULL; v_ce := NULL; END IF;
-        IF v_gen_p THEN v_phone := NULL; v_cp := NULL; END IF;
-        IF v_gen_d THEN v_document := NULL; v_cd := NULL; END IF;
-        IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
-            -- Only generic keys: no cluster, but the input is evidence.
-            INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
-            VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
-            RETURN NULL;
-        END IF;
-    END IF;
-
     IF v_fast THEN
-        v_survivor := coalesce(v_ce, v_cp, v_cd);
+        -- Evidence (design §9.1): one row appended to the tenant's evidence log — this
+        -- input's keys, its name, its seen_at — under L0 shared, which keeps evidence_fold
+        -- out until this transaction ends; evidence_fold records it (evidence_record)
+        -- later. Its pairs are known (the probe), so it changes no linked counter.
+        INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
+        VALUES (p_tenant_id, v_email, v_phone, v_document, v_name, v_seen_at);
+        RETURN coalesce(v_ce, v_cp, v_cd);
     ELSE
         -- L2 for the keys in the order e-mail, phone, document (see the locking design),
         -- held to the end of the transaction; the probe's results are older than these
-        -- locks, so what follows re-probes before it writes.
+        -- locks, so what follows probes again before it writes.
         v_key_values := ARRAY[v_email, v_phone, v_document];
         FOR v_i IN 1..3 LOOP
             CONTINUE WHEN v_key_values[v_i] IS NULL;
@@ -391,8 +373,53 @@ BEGIN
                 v_void := pg_catalog.pg_advisory_xact_lock(v_key_lock) IS NULL;
             END IF;
         END LOOP;
-    END IF;
 
+        -- Evidence first, in the call (see the header): evidence_record writes this
+        -- input's pairs and counters (under L1 shared and the L2 of every key they touch,
+        -- so no other writer changes them until this transaction ends) and returns the
+        -- counters after it; a key they make generic (key_is_generic, the tenant's
+        -- threshold — generic_threshold's rule written out: a call of it costs two
+        -- statements more) stops linking now. The same statement probes the keys again
+        -- (its snapshot is newer than the L2 locks).
+        SELECT g.e, g.p, g.d, k.ce, k.cp, k.cd
+          INTO v_gen_e, v_gen_p, v_gen_d, v_ce, v_cp, v_cd
+          FROM (SELECT coalesce(bool_or(r.key_type = 'email' AND omni_identity.key_is_generic(
+                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS e
+                     , coalesce(bool_or(r.key_type = 'phone' AND omni_identity.key_is_generic(
+                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS p
+                     , coalesce(bool_or(r.key_type = 'document' AND omni_identity.key_is_generic(
+                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS d
+                  FROM omni_identity.evidence_record(p_tenant_id, ARRAY[NULL::bigint], ARRAY[v_seen_at],
+                           ARRAY[v_name], ARRAY[v_email], ARRAY[v_phone], ARRAY[v_document]) r
+                     , (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
+                                                      AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
+                                                     THEN (s.value #>> '{}')::integer END
+                                           FROM omni_identity.settings s
+                                          WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
+                        OFFSET 0) t
+                OFFSET 0) g
+             , (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'phone' AND x.key_value = v_phone) AS cp
+                     , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
+                         WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
+                OFFSET 0) k;
+        IF v_gen_e OR v_gen_p OR v_gen_d THEN
+            -- The keys this input made generic, or found generic, leave their cluster
+            -- (generic_detach: key row dropped, cluster queued for a split) and this call.
+            PERFORM omni_identity.generic_detach(p_tenant_id,
+                ARRAY['email', 'phone', 'document'],
+                ARRAY[CASE WHEN v_gen_e THEN v_email END, CASE WHEN v_gen_p THEN v_phone END,
+                      CASE WHEN v_gen_d THEN v_document END]);
+            IF v_gen_e THEN v_email := NULL; v_ce := NULL; END IF;
+            IF v_gen_p THEN v_phone := NULL; v_cp := NULL; END IF;
+            IF v_gen_d THEN v_document := NULL; v_cd := NULL; END IF;
+            IF v_email IS NULL AND v_phone IS NULL AND v_document IS NULL THEN
+                RETURN NULL;     -- only generic keys: no cluster; the input is recorded
+            END IF;
+        END IF;
+    END IF;
 
     -- A new customer (no key known at the probe): one statement writes the cluster and its
     -- keys. The locks are held now and this statement's snapshot is newer than them, so it
@@ -471,11 +498,11 @@ BEGIN
                 OFFSET 0) k;
 
         IF cardinality(v_ids) = 0 THEN
-            -- Unreachable: the call came here because a key existed (at the probe, or at
-            -- the new customer's re-probe under the locks), and committed keys are never deleted.
+            -- Unreachable: the call came here because a key existed (at the re-probe under
+            -- the L2 locks, or at the new customer's), and only an L2 holder deletes one.
             RAISE EXCEPTION 'resolve_customer_cluster found none of the keys it saw a moment ago'
                 USING ERRCODE = 'OI021',
-                      HINT = 'Rows of customer_cluster_keys were deleted; keys must never be deleted.';
+                      HINT = 'Rows of customer_cluster_keys were deleted by a writer that bypassed the key locks.';
         END IF;
 
         -- Existing clusters: one attempt in a subtransaction, so a retry first releases
@@ -556,12 +583,6 @@ BEGIN
         END;
     END LOOP;
 
-    -- Evidence (design §9.1): one row appended to the tenant's evidence log — this
-    -- input's kept keys, its name, its seen_at — under L0 shared (fast path) or L1 shared
-    -- (write path), either of which keeps evidence_fold out until this transaction ends.
-    -- evidence_fold moves it into key_evidence/key_pairs with the batch core's rule.
-    INSERT INTO omni_identity.resolve_evidence_log (tenant_id, email, phone, document, name, seen_at)
-    VALUES (p_tenant_id, v_log_e, v_log_p, v_log_d, v_name, v_seen_at);
     RETURN v_survivor;
 END;
 $fn$;

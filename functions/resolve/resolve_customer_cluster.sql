@@ -56,8 +56,9 @@
 --       under an exclusive L1: batches, block, forget, reconcile), so two calls can never
 --       both create a cluster for the same new key, once held, the set of the call's keys
 --       that exist cannot change, and the key_evidence rows of its keys and the
---       key_pairs rows of its pairs (both ends its keys) have no other writer. Taken by plain expressions (no statement around them). A new
---       customer's insert still re-probes its keys and writes nothing when one appeared
+--       key_pairs rows of its pairs (both ends its keys) have no other writer. Taken
+--       by plain expressions (no statement around them). A new customer's insert still
+--       re-probes its keys and writes nothing when one appeared
 --       (a writer that bypassed the locks) — the call then takes the write path. So a call
 --       never writes rows it would have to take back (the application role may not
 --       delete clusters).
@@ -232,19 +233,21 @@ BEGIN
                -- Every pair of the input is known evidence (a primary-key probe of
                -- key_pairs per pair, ordered document < email < phone), so the log row
                -- changes no linked counter: a new pair takes the write path, which
-               -- records it in the call and applies the generic-value rule.
-               AND (k.d IS NULL OR k.e IS NULL OR EXISTS (
-                      SELECT FROM omni_identity.key_pairs x
+               -- records it in the call and applies the generic-value rule. Scalar
+               -- subqueries, not EXISTS: the planner may run an EXISTS as a hashed
+               -- subplan, a read of the tenant's pairs, where statistics are missing.
+               AND (k.d IS NULL OR k.e IS NULL OR (
+                      SELECT true FROM omni_identity.key_pairs x
                        WHERE x.tenant_id = p_tenant_id AND x.a_type = 'document' AND x.a_value = k.d
-                         AND x.b_type = 'email' AND x.b_value = k.e))
-               AND (k.d IS NULL OR k.p IS NULL OR EXISTS (
-                      SELECT FROM omni_identity.key_pairs x
+                         AND x.b_type = 'email' AND x.b_value = k.e) IS NOT NULL)
+               AND (k.d IS NULL OR k.p IS NULL OR (
+                      SELECT true FROM omni_identity.key_pairs x
                        WHERE x.tenant_id = p_tenant_id AND x.a_type = 'document' AND x.a_value = k.d
-                         AND x.b_type = 'phone' AND x.b_value = k.p))
-               AND (k.e IS NULL OR k.p IS NULL OR EXISTS (
-                      SELECT FROM omni_identity.key_pairs x
+                         AND x.b_type = 'phone' AND x.b_value = k.p) IS NOT NULL)
+               AND (k.e IS NULL OR k.p IS NULL OR (
+                      SELECT true FROM omni_identity.key_pairs x
                        WHERE x.tenant_id = p_tenant_id AND x.a_type = 'email' AND x.a_value = k.e
-                         AND x.b_type = 'phone' AND x.b_value = k.p))
+                         AND x.b_type = 'phone' AND x.b_value = k.p) IS NOT NULL)
           INTO v_email, v_phone, v_document, v_ce, v_cp, v_cd, v_fast
           FROM (SELECT r.e, r.p, r.d
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x

@@ -70,6 +70,13 @@ BEGIN
                   HINT = 'ALTER TABLE public.omni_sales ALTER COLUMN id TYPE bigint and ALTER SEQUENCE ... AS bigint (a table rewrite: plan a window), then migrate again.';
     END IF;
 
+    -- Registering a routine needs one connection per node for the whole transaction.
+    -- Set before the first read of a distributed table (the settings check below): a
+    -- table created by a later migration is then distributed in sequential mode into a
+    -- colocation group this transaction already read in parallel, which Citus refuses
+    -- ("cannot distribute ... in sequential mode because a parallel query was executed").
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
     -- Automatic mode is not supported on Citus (its trigger stays disabled, below): a
     -- tenant with the flag on would have its INSERTs left unclustered silently.
     IF EXISTS (SELECT 1 FROM omni_identity.settings s
@@ -85,8 +92,6 @@ BEGIN
     -- blocklist check's subtransaction (regex_error) breaks Citus's COPY to the other
     -- nodes ("another command is already in progress").
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
-    -- Registering a routine needs one connection per node for the whole transaction.
-    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
     EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
        INTO v_found USING c_refs;

@@ -39,8 +39,9 @@ SET jit = off
 SET client_min_messages = warning
 AS $fn$
 DECLARE
-    v_ids uuid[];
-    v_n   integer;
+    v_ids  uuid[];
+    v_n    integer;
+    v_last uuid;
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     CREATE TEMP TABLE IF NOT EXISTS oi_eu_cluster (
@@ -80,7 +81,12 @@ BEGIN
         RETURN 0;
     END IF;
     IF NOT p_missing THEN
-        UPDATE omni_identity.evidence_upgrade u SET after_cluster_id = v_ids[v_n]
+        -- The cursor from a scalar variable, never an array subscript in the SET list:
+        -- Citus 13.2 crashes the coordinator (signal 11, in its deparser) on an UPDATE it
+        -- routes to one shard whose SET list subscripts a parameter (a PL/pgSQL variable
+        -- or a bind parameter, `SET c = $1[$2]`); docs/scale-out.md.
+        v_last := v_ids[v_n];
+        UPDATE omni_identity.evidence_upgrade u SET after_cluster_id = v_last
          WHERE u.tenant_id = p_tenant_id;
     END IF;
 

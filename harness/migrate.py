@@ -71,6 +71,8 @@ LEGACY_TENANT_DEFAULT = "0074.alter-omni-sales-legacy-tenant-default"
 # PRIMARY KEY (id) again instead of running the rollback file's ADD PRIMARY KEY (id), which
 # builds the index under ACCESS EXCLUSIVE (reads and writes stall for the whole build).
 LEGACY_ID_INDEX = "omni_sales_id_key"
+# On Citus, the plain index on (id) that replaces LEGACY_ID_INDEX before distributing.
+CITUS_ID_INDEX = "omni_sales_id_lookup"
 
 # Lock a transactional migration needs on public.omni_sales, by its statements.
 _NEEDS_ACCESS_EXCLUSIVE = re.compile(
@@ -277,7 +279,7 @@ def _drop_invalid_indexes(execute, names: list[str]) -> None:
 
 
 def _package_index_names() -> list[str]:
-    names = {LEGACY_ID_INDEX}
+    names = {LEGACY_ID_INDEX, CITUS_ID_INDEX}
     for path in paths.MIGRATIONS.glob("*.sql"):
         names.update(_CONCURRENT_INDEX.findall(path.read_text()))
     return sorted(names)
@@ -452,11 +454,42 @@ def distribute_on_citus(dsn: str) -> bool:
         if not conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension"
                             " WHERE extname = 'citus')").fetchone()[0]:
             return False
+        _citus_legacy_id_index(conn)
         try:
             conn.execute("SELECT omni_identity.citus_distribute()")
         except psycopg.Error as exc:
             raise HarnessError(f"citus_distribute failed: {_first_line(exc)}") from None
     return True
+
+
+def _citus_legacy_id_index(conn: psycopg.Connection) -> None:
+    """A legacy table's unique index on (id) (LEGACY_ID_INDEX, made by _prepare_legacy_sales)
+    cannot stay on a table distributed by tenant_id: before its first distribution it is
+    replaced by a plain index on (id), built CONCURRENTLY (the legacy lookups by id stay
+    indexed, on every shard). Nothing is lost: the legacy rows' ids stay unique under the
+    primary key (tenant_id, id), all of them being in tenant 'default', and every id is
+    drawn from the table's sequence. Any other unique index not starting with tenant_id
+    is the DBA's: citus_distribute refuses it (OI105)."""
+    found = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+        "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = pg_catalog.to_regclass('public.omni_sales') AND i.indisunique"
+        "   AND c.relname::text = %s)"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
+        "                    WHERE logicalrelid = pg_catalog.to_regclass('public.omni_sales'))",
+        (LEGACY_ID_INDEX,)).fetchone()[0]
+    conn.commit()
+    if not found:
+        return
+    conn.autocommit = True
+    try:
+        _drop_invalid_indexes(lambda q: conn.execute(q), [CITUS_ID_INDEX])
+        conn.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {CITUS_ID_INDEX} ON {SALES} (id)")
+        conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS public.{LEGACY_ID_INDEX}")
+    except psycopg.Error as exc:
+        raise HarnessError(f"replacing {LEGACY_ID_INDEX} on Citus failed: {_first_line(exc)}") from None
+    finally:
+        conn.autocommit = False
 
 
 def rollback(dsn: str, all_: bool = False) -> int:

@@ -183,6 +183,15 @@ class _Backend(PostgresqlPsycopgBackend):
 
     def init_connection(self, connection):
         connection.execute(f"SET search_path = {SEARCH_PATH}")
+        # Where Citus is loaded: trigger DDL on the distributed and reference tables (a
+        # rollback of 0080 drops key_blocklist's trigger), which citus_distribute allows
+        # the same way. Nothing on a node without Citus.
+        # And one connection per node for the whole transaction, as citus_distribute: a
+        # rollback that drops a (distributed) function after a statement on a distributed
+        # table is refused in parallel mode.
+        connection.execute("SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', false),"
+                           "       pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', false)"
+                           " WHERE pg_catalog.current_setting('citus.version', true) IS NOT NULL")
 
     def quote_identifier(self, s):
         quoted = super().quote_identifier(s)
@@ -492,8 +501,33 @@ def _citus_legacy_id_index(conn: psycopg.Connection) -> None:
         conn.autocommit = False
 
 
+def _undistribute_legacy_on_citus(dsn: str) -> None:
+    """rollback --all on a Citus coordinator over a legacy public.omni_sales: the table is
+    first brought back to the coordinator (undistribute_table, every row kept), so its
+    rollback runs as on one node: PRIMARY KEY (id) and the drop of tenant_id cannot be
+    done on a table distributed by tenant_id. The package's own tables are dropped by the
+    rollback where they are."""
+    with _pinned(dsn, autocommit=True) as conn:
+        legacy = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')"
+            "   AND pg_catalog.to_regclass('public.omni_sales') IS NOT NULL"
+            "   AND pg_catalog.obj_description(pg_catalog.to_regclass('public.omni_sales'), 'pg_class')"
+            "       IS DISTINCT FROM %s", (PACKAGE_SALES_COMMENT,)).fetchone()[0]
+        if not legacy or not conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
+                " WHERE logicalrelid = 'public.omni_sales'::pg_catalog.regclass)").fetchone()[0]:
+            return
+        try:
+            conn.execute("SET citus.enable_unsafe_triggers = on")
+            conn.execute("SELECT pg_catalog.undistribute_table('public.omni_sales')")
+        except psycopg.Error as exc:
+            raise HarnessError(f"undistributing {SALES} failed: {_first_line(exc)}") from None
+
+
 def rollback(dsn: str, all_: bool = False) -> int:
     migrations = read_migrations(str(paths.MIGRATIONS))
+    if all_:
+        _undistribute_legacy_on_citus(dsn)
     with _backend(dsn) as backend, backend.lock():
         applied = backend.to_rollback(migrations)
         if not all_:

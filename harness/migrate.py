@@ -272,6 +272,8 @@ def _rollback_legacy_keys(backend: _Backend) -> None:
         b.execute(f"ALTER TABLE {SALES} DROP CONSTRAINT IF EXISTS omni_sales_pkey")
         b.execute(f"ALTER TABLE {SALES} ADD CONSTRAINT omni_sales_pkey PRIMARY KEY USING INDEX {LEGACY_ID_INDEX}")
         b.execute("COMMIT")
+        # An install that was distributed replaced LEGACY_ID_INDEX by CITUS_ID_INDEX.
+        b.execute(f"DROP INDEX CONCURRENTLY IF EXISTS public.{CITUS_ID_INDEX}")
 
 
 def _drop_invalid_indexes(execute, names: list[str]) -> None:

@@ -125,6 +125,11 @@ def test_legacy_omni_sales_is_kept_and_completed(empty_db):
     assert empty_db.scalar(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.omni_sales'::regclass AND contype = 'p'"
     ) == "PRIMARY KEY (id)"
+    # The legacy table's indexes as they were (on Citus, the plain index on (id) that
+    # replaced omni_sales_id_key is gone too).
+    assert empty_db.column("SELECT indexrelid::regclass::text FROM pg_index"
+                           " WHERE indrelid = 'public.omni_sales'::regclass ORDER BY 1") \
+        == ["legacy_buyer_email_idx", "omni_sales_pkey"]
 
 
 def test_every_key_starts_with_tenant_id(db):

@@ -164,14 +164,14 @@ def statements_of(conn, sql: str, *args) -> int:
 # Counted (two keys each): a returning buyer runs one statement (the removed-keys rule of
 # its ≤ 3 keys — blocklist and tombstone probes —, the key and pair probes and the cluster
 # read) and records its evidence (one statement: a plain INSERT of its evidence-log row);
-# every write path records its evidence in the call instead: two statements (the call of
-# evidence_record with the threshold and the keys' re-probe, and evidence_record's one
-# upsert of pairs and counters, SPEC §12); a new buyer adds the insert, guarded by the
+# every write path records its evidence in the call instead: three statements (the
+# threshold with the keys' re-probe under the locks, the call of evidence_record and its
+# one upsert of pairs and counters, SPEC §12); a new buyer adds the insert, guarded by the
 # re-probe of its keys, and one foreign-key check (RI trigger query) per key row;
 # attaching a key instead adds the probe under the locks, the row lock, the key insert
 # (and its foreign-key check) and the golden-record update. A call whose keys are all removed stops after the first
 # statement. require_tenant, the normalizers and the locks L0, L1 and L2 are expressions.
-@pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 6), ("attach", 8), ("no key", 1)])
+@pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 7), ("attach", 9), ("no key", 1)])
 def test_a_call_executes_few_statements(db, kind, limit):
     """Nested statements counted by pg_stat_statements (track = all). Plain-SQL helpers and
     normalizers are inlined into PL/pgSQL expressions and count nothing; a PL/pgSQL one

@@ -111,11 +111,11 @@
 -- and the locks are expressions): a returning buyer runs two — the read-only statement
 -- (the removed-keys rule of its ≤ 3 keys written out: blocklist and tombstone probes; the
 -- key and pair probes; the cluster read) and its log row (one plain INSERT: no upsert,
--- one index), plus the subtransaction of L0; a new buyer runs three — the read, its
--- evidence (evidence_record: the pairs and counters it writes, with the threshold and its
--- keys' re-probe) and the insert, guarded by its keys' re-probe (plus one foreign-key
--- check per key row). The log row makes every call a writing transaction (an xid, a
--- commit record): the largest part of what evidence costs a returning buyer, which no
+-- one index), plus the subtransaction of L0; a new buyer runs five — the read, the
+-- threshold with its keys' re-probe, its evidence (the call of evidence_record and its one
+-- upsert of pairs and counters) and the insert, guarded by its keys' re-probe (plus one
+-- foreign-key check per key row). The log row makes every call a writing transaction (an
+-- xid, a commit record): the largest part of what evidence costs a returning buyer, which no
 -- statement here can remove. What each costs: BENCHMARKS.md,
 -- resolve.
 CREATE OR REPLACE FUNCTION omni_identity.resolve_customer_cluster(
@@ -163,6 +163,7 @@ DECLARE
     v_live     bigint;
     v_survivor uuid;
     v_retries  integer := 0;
+    v_threshold integer; -- the tenant's generic_threshold (write path only)
     v_gen_e    boolean;  -- the e-mail is generic (write path only)
     v_gen_p    boolean;
     v_gen_d    boolean;
@@ -377,30 +378,24 @@ BEGIN
             END IF;
         END LOOP;
 
-        -- Evidence first, in the call (see the header): evidence_record writes this
-        -- input's pairs and counters (under L1 shared and the L2 of every key they touch,
-        -- so no other writer changes them until this transaction ends) and returns the
-        -- counters after it; a key they make generic (key_is_generic, the tenant's
-        -- threshold — generic_threshold's rule written out: a call of it costs two
-        -- statements more) stops linking now. The same statement probes the keys again
-        -- (its snapshot is newer than the L2 locks).
-        SELECT g.e, g.p, g.d, k.ce, k.cp, k.cd
-          INTO v_gen_e, v_gen_p, v_gen_d, v_ce, v_cp, v_cd
-          FROM (SELECT coalesce(bool_or(r.key_type = 'email' AND omni_identity.key_is_generic(
-                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS e
-                     , coalesce(bool_or(r.key_type = 'phone' AND omni_identity.key_is_generic(
-                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS p
-                     , coalesce(bool_or(r.key_type = 'document' AND omni_identity.key_is_generic(
-                                   r.linked_emails, r.linked_phones, r.linked_documents, t.th)), false) AS d
-                  FROM omni_identity.evidence_record(p_tenant_id, ARRAY[NULL::bigint], ARRAY[v_seen_at],
-                           ARRAY[v_name], ARRAY[v_email], ARRAY[v_phone], ARRAY[v_document]) r
-                     , (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
-                                                      AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
-                                                     THEN (s.value #>> '{}')::integer END
-                                           FROM omni_identity.settings s
-                                          WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
-                        OFFSET 0) t
-                OFFSET 0) g
+        -- Evidence first, in the call (see the header). One statement reads the tenant's
+        -- threshold (generic_threshold's rule written out: a call of it costs two
+        -- statements more) and probes the keys again (its snapshot is newer than the L2
+        -- locks); then evidence_record writes this input's pairs and counters (under L1
+        -- shared and the L2 of every key they touch, so no other writer changes them until
+        -- this transaction ends) and returns the counters after it: a key they make
+        -- generic (key_is_generic) stops linking now. evidence_record is called in a
+        -- statement of its own, reading no table: on Citus a statement that also reads a
+        -- tenant's table is sent to its shard, where the function's own distributed
+        -- statements cannot run.
+        SELECT t.th, k.ce, k.cp, k.cd
+          INTO v_threshold, v_ce, v_cp, v_cd
+          FROM (SELECT coalesce((SELECT CASE WHEN pg_catalog.jsonb_typeof(s.value) = 'number'
+                                              AND (s.value #>> '{}') ~ '^[0-9]{1,9}$'
+                                             THEN (s.value #>> '{}')::integer END
+                                   FROM omni_identity.settings s
+                                  WHERE s.tenant_id = p_tenant_id AND s.key = 'generic_threshold'), 20) AS th
+                OFFSET 0) t
              , (SELECT (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                          WHERE x.tenant_id = p_tenant_id AND x.key_type = 'email' AND x.key_value = v_email) AS ce
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
@@ -408,6 +403,15 @@ BEGIN
                      , (SELECT x.cluster_id FROM omni_identity.customer_cluster_keys x
                          WHERE x.tenant_id = p_tenant_id AND x.key_type = 'document' AND x.key_value = v_document) AS cd
                 OFFSET 0) k;
+        SELECT coalesce(bool_or(r.key_type = 'email' AND omni_identity.key_is_generic(
+                   r.linked_emails, r.linked_phones, r.linked_documents, v_threshold)), false)
+             , coalesce(bool_or(r.key_type = 'phone' AND omni_identity.key_is_generic(
+                   r.linked_emails, r.linked_phones, r.linked_documents, v_threshold)), false)
+             , coalesce(bool_or(r.key_type = 'document' AND omni_identity.key_is_generic(
+                   r.linked_emails, r.linked_phones, r.linked_documents, v_threshold)), false)
+          INTO v_gen_e, v_gen_p, v_gen_d
+          FROM omni_identity.evidence_record(p_tenant_id, ARRAY[NULL::bigint], ARRAY[v_seen_at],
+                   ARRAY[v_name], ARRAY[v_email], ARRAY[v_phone], ARRAY[v_document]) r;
         IF v_gen_e OR v_gen_p OR v_gen_d THEN
             -- The keys this input made generic, or found generic, leave their cluster
             -- (generic_detach: key row dropped, cluster queued for a split) and this call.

@@ -54,7 +54,10 @@ def sale_row(i: int, s: dict, shop: str = "s1") -> dict:
 
 
 def insert_history(conn, tenant: str, rows: list[dict]) -> None:
-    """Rows written straight into omni_sales, as an older system (or an app) left them."""
+    """Rows written straight into omni_sales, as an older system (or an app) left them.
+    RETURNING: on Citus an INSERT ... SELECT that is not pushed down whole is written into
+    the shards with COPY, which row-level security refuses to every role but a superuser;
+    with RETURNING Citus inserts the rows from an intermediate result."""
     if rows:
         conn.execute(
             "INSERT INTO public.omni_sales (tenant_id, shop_id, gateway, external_id, buyer_email,"
@@ -63,7 +66,8 @@ def insert_history(conn, tenant: str, rows: list[dict]) -> None:
             "        r.buyer_name, r.buyer_document, r.amount, r.created_at"
             "   FROM jsonb_to_recordset(%s::jsonb) AS r(shop_id text, gateway text, external_id text,"
             "        buyer_email text, buyer_phone text, buyer_name text, buyer_document text,"
-            "        amount numeric, created_at timestamptz)",
+            "        amount numeric, created_at timestamptz)"
+            " RETURNING id",
             (tenant, json.dumps(rows)))
 
 

@@ -187,9 +187,13 @@ class Run:
                             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", t, key_type, pattern, is_regex)
             self.model.add_blocklist_row(key_type, pattern, is_regex)
         elif op == "forget_customer":
-            live = self.db.column("SELECT DISTINCT omni_identity.current_cluster(tenant_id, customer_hash)"
-                                  "  FROM public.omni_sales WHERE tenant_id = %s AND customer_hash IS NOT NULL"
-                                  " ORDER BY 1", t)
+            # The live clusters of the tenant's sales, by a join (on Citus a function that
+            # reads a distributed table, current_cluster, cannot run per row of a query
+            # pushed down to a shard).
+            live = self.db.column("SELECT DISTINCT coalesce(c.merged_into, c.cluster_id)"
+                                  "  FROM public.omni_sales s JOIN omni_identity.customer_cluster c"
+                                  "    ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash"
+                                  " WHERE s.tenant_id = %s ORDER BY 1", t)
             if not live:
                 return
             cid = live[arg % len(live)]

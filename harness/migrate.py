@@ -71,6 +71,8 @@ LEGACY_TENANT_DEFAULT = "0074.alter-omni-sales-legacy-tenant-default"
 # PRIMARY KEY (id) again instead of running the rollback file's ADD PRIMARY KEY (id), which
 # builds the index under ACCESS EXCLUSIVE (reads and writes stall for the whole build).
 LEGACY_ID_INDEX = "omni_sales_id_key"
+# On Citus, the plain index on (id) that replaces LEGACY_ID_INDEX before distributing.
+CITUS_ID_INDEX = "omni_sales_id_lookup"
 
 # Lock a transactional migration needs on public.omni_sales, by its statements.
 _NEEDS_ACCESS_EXCLUSIVE = re.compile(
@@ -181,6 +183,15 @@ class _Backend(PostgresqlPsycopgBackend):
 
     def init_connection(self, connection):
         connection.execute(f"SET search_path = {SEARCH_PATH}")
+        # Where Citus is loaded: trigger DDL on the distributed and reference tables (a
+        # rollback of 0080 drops key_blocklist's trigger), which citus_distribute allows
+        # the same way. Nothing on a node without Citus.
+        # And one connection per node for the whole transaction, as citus_distribute: a
+        # rollback that drops a (distributed) function after a statement on a distributed
+        # table is refused in parallel mode.
+        connection.execute("SELECT pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', false),"
+                           "       pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', false)"
+                           " WHERE pg_catalog.current_setting('citus.version', true) IS NOT NULL")
 
     def quote_identifier(self, s):
         quoted = super().quote_identifier(s)
@@ -261,6 +272,8 @@ def _rollback_legacy_keys(backend: _Backend) -> None:
         b.execute(f"ALTER TABLE {SALES} DROP CONSTRAINT IF EXISTS omni_sales_pkey")
         b.execute(f"ALTER TABLE {SALES} ADD CONSTRAINT omni_sales_pkey PRIMARY KEY USING INDEX {LEGACY_ID_INDEX}")
         b.execute("COMMIT")
+        # An install that was distributed replaced LEGACY_ID_INDEX by CITUS_ID_INDEX.
+        b.execute(f"DROP INDEX CONCURRENTLY IF EXISTS public.{CITUS_ID_INDEX}")
 
 
 def _drop_invalid_indexes(execute, names: list[str]) -> None:
@@ -277,7 +290,7 @@ def _drop_invalid_indexes(execute, names: list[str]) -> None:
 
 
 def _package_index_names() -> list[str]:
-    names = {LEGACY_ID_INDEX}
+    names = {LEGACY_ID_INDEX, CITUS_ID_INDEX}
     for path in paths.MIGRATIONS.glob("*.sql"):
         names.update(_CONCURRENT_INDEX.findall(path.read_text()))
     return sorted(names)
@@ -452,6 +465,7 @@ def distribute_on_citus(dsn: str) -> bool:
         if not conn.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension"
                             " WHERE extname = 'citus')").fetchone()[0]:
             return False
+        _citus_legacy_id_index(conn)
         try:
             conn.execute("SELECT omni_identity.citus_distribute()")
         except psycopg.Error as exc:
@@ -459,8 +473,63 @@ def distribute_on_citus(dsn: str) -> bool:
     return True
 
 
+def _citus_legacy_id_index(conn: psycopg.Connection) -> None:
+    """A legacy table's unique index on (id) (LEGACY_ID_INDEX, made by _prepare_legacy_sales)
+    cannot stay on a table distributed by tenant_id: before its first distribution it is
+    replaced by a plain index on (id), built CONCURRENTLY (the legacy lookups by id stay
+    indexed, on every shard). Nothing is lost: the legacy rows' ids stay unique under the
+    primary key (tenant_id, id), all of them being in tenant 'default', and every id is
+    drawn from the table's sequence. Any other unique index not starting with tenant_id
+    is the DBA's: citus_distribute refuses it (OI105)."""
+    found = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+        "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+        " WHERE i.indrelid = pg_catalog.to_regclass('public.omni_sales') AND i.indisunique"
+        "   AND c.relname::text = %s)"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
+        "                    WHERE logicalrelid = pg_catalog.to_regclass('public.omni_sales'))",
+        (LEGACY_ID_INDEX,)).fetchone()[0]
+    conn.commit()
+    if not found:
+        return
+    conn.autocommit = True
+    try:
+        _drop_invalid_indexes(lambda q: conn.execute(q), [CITUS_ID_INDEX])
+        conn.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {CITUS_ID_INDEX} ON {SALES} (id)")
+        conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS public.{LEGACY_ID_INDEX}")
+    except psycopg.Error as exc:
+        raise HarnessError(f"replacing {LEGACY_ID_INDEX} on Citus failed: {_first_line(exc)}") from None
+    finally:
+        conn.autocommit = False
+
+
+def _undistribute_legacy_on_citus(dsn: str) -> None:
+    """rollback --all on a Citus coordinator over a legacy public.omni_sales: the table is
+    first brought back to the coordinator (undistribute_table, every row kept), so its
+    rollback runs as on one node: PRIMARY KEY (id) and the drop of tenant_id cannot be
+    done on a table distributed by tenant_id. The package's own tables are dropped by the
+    rollback where they are."""
+    with _pinned(dsn, autocommit=True) as conn:
+        legacy = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')"
+            "   AND pg_catalog.to_regclass('public.omni_sales') IS NOT NULL"
+            "   AND pg_catalog.obj_description(pg_catalog.to_regclass('public.omni_sales'), 'pg_class')"
+            "       IS DISTINCT FROM %s", (PACKAGE_SALES_COMMENT,)).fetchone()[0]
+        if not legacy or not conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition"
+                " WHERE logicalrelid = 'public.omni_sales'::pg_catalog.regclass)").fetchone()[0]:
+            return
+        try:
+            conn.execute("SET citus.enable_unsafe_triggers = on")
+            conn.execute("SELECT pg_catalog.undistribute_table('public.omni_sales')")
+        except psycopg.Error as exc:
+            raise HarnessError(f"undistributing {SALES} failed: {_first_line(exc)}") from None
+
+
 def rollback(dsn: str, all_: bool = False) -> int:
     migrations = read_migrations(str(paths.MIGRATIONS))
+    if all_:
+        _undistribute_legacy_on_citus(dsn)
     with _backend(dsn) as backend, backend.lock():
         applied = backend.to_rollback(migrations)
         if not all_:

@@ -96,7 +96,7 @@ def normalize(text: str) -> str:
 
 def build_fresh(server: str) -> str:
     """Migrate a new database from zero and return its normalized dump (database dropped)."""
-    from harness.testdb import recreate
+    from harness.testdb import drop, recreate
 
     name = f"oi_snap_{uuid.uuid4().hex[:10]}"
     dsn = recreate(server, name)
@@ -104,10 +104,7 @@ def build_fresh(server: str) -> str:
         migrate.migrate(dsn)
         return dump(dsn)
     finally:
-        import psycopg
-
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop(server, name)   # on every node of the Citus lab too
 
 
 def main() -> int:

@@ -120,8 +120,14 @@ def _state(db) -> tuple[dict, dict, dict]:
         "       last_buyer_document AS document, last_buyer_document_at AS document_at,"
         "       last_buyer_name AS name, last_buyer_name_at AS name_at"
         "  FROM omni_identity.customer_cluster WHERE tenant_id = %s AND merged_into IS NULL", T)}
-    sales = dict(db.rows("SELECT external_id, omni_identity.current_cluster(tenant_id, customer_hash)"
-                         "  FROM public.omni_sales WHERE tenant_id = %s", T))
+    # current_cluster() written as a join: called per row of a query on omni_sales it
+    # would run on the shard and read customer_cluster from there (nested distributed
+    # execution, which Citus refuses).
+    sales = dict(db.rows("SELECT s.external_id, coalesce(c.merged_into, c.cluster_id)"
+                         "  FROM public.omni_sales s"
+                         "  LEFT JOIN omni_identity.customer_cluster c"
+                         "    ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash"
+                         " WHERE s.tenant_id = %s", T))
     return keys, golden, sales
 
 

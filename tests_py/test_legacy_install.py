@@ -11,7 +11,9 @@ import threading
 import psycopg
 import pytest
 
-from harness import migrate
+import re
+
+from harness import citus, migrate
 from harness.errors import HarnessError
 from tests_py.legacy_support import LegacyWriter, create_legacy, role_dsn
 
@@ -87,6 +89,23 @@ def test_install_and_rollback_beside_a_busy_legacy_application(empty_db, legacy)
                                   " WHERE indrelid = 'public.omni_sales'::regclass AND NOT indisvalid")
         assert invalid == []
 
+        if citus.enabled():
+            # Distributed by tenant_id: the unique index on (id) became a plain one (built
+            # concurrently, on every shard), so the legacy lookups by id stay indexed; the
+            # legacy statements go on through the coordinator. rollback --all of a
+            # distributed install is not supported (docs/scale-out.md).
+            assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition"
+                                   " WHERE logicalrelid = 'public.omni_sales'::regclass") == 1
+            assert empty_db.column("SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+                                   " WHERE indrelid = 'public.omni_sales'::regclass AND indkey::text = %s",
+                                   str(empty_db.scalar("SELECT attnum FROM pg_attribute WHERE attrelid ="
+                                                       " 'public.omni_sales'::regclass AND attname = 'id'"))) \
+                == ["CREATE INDEX omni_sales_id_lookup ON public.omni_sales USING btree (id)"]
+            seen = writer.done
+            assert writer.wait_for(seen + 20), "the legacy writer stalled on the distributed table"
+            writer.finish()
+            assert writer.errors == [], writer.errors[:3]
+            return
         # The legacy lookups by id keep a unique index on (id), built concurrently; rollback
         # --all makes that same index the primary key again (builds nothing under its lock).
         id_index = empty_db.scalar("SELECT indexrelid FROM pg_index WHERE indrelid = 'public.omni_sales'::regclass"
@@ -179,3 +198,35 @@ def test_legacy_role_outside_the_package_roles_is_refused(empty_db, pg_server):
         with psycopg.connect(pg_server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{empty_db.name}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_a_unique_index_not_starting_with_tenant_id_is_refused_on_citus(empty_db, legacy):
+    """Citus enforces uniqueness per shard only: a unique index of the DBA's on omni_sales
+    that does not start with tenant_id is refused by citus_distribute before anything is
+    distributed (OI105), with a HINT naming the statements that replace it by a plain
+    index; run as given, migrate then distributes. On one node the index stays as it is."""
+    with psycopg.connect(role_dsn(empty_db.dsn, legacy), autocommit=True) as conn:
+        conn.execute("ALTER TABLE public.omni_sales ADD CONSTRAINT legacy_external_key UNIQUE (shop_id, external_id)")
+    if not citus.enabled():
+        migrate.migrate(empty_db.dsn)
+        assert empty_db.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                               " WHERE conname = 'legacy_external_key'") == "UNIQUE (shop_id, external_id)"
+        return
+    with pytest.raises(HarnessError, match="citus_distribute"):
+        migrate.migrate(empty_db.dsn)
+    with pytest.raises(psycopg.Error) as err:
+        empty_db.execute("SELECT omni_identity.citus_distribute()")
+    assert err.value.sqlstate == "OI105"
+    hint = err.value.diag.message_hint
+    assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition") == 0, "something was distributed"
+
+    statements = [x.strip() for x in re.search(r": (CREATE .*;) Then", hint).group(1).split(";") if x.strip()]
+    assert [x.split(" ")[0] for x in statements] == ["CREATE", "ALTER"]
+    with psycopg.connect(empty_db.dsn, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    migrate.migrate(empty_db.dsn)
+    assert empty_db.scalar("SELECT count(*) FROM pg_dist_partition"
+                           " WHERE logicalrelid = 'public.omni_sales'::regclass") == 1
+    assert empty_db.scalar("SELECT pg_get_indexdef('public.legacy_external_key_lookup'::regclass)") \
+        == "CREATE INDEX legacy_external_key_lookup ON public.omni_sales USING btree (shop_id, external_id)"

@@ -70,6 +70,48 @@ BEGIN
                   HINT = 'ALTER TABLE public.omni_sales ALTER COLUMN id TYPE bigint and ALTER SEQUENCE ... AS bigint (a table rewrite: plan a window), then migrate again.';
     END IF;
 
+    -- A unique index or constraint of public.omni_sales that does not start with
+    -- tenant_id cannot exist on a table distributed by tenant_id (Citus enforces
+    -- uniqueness per shard only): create_distributed_table would fail half-way ("cannot
+    -- create constraint"). The package's own omni_sales_id_key of a legacy table is made
+    -- non-unique by migrate first (harness/migrate.py); any other is the DBA's: refuse
+    -- before distributing anything, naming the statements that replace it by a plain
+    -- index on the same columns (its lookups stay indexed).
+    EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
+       INTO v_found USING 'public.omni_sales'::regclass;
+    IF v_found = 0 THEN
+        -- Each statement from the index's own definition (columns, expressions, WHERE).
+        SELECT pg_catalog.string_agg(
+                   pg_catalog.regexp_replace(pg_catalog.pg_get_indexdef(i.indexrelid),
+                                             '^CREATE UNIQUE INDEX (\S+) ON ', 'CREATE INDEX CONCURRENTLY \1_lookup ON ')
+                   || '; '
+                   || CASE WHEN k.conname IS NULL
+                           THEN pg_catalog.format('DROP INDEX CONCURRENTLY public.%I;', ic.relname)
+                           ELSE pg_catalog.format('ALTER TABLE public.omni_sales DROP CONSTRAINT %I;', k.conname)
+                      END, ' ' ORDER BY ic.relname)
+          INTO v_seq
+          FROM pg_catalog.pg_index i
+          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+          LEFT JOIN pg_catalog.pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+         WHERE i.indrelid = 'public.omni_sales'::regclass
+           AND i.indisunique
+           AND i.indkey[0] IS DISTINCT FROM (SELECT a.attnum FROM pg_catalog.pg_attribute a
+                                              WHERE a.attrelid = i.indrelid AND a.attname = 'tenant_id');
+        IF v_seq IS NOT NULL THEN
+            RAISE EXCEPTION 'public.omni_sales has a unique index that does not start with tenant_id; Citus cannot distribute it by tenant_id'
+                USING ERRCODE = 'OI105',
+                      HINT = 'Replace it by a plain index on the same columns (each statement on its own, outside a transaction): '
+                             || v_seq || ' Then migrate again.';
+        END IF;
+    END IF;
+
+    -- Registering a routine needs one connection per node for the whole transaction.
+    -- Set before the first read of a distributed table (the settings check below): a
+    -- table created by a later migration is then distributed in sequential mode into a
+    -- colocation group this transaction already read in parallel, which Citus refuses
+    -- ("cannot distribute ... in sequential mode because a parallel query was executed").
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
     -- Automatic mode is not supported on Citus (its trigger stays disabled, below): a
     -- tenant with the flag on would have its INSERTs left unclustered silently.
     IF EXISTS (SELECT 1 FROM omni_identity.settings s
@@ -85,8 +127,6 @@ BEGIN
     -- blocklist check's subtransaction (regex_error) breaks Citus's COPY to the other
     -- nodes ("another command is already in progress").
     PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
-    -- Registering a routine needs one connection per node for the whole transaction.
-    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
 
     EXECUTE pg_catalog.format('SELECT count(*) FROM %1$s.pg_dist_partition WHERE logicalrelid = $1', v_citus)
        INTO v_found USING c_refs;

@@ -39,8 +39,15 @@ SET jit = off
 SET client_min_messages = warning
 AS $fn$
 DECLARE
-    v_ids uuid[];
-    v_n   integer;
+    v_ids    uuid[];
+    v_n      integer;
+    v_last   uuid;
+    v_citus  boolean := omni_identity.citus_active();
+    v_a_type text[];
+    v_a_val  text[];
+    v_b_type text[];
+    v_b_val  text[];
+    v_last_n bigint;
 BEGIN
     PERFORM omni_identity.pipeline_temp_tables();
     CREATE TEMP TABLE IF NOT EXISTS oi_eu_cluster (
@@ -55,7 +62,18 @@ BEGIN
     CREATE TEMP TABLE IF NOT EXISTS oi_eu_pair (
         a_type text NOT NULL, a_value text NOT NULL, b_type text NOT NULL, b_value text NOT NULL)
         ON COMMIT DELETE ROWS;
+    -- On Citus (citus_active): the batch keys' evidence names and stored pairs, copied in
+    -- by a statement routed to the tenant's shard, so the stages below join temporary
+    -- tables only (Citus refuses a join, or a LATERAL probe, of a temporary table with a
+    -- distributed one).
+    CREATE TEMP TABLE IF NOT EXISTS oi_eu_ev (
+        key_type text NOT NULL, key_value text NOT NULL, name text, name_seen_at timestamptz)
+        ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS oi_eu_kp (
+        a_type text NOT NULL, a_value text NOT NULL, b_type text NOT NULL, b_value text NOT NULL)
+        ON COMMIT DELETE ROWS;
     TRUNCATE pg_temp.oi_eu_cluster, pg_temp.oi_eu_key, pg_temp.oi_eu_pair,
+             pg_temp.oi_eu_ev, pg_temp.oi_eu_kp,
              pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2, pg_temp.oi_cl_comp;
 
     IF NOT p_missing THEN
@@ -80,7 +98,12 @@ BEGIN
         RETURN 0;
     END IF;
     IF NOT p_missing THEN
-        UPDATE omni_identity.evidence_upgrade u SET after_cluster_id = v_ids[v_n]
+        -- The cursor from a scalar variable, never an array subscript in the SET list:
+        -- Citus 13.2 crashes the coordinator (signal 11, in its deparser) on an UPDATE it
+        -- routes to one shard whose SET list subscripts a parameter (a PL/pgSQL variable
+        -- or a bind parameter, `SET c = $1[$2]`); docs/scale-out.md.
+        v_last := v_ids[v_n];
+        UPDATE omni_identity.evidence_upgrade u SET after_cluster_id = v_last
          WHERE u.tenant_id = p_tenant_id;
     END IF;
 
@@ -106,25 +129,61 @@ BEGIN
     ANALYZE pg_temp.oi_eu_key;
 
     -- Keys without evidence (see header).
-    INSERT INTO omni_identity.key_evidence
-           (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
-    SELECT p_tenant_id, k.key_type, k.key_value, 1, s.at, s.at
-      FROM pg_temp.oi_eu_key k
-      JOIN pg_temp.oi_eu_cluster c ON c.cluster_id = k.cluster_id
-      CROSS JOIN LATERAL (
-            SELECT CASE k.key_type WHEN 'email' THEN c.email WHEN 'phone' THEN c.phone
-                                   ELSE c.document END AS value,
-                   CASE k.key_type WHEN 'email' THEN c.email_at WHEN 'phone' THEN c.phone_at
-                                   ELSE c.document_at END AS at) g
-      CROSS JOIN LATERAL (
-            SELECT CASE WHEN g.at IS NULL THEN k.created_at
-                        WHEN g.value = k.key_value THEN g.at
-                        ELSE least(k.created_at, g.at - interval '1 microsecond') END AS at) s
-     WHERE NOT EXISTS (SELECT 1 FROM omni_identity.key_evidence e
-                        WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type
-                          AND e.key_value = k.key_value)
-     ORDER BY k.key_type, k.key_value
-        ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING;
+    IF NOT v_citus THEN
+        INSERT INTO omni_identity.key_evidence
+               (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
+        SELECT p_tenant_id, k.key_type, k.key_value, 1, s.at, s.at
+          FROM pg_temp.oi_eu_key k
+          JOIN pg_temp.oi_eu_cluster c ON c.cluster_id = k.cluster_id
+          CROSS JOIN LATERAL (
+                SELECT CASE k.key_type WHEN 'email' THEN c.email WHEN 'phone' THEN c.phone
+                                       ELSE c.document END AS value,
+                       CASE k.key_type WHEN 'email' THEN c.email_at WHEN 'phone' THEN c.phone_at
+                                       ELSE c.document_at END AS at) g
+          CROSS JOIN LATERAL (
+                SELECT CASE WHEN g.at IS NULL THEN k.created_at
+                            WHEN g.value = k.key_value THEN g.at
+                            ELSE least(k.created_at, g.at - interval '1 microsecond') END AS at) s
+         WHERE NOT EXISTS (SELECT 1 FROM omni_identity.key_evidence e
+                            WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type
+                              AND e.key_value = k.key_value)
+         ORDER BY k.key_type, k.key_value
+            ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING;
+    ELSE
+        INSERT INTO pg_temp.oi_eu_ev (key_type, key_value, name, name_seen_at)
+        SELECT x.key_type, x.key_value, x.name, x.name_seen_at
+          FROM omni_identity.key_evidence x
+         WHERE x.tenant_id = p_tenant_id
+           AND (x.key_type, x.key_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
+        INSERT INTO pg_temp.oi_eu_kp (a_type, a_value, b_type, b_value)
+        SELECT p.a_type, p.a_value, p.b_type, p.b_value
+          FROM omni_identity.key_pairs p
+         WHERE p.tenant_id = p_tenant_id
+           AND (p.a_type, p.a_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
+        -- ON CONFLICT alone skips the keys with evidence. Its rows returned: Citus then
+        -- inserts them from an intermediate result, where a plain INSERT ... SELECT would
+        -- COPY them into the shard, which row-level security refuses.
+        WITH ins AS (
+            INSERT INTO omni_identity.key_evidence
+                   (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
+            SELECT p_tenant_id, k.key_type, k.key_value, 1, s.at, s.at
+              FROM pg_temp.oi_eu_key k
+              JOIN pg_temp.oi_eu_cluster c ON c.cluster_id = k.cluster_id
+              CROSS JOIN LATERAL (
+                    SELECT CASE k.key_type WHEN 'email' THEN c.email WHEN 'phone' THEN c.phone
+                                           ELSE c.document END AS value,
+                           CASE k.key_type WHEN 'email' THEN c.email_at WHEN 'phone' THEN c.phone_at
+                                           ELSE c.document_at END AS at) g
+              CROSS JOIN LATERAL (
+                    SELECT CASE WHEN g.at IS NULL THEN k.created_at
+                                WHEN g.value = k.key_value THEN g.at
+                                ELSE least(k.created_at, g.at - interval '1 microsecond') END AS at) s
+             ORDER BY k.key_type, k.key_value
+                ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*) INTO v_last_n FROM ins;
+    END IF;
 
     -- The golden fields: the key holding a field's golden value is seen at its time.
     UPDATE omni_identity.key_evidence e SET last_seen_at = f.at
@@ -139,39 +198,70 @@ BEGIN
      WHERE e.tenant_id = p_tenant_id AND e.key_type = f.key_type AND e.key_value = f.key_value
        AND e.last_seen_at < f.at;
 
-    -- The golden name: on the cluster's oldest key, unless a key already carries it.
-    UPDATE omni_identity.key_evidence e SET name = f.name, name_seen_at = f.name_at
-      FROM (SELECT o.key_type, o.key_value, c.name, c.name_at
-              FROM pg_temp.oi_eu_cluster c
-              CROSS JOIN LATERAL (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k
-                                   WHERE k.cluster_id = c.cluster_id
-                                   ORDER BY k.node LIMIT 1) o
-             WHERE c.name IS NOT NULL AND c.name_at IS NOT NULL
-               AND NOT EXISTS (
-                     SELECT 1 FROM pg_temp.oi_eu_key k
-                      CROSS JOIN LATERAL (SELECT x.name, x.name_seen_at FROM omni_identity.key_evidence x
-                                           WHERE x.tenant_id = p_tenant_id AND x.key_type = k.key_type
-                                             AND x.key_value = k.key_value OFFSET 0) x
-                      WHERE k.cluster_id = c.cluster_id AND x.name IS NOT NULL
-                        AND (x.name_seen_at, x.name COLLATE "C") >= (c.name_at, c.name COLLATE "C"))) f
-     WHERE e.tenant_id = p_tenant_id AND e.key_type = f.key_type AND e.key_value = f.key_value;
+    -- The golden name: on the cluster's oldest key, unless a key already carries it (on
+    -- Citus, read from the copy of the keys' evidence: the keys inserted just above have
+    -- no name).
+    IF NOT v_citus THEN
+        UPDATE omni_identity.key_evidence e SET name = f.name, name_seen_at = f.name_at
+          FROM (SELECT o.key_type, o.key_value, c.name, c.name_at
+                  FROM pg_temp.oi_eu_cluster c
+                  CROSS JOIN LATERAL (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k
+                                       WHERE k.cluster_id = c.cluster_id
+                                       ORDER BY k.node LIMIT 1) o
+                 WHERE c.name IS NOT NULL AND c.name_at IS NOT NULL
+                   AND NOT EXISTS (
+                         SELECT 1 FROM pg_temp.oi_eu_key k
+                          CROSS JOIN LATERAL (SELECT x.name, x.name_seen_at FROM omni_identity.key_evidence x
+                                               WHERE x.tenant_id = p_tenant_id AND x.key_type = k.key_type
+                                                 AND x.key_value = k.key_value OFFSET 0) x
+                          WHERE k.cluster_id = c.cluster_id AND x.name IS NOT NULL
+                            AND (x.name_seen_at, x.name COLLATE "C") >= (c.name_at, c.name COLLATE "C"))) f
+         WHERE e.tenant_id = p_tenant_id AND e.key_type = f.key_type AND e.key_value = f.key_value;
+    ELSE
+        UPDATE omni_identity.key_evidence e SET name = f.name, name_seen_at = f.name_at
+          FROM (SELECT o.key_type, o.key_value, c.name, c.name_at
+                  FROM pg_temp.oi_eu_cluster c
+                  CROSS JOIN LATERAL (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k
+                                       WHERE k.cluster_id = c.cluster_id
+                                       ORDER BY k.node LIMIT 1) o
+                 WHERE c.name IS NOT NULL AND c.name_at IS NOT NULL
+                   AND NOT EXISTS (
+                         SELECT 1 FROM pg_temp.oi_eu_key k
+                          JOIN pg_temp.oi_eu_ev x ON x.key_type = k.key_type AND x.key_value = k.key_value
+                          WHERE k.cluster_id = c.cluster_id AND x.name IS NOT NULL
+                            AND (x.name_seen_at, x.name COLLATE "C") >= (c.name_at, c.name COLLATE "C"))) f
+         WHERE e.tenant_id = p_tenant_id AND e.key_type = f.key_type AND e.key_value = f.key_value;
+    END IF;
 
     -- Components of each cluster's keys over its stored pairs (edges a > b, each once).
     INSERT INTO pg_temp.oi_cl_comp (node, root) SELECT k.node, k.node FROM pg_temp.oi_eu_key k;
-    INSERT INTO pg_temp.oi_cl_edge (a, b)
-    SELECT DISTINCT greatest(k.node, o.node), least(k.node, o.node)
-      FROM pg_temp.oi_eu_key k
-      CROSS JOIN LATERAL (SELECT p.b_type, p.b_value FROM omni_identity.key_pairs p
-                           WHERE p.tenant_id = p_tenant_id AND p.a_type = k.key_type
-                             AND p.a_value = k.key_value
-                          OFFSET 0) p
-      JOIN pg_temp.oi_eu_key o
-        ON o.cluster_id = k.cluster_id AND o.key_type = p.b_type AND o.key_value = p.b_value
-     WHERE o.node <> k.node;
+    IF NOT v_citus THEN
+        INSERT INTO pg_temp.oi_cl_edge (a, b)
+        SELECT DISTINCT greatest(k.node, o.node), least(k.node, o.node)
+          FROM pg_temp.oi_eu_key k
+          CROSS JOIN LATERAL (SELECT p.b_type, p.b_value FROM omni_identity.key_pairs p
+                               WHERE p.tenant_id = p_tenant_id AND p.a_type = k.key_type
+                                 AND p.a_value = k.key_value
+                              OFFSET 0) p
+          JOIN pg_temp.oi_eu_key o
+            ON o.cluster_id = k.cluster_id AND o.key_type = p.b_type AND o.key_value = p.b_value
+         WHERE o.node <> k.node;
+    ELSE
+        INSERT INTO pg_temp.oi_cl_edge (a, b)
+        SELECT DISTINCT greatest(k.node, o.node), least(k.node, o.node)
+          FROM pg_temp.oi_eu_key k
+          JOIN pg_temp.oi_eu_kp p ON p.a_type = k.key_type AND p.a_value = k.key_value
+          JOIN pg_temp.oi_eu_key o
+            ON o.cluster_id = k.cluster_id AND o.key_type = p.b_type AND o.key_value = p.b_value
+         WHERE o.node <> k.node;
+    END IF;
     ANALYZE pg_temp.oi_cl_edge;
     PERFORM omni_identity.pipeline_components();
 
-    -- Every component root but the cluster's oldest key: a pair with that key.
+    -- Every component root but the cluster's oldest key: a pair with that key. The new
+    -- pairs reach the session's table through variables: Citus cannot feed the RETURNING
+    -- of a distributed insert to an INSERT into a temporary table (a batch holds a few
+    -- pairs per cluster, so one node loses nothing by it).
     WITH links AS (
         SELECT r.key_type AS r_type, r.key_value AS r_value, m.key_type AS m_type,
                m.key_value AS m_value, greatest(r.created_at, m.created_at) AS at
@@ -199,8 +289,13 @@ BEGIN
             ON CONFLICT (tenant_id, a_type, a_value, b_type, b_value) DO NOTHING
         RETURNING a_type, a_value, b_type, b_value
     )
+    SELECT coalesce(array_agg(i.a_type), '{}'), coalesce(array_agg(i.a_value), '{}'),
+           coalesce(array_agg(i.b_type), '{}'), coalesce(array_agg(i.b_value), '{}')
+      INTO v_a_type, v_a_val, v_b_type, v_b_val
+      FROM ins i;
     INSERT INTO pg_temp.oi_eu_pair (a_type, a_value, b_type, b_value)
-    SELECT i.a_type, i.a_value, i.b_type, i.b_value FROM ins i;
+    SELECT u.a_type, u.a_value, u.b_type, u.b_value
+      FROM unnest(v_a_type, v_a_val, v_b_type, v_b_val) AS u(a_type, a_value, b_type, b_value);
 
     -- The neighbour counters of both ends of every new pair (key_evidence's linked_*).
     UPDATE omni_identity.key_evidence e

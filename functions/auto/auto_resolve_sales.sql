@@ -7,13 +7,49 @@
 -- batch, not one resolve per row. Rows written by the batch jobs themselves
 -- (omni_identity.batch_writer = 'on' for their statement) are clustered by those jobs
 -- and skipped here.
+--
+-- On Citus (docs/scale-out.md, "Automatic mode") the trigger fires on the shard of the
+-- tenant, on its worker, once per shard statement, in the worker's backend that serves
+-- the coordinator's transaction (batch_writer reaches it as a propagated SET LOCAL).
+-- There no statement may name the transition table together with a distributed table
+-- (Citus replans such a statement without the tuplestore: "could not find named
+-- tuplestore"), so the tenants of new_rows are read alone, each tenant's flag by one
+-- statement filtered on it (routed to the local shard), and the rows copied into the
+-- temporary table by a statement naming no distributed table; the batch core then runs
+-- its Citus shapes on the worker, where the tenant's shards are local.
 CREATE OR REPLACE FUNCTION omni_identity.auto_resolve_sales()
 RETURNS trigger
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    v_tenant text;
+    v_on     text[] := '{}';
 BEGIN
     IF coalesce(current_setting('omni_identity.batch_writer', true), '') = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF omni_identity.citus_active() THEN
+        FOR v_tenant IN SELECT DISTINCT n.tenant_id FROM new_rows n WHERE n.customer_hash IS NULL LOOP
+            IF EXISTS (SELECT 1 FROM omni_identity.settings s
+                        WHERE s.tenant_id = v_tenant AND s.key = 'auto_resolve'
+                          AND s.value = 'true'::jsonb) THEN
+                v_on := v_on || v_tenant;
+            END IF;
+        END LOOP;
+        IF pg_catalog.cardinality(v_on) = 0 THEN
+            RETURN NULL;
+        END IF;
+        PERFORM omni_identity.pipeline_temp_tables();
+        TRUNCATE pg_temp.oi_cluster_in;
+        INSERT INTO pg_temp.oi_cluster_in
+               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
+        SELECT n.tenant_id, n.id, n.created_at, n.buyer_email, n.buyer_phone, n.buyer_document,
+               n.buyer_name
+          FROM new_rows n
+         WHERE n.customer_hash IS NULL AND n.tenant_id = ANY (v_on);
+        ANALYZE pg_temp.oi_cluster_in;
+        PERFORM omni_identity.cluster_sales_batch();
         RETURN NULL;
     END IF;
     -- Cheap exit when no tenant of the statement has the flag on.

@@ -24,7 +24,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_tenant text;
-    v_on     text[] := '{}';
+    v_on     text[] := '{}'::text[];
 BEGIN
     IF coalesce(current_setting('omni_identity.batch_writer', true), '') = 'on' THEN
         RETURN NULL;
@@ -34,7 +34,7 @@ BEGIN
             IF EXISTS (SELECT 1 FROM omni_identity.settings s
                         WHERE s.tenant_id = v_tenant AND s.key = 'auto_resolve'
                           AND s.value = 'true'::jsonb) THEN
-                v_on := v_on || v_tenant;
+                v_on := pg_catalog.array_append(v_on, v_tenant);
             END IF;
         END LOOP;
         IF pg_catalog.cardinality(v_on) = 0 THEN

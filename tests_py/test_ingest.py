@@ -305,6 +305,39 @@ def test_automatic_mode_across_nodes_fails_whole(db):
     assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
 
 
+def test_automatic_mode_refused_on_a_worker_propagating_set(db):
+    """citus.propagate_set_commands = 'local' on the workers (what the docs once called
+    harmless, and what an ALTER DATABASE ... SET on the coordinator sends them) would make
+    the batch's own connections from the worker fail: the trigger refuses it with OI109
+    and nothing is written. On one node the setting is only a placeholder and the sale is
+    clustered."""
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " VALUES (%s, 's', 'w1', now(), 'ana@x.com')")
+    on_citus = _node_of(db, T) is not None
+
+    def on_workers(command):
+        if on_citus:
+            assert db.scalar("SELECT bool_and(success) FROM run_command_on_workers(%s)", command)
+        else:
+            db.execute(command)
+
+    on_workers(f"ALTER DATABASE {db.name} SET citus.propagate_set_commands = 'local'")
+    try:
+        with db.connect_as("app", tenant=T) as app:
+            if not on_citus:
+                app.execute(insert, (T,))
+                assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'w1'") is not None
+                return
+            with pytest.raises(psycopg.Error) as exc:
+                app.execute(insert, (T,))
+            assert exc.value.sqlstate == "OI109"
+            assert exc.value.diag.message_hint
+        assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
+    finally:
+        on_workers(f"ALTER DATABASE {db.name} RESET citus.propagate_set_commands")
+
+
 def test_batch_takes_few_locks(db):
     """A backfill batch of 5,000 sales of 3 tenants holds one advisory lock per tenant and
     a bounded number of relation locks: the lock table never fills with the batch size."""

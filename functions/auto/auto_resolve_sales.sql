@@ -25,6 +25,7 @@ AS $fn$
 DECLARE
     v_tenant text;
     v_on     text[] := '{}'::text[];
+    v_coordinator boolean;
 BEGIN
     IF coalesce(current_setting('omni_identity.batch_writer', true), '') = 'on' THEN
         RETURN NULL;
@@ -39,6 +40,19 @@ BEGIN
         END LOOP;
         IF pg_catalog.cardinality(v_on) = 0 THEN
             RETURN NULL;
+        END IF;
+        -- A worker set to propagate SET LOCAL itself (citus.propagate_set_commands =
+        -- 'local' there, also what an ALTER DATABASE ... SET on the coordinator sends it)
+        -- records the coordinator's whole command string with the application's SET LOCAL
+        -- and replays it on the connections the batch opens from here, which Citus 13.2
+        -- then fails ("failure on connection marked as essential"): refused up front.
+        IF pg_catalog.current_setting('citus.propagate_set_commands', true) = 'local' THEN
+            EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO v_coordinator;
+            IF NOT v_coordinator THEN
+                RAISE EXCEPTION 'automatic mode on a Citus worker with citus.propagate_set_commands = local'
+                    USING ERRCODE = 'OI109',
+                          HINT = 'Set citus.propagate_set_commands = ''local'' on the coordinator only (its postgresql.conf or ALTER SYSTEM there), not on the workers and not by ALTER DATABASE (docs/scale-out.md).';
+            END IF;
         END IF;
         PERFORM omni_identity.pipeline_temp_tables();
         TRUNCATE pg_temp.oi_cluster_in;

@@ -26,6 +26,7 @@ DECLARE
     v_tenant text;
     v_on     text[] := '{}'::text[];
     v_coordinator boolean;
+    v_citus  name;
 BEGIN
     IF coalesce(current_setting('omni_identity.batch_writer', true), '') = 'on' THEN
         RETURN NULL;
@@ -47,7 +48,13 @@ BEGIN
         -- and replays it on the connections the batch opens from here, which Citus 13.2
         -- then fails ("failure on connection marked as essential"): refused up front.
         IF pg_catalog.current_setting('citus.propagate_set_commands', true) = 'local' THEN
-            EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO v_coordinator;
+            -- Citus named at run time (as citus_distribute does): this file is created
+            -- and checked on nodes without Citus.
+            SELECT n.nspname INTO v_citus
+              FROM pg_catalog.pg_extension e
+              JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+             WHERE e.extname = 'citus';
+            EXECUTE pg_catalog.format('SELECT %I.citus_is_coordinator()', v_citus) INTO v_coordinator;
             IF NOT v_coordinator THEN
                 RAISE EXCEPTION 'automatic mode on a Citus worker with citus.propagate_set_commands = local'
                     USING ERRCODE = 'OI109',

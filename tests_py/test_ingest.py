@@ -282,25 +282,42 @@ def test_automatic_mode_flag_and_distribute(db, app_login):
 
 def test_automatic_mode_across_nodes_fails_whole(db):
     """On Citus a transaction whose automatic-mode rows are clustered on one worker and
-    that also writes on another node is refused as a whole at commit (the batch's
-    temporary tables on the worker cannot take part in Citus's two-phase commit): nothing
-    is left written unclustered. On one node the same transaction commits, clustered."""
+    that also writes on another node, or a COPY into omni_sales (Citus commits a COPY in
+    two phases), is refused as a whole at commit: the batch's temporary tables on the
+    worker cannot take part in a two-phase commit, and nothing is left written
+    unclustered. On one node the same writes commit, clustered."""
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
-    far = next((t for t in (f"far{i}" for i in range(64)) if _node_of(db, t) != _node_of(db, T)), None)
+    near = _node_of(db, T)
+    far = next((t for t in (f"far{i}" for i in range(64)) if _node_of(db, t) != near), None)
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
               " VALUES (%s, 's', %s, now(), 'ana@x.com')")
+    copy = "COPY public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email) FROM STDIN"
+
+    def copy_two(conn):
+        with conn.cursor().copy(copy) as cp:
+            cp.write_row((T, "s", "cp1", "2026-01-01", "ana@x.com"))
+            cp.write_row((T, "s", "cp2", "2026-01-01", "ana@x.com"))
+
     with db.connect(autocommit=False) as c:
-        if _node_of(db, T) is None:
+        if near is None:
             c.execute(insert, (T, "n1"))
             c.execute(insert, ("far", "n2"))
             c.commit()
-            assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'n1'") is not None
+            copy_two(c)
+            c.commit()
+            assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
+                             " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
+            assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
             return
         assert far is not None
         c.execute(insert, (T, "n1"))
         c.execute(insert, (far, "n2"))
         with pytest.raises(psycopg.Error) as exc:
             c.commit()
+        assert exc.value.sqlstate == "0A000"
+    with db.connect(autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as exc:
+            copy_two(c)
         assert exc.value.sqlstate == "0A000"
     assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
 

@@ -21,13 +21,11 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import psycopg
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.reference import normalize as ref
-from harness import citus
 from tests_py.support import name_tenant, text_columns
 from tests_py.test_backfill_model import busy_retry, insert_history
 
@@ -131,14 +129,6 @@ class Run:
             insert_history(conn, t, self._sale_inputs("r", arg))
         elif op == "auto":
             rows = self._sale_inputs("a", arg)
-            if citus.enabled():
-                # Automatic mode is not supported on Citus (OI087, docs/scale-out.md): its
-                # sales go the backfill's way (the drain's backfill clusters them).
-                with pytest.raises(psycopg.Error) as exc:
-                    conn.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (t,))
-                assert exc.value.sqlstate == "OI087"
-                insert_history(conn, t, rows)
-                return
             with conn.transaction():
                 name_tenant(conn, t)
                 conn.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (t,))

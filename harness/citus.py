@@ -58,10 +58,15 @@ class Node(Cluster):
                     # Few shards per table: every test database distributes ~20 tables.
                     "citus.shard_count = 4\n"
                     # Citus's connections to the other nodes per backend stay within bounds.
-                    "citus.max_shared_pool_size = 100\n"
-                    # The session tenant reaches the workers: a SET LOCAL is sent to
-                    # every node the transaction uses (docs/scale-out.md, what the DBA sets).
-                    "citus.propagate_set_commands = 'local'\n")
+                    "citus.max_shared_pool_size = 100\n")
+            if self.home.name == NODES[0]:
+                # The session tenant reaches the workers: the coordinator sends a SET LOCAL
+                # to every node the transaction uses (docs/scale-out.md, what the DBA
+                # sets). Not on the workers: there Citus 13.2 would record the whole
+                # command string the coordinator sent with it (BEGIN; ...; SET LOCAL ...)
+                # and replay it on the connections a worker opens itself, which fails
+                # (the automatic-mode trigger's batch on a shard).
+                f.write("citus.propagate_set_commands = 'local'\n")
 
     def _ensure_database(self) -> None:
         return None   # the lab's databases are made by create_database

@@ -127,10 +127,8 @@ def _node_of(db, tenant: str):
 
 
 def test_automatic_mode_trigger(db):
-    if _node_of(db, T) is not None:
-        # Not supported on Citus: test_automatic_mode_is_refused_on_citus.
-        assert db.scalar("SELECT tgenabled FROM pg_trigger WHERE tgname = 'omni_sales_auto_resolve'") == "D"
-        return
+    """Automatic mode, the same on one node and through the Citus coordinator (the
+    trigger then fires on the tenant's shard, on its worker: docs/scale-out.md)."""
     other = "other"
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES (%s, 's', %s, now(), %s, %s)")
@@ -149,29 +147,212 @@ def test_automatic_mode_trigger(db):
     assert h["off1"] is None         # written before the flag: the backfill's job
     assert db.scalar("SELECT omni_identity.backfill_customer_hash(%s)", T) >= 1
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'off1'") == h["on1"]
-    # Rows written by ingest_sales are clustered by the batch, once.
+    # Rows written by ingest_sales are clustered by the batch, once (on Citus the batch
+    # writer's SET LOCAL reaches the shard's trigger): one more input in the evidence.
+    inputs = "SELECT coalesce(sum(inputs), 0) FROM omni_identity.key_evidence WHERE tenant_id = %s"
+    before = db.scalar(inputs, T)
     assert ingest(db, [sale(1, buyer_email="ana@x.com")])[3] == 1
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'x1'") == h["on1"]
+    assert db.scalar(inputs, T) == before + 1
 
 
-def test_automatic_mode_is_refused_on_citus(db, app_login):
-    """Automatic mode is not supported on Citus: the application's set_flag refuses it
-    (OI087) and citus_distribute refuses a database where a tenant has it on (OI088);
-    on one node the flag is set (docs/scale-out.md)."""
+def _components(sales):
+    """Connected components of (external_id, email, phone) rows sharing a key, as frozensets."""
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for ext, email, phone in sales:
+        for key in (("e", email and email.lower()), ("p", phone and "".join(ch for ch in phone if ch.isdigit()))):
+            if key[1] is not None:
+                parent[find(("s", ext))] = find(key)
+    groups = {}
+    for ext, _, _ in sales:
+        groups.setdefault(find(("s", ext)), set()).add(ext)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _final_partition(db, tenant):
+    """The tenant's sales grouped by cluster, a merged-away cluster read as the one it was
+    merged into (what reconcile_merges repoints them to)."""
+    into = dict(db.rows("SELECT from_cluster, into_cluster FROM omni_identity.customer_cluster_merges"
+                        " WHERE tenant_id = %s", tenant))
+    groups = {}
+    for ext, h in db.rows("SELECT external_id, customer_hash FROM public.omni_sales WHERE tenant_id = %s", tenant):
+        assert h is not None, ext
+        while h in into:
+            h = into[h]
+        groups.setdefault(h, set()).add(ext)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_automatic_mode_as_application(db, app_login):
+    """The application's own INSERTs (single-row and multi-row) through its login get the
+    customer_hash the batch core gives the same sales (the backfill of a tenant without
+    the flag): the same clusters on one node and through the Citus coordinator."""
+    ref = "ref"
+    sales = [("a1", "ana@x.com", None), ("a2", None, "(21) 99876-5432"),
+             ("a3", "bia@y.com", None), ("a4", "ana@x.com", "21998765432"),
+             ("a5", "cid@z.com", None), ("a6", "bia@y.com", "(11) 91234-5678")]
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+              " VALUES ")
     with db.connect_as(app_login, tenant=T) as app:
-        if _node_of(db, T) is None:
-            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
-            assert db.scalar("SELECT value FROM omni_identity.settings WHERE tenant_id = %s AND key = 'auto_resolve'", T) is True
-            return
-        with pytest.raises(psycopg.Error) as exc:
-            app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
-        assert exc.value.sqlstate == "OI087"
-        app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', false)", (T,))
+        app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+        app.execute(insert + "(%s, 's', %s, now(), %s, %s)", (T, *sales[0]))
+        assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'a1'") is not None
+        app.execute(insert + "(%s, 's', %s, now(), %s, %s)", (T, *sales[1]))
+        rows = sales[2:]
+        app.execute(insert + ", ".join(["(%s, 's', %s, now(), %s, %s)"] * len(rows)),
+                    [v for r in rows for v in (T, *r)])
+    for ext, email, phone in sales:
+        db.execute(insert + "(%s, 's', %s, now(), %s, %s)", ref, ext, email, phone)
+    assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s AND customer_hash IS NULL", ref) == 6
+    assert db.scalar("SELECT omni_identity.backfill_customer_hash(%s)", ref) == 6
+    expected = _components(sales)
+    assert _final_partition(db, ref) == expected
+    assert _final_partition(db, T) == expected
+    # a1 and a2 were separate customers until a4 linked them: one merge, as in the backfill
+    # of the same sales written one by one.
+    assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE tenant_id = %s", T) == 1
+
+
+def test_automatic_mode_concurrent_inserts(db):
+    """Several application connections insert sales of one tenant at once (single-row and
+    multi-row statements, keys shared across connections): every sale is clustered and
+    the clusters are the connected components of the keys."""
+    import threading
+
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    n_conn, per_conn = 4, 6
+    # Sale i of connection c: e-mail shared by connection pairs, phone shared along a chain.
+    plan = {c: [(f"c{c}s{i}", f"u{(c // 2) * 10 + i}@x.com" if i % 2 == 0 else None,
+                 f"(11) 9{87650000 + c + i:08d}" if i % 2 == 1 or i % 3 == 0 else None)
+                for i in range(per_conn)] for c in range(n_conn)}
+    barrier = threading.Barrier(n_conn)
+    errors = []
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+              " VALUES ")
+
+    def work(c):
+        try:
+            with db.connect_as("app", tenant=T) as app:
+                barrier.wait()
+                first, rest = plan[c][:2], plan[c][2:]
+                for r in first:
+                    app.execute(insert + "(%s, 's', %s, now(), %s, %s)", (T, *r))
+                app.execute(insert + ", ".join(["(%s, 's', %s, now(), %s, %s)"] * len(rest)),
+                            [v for r in rest for v in (T, *r)])
+        except Exception as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(n_conn)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    sales = [r for c in range(n_conn) for r in plan[c]]
+    assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s", T) == len(sales)
+    assert _final_partition(db, T) == _components(sales)
+
+
+def test_automatic_mode_flag_and_distribute(db, app_login):
+    """set_flag turns automatic mode on through the application's login, on one node and
+    on Citus; on Citus citus_distribute keeps the trigger enabled, and enables it again
+    in a database an earlier version distributed with it disabled."""
+    with db.connect_as(app_login, tenant=T) as app:
+        app.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (T,))
+    assert db.scalar("SELECT value FROM omni_identity.settings WHERE tenant_id = %s AND key = 'auto_resolve'", T) is True
+    assert db.scalar("SELECT tgenabled FROM pg_trigger WHERE tgname = 'omni_sales_auto_resolve'") == "O"
+    if _node_of(db, T) is None:
+        return
     assert db.scalar("SELECT omni_identity.citus_distribute()") == 0
-    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES ('other', 'auto_resolve', 'true')")
-    with pytest.raises(psycopg.Error) as exc:
-        db.execute("SELECT omni_identity.citus_distribute()")
-    assert exc.value.sqlstate == "OI088"
+    db.execute("SET citus.enable_unsafe_triggers = on")
+    db.execute("ALTER TABLE public.omni_sales DISABLE TRIGGER omni_sales_auto_resolve")
+    assert db.scalar("SELECT omni_identity.citus_distribute()") == 1
+    assert db.scalar("SELECT tgenabled FROM pg_trigger WHERE tgname = 'omni_sales_auto_resolve'") == "O"
+    assert db.scalar("SELECT omni_identity.citus_distribute()") == 0
+    db.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+               " VALUES (%s, 's', 'f1', now(), 'ana@x.com')", T)
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'f1'") is not None
+
+
+def test_automatic_mode_across_nodes_fails_whole(db):
+    """On Citus a transaction whose automatic-mode rows are clustered on one worker and
+    that also writes on another node, or a COPY into omni_sales (Citus commits a COPY in
+    two phases), is refused as a whole at commit: the batch's temporary tables on the
+    worker cannot take part in a two-phase commit, and nothing is left written
+    unclustered. On one node the same writes commit, clustered."""
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    near = _node_of(db, T)
+    far = next((t for t in (f"far{i}" for i in range(64)) if _node_of(db, t) != near), None)
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " VALUES (%s, 's', %s, now(), 'ana@x.com')")
+    copy = "COPY public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email) FROM STDIN"
+
+    def copy_two(conn):
+        with conn.cursor().copy(copy) as cp:
+            cp.write_row((T, "s", "cp1", "2026-01-01", "ana@x.com"))
+            cp.write_row((T, "s", "cp2", "2026-01-01", "ana@x.com"))
+
+    with db.connect(autocommit=False) as c:
+        if near is None:
+            c.execute(insert, (T, "n1"))
+            c.execute(insert, ("far", "n2"))
+            c.commit()
+            copy_two(c)
+            c.commit()
+            assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
+                             " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
+            assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
+            return
+        assert far is not None
+        c.execute(insert, (T, "n1"))
+        c.execute(insert, (far, "n2"))
+        with pytest.raises(psycopg.Error) as exc:
+            c.commit()
+        assert exc.value.sqlstate == "0A000"
+    with db.connect(autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as exc:
+            copy_two(c)
+        assert exc.value.sqlstate == "0A000"
+    assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
+
+
+def test_automatic_mode_refused_on_a_worker_propagating_set(db):
+    """citus.propagate_set_commands = 'local' on the workers (what the docs once called
+    harmless, and what an ALTER DATABASE ... SET on the coordinator sends them) would make
+    the batch's own connections from the worker fail: the trigger refuses it with OI109
+    and nothing is written. On one node the setting is only a placeholder and the sale is
+    clustered."""
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " VALUES (%s, 's', 'w1', now(), 'ana@x.com')")
+    on_citus = _node_of(db, T) is not None
+
+    def on_workers(command):
+        if on_citus:
+            assert db.scalar("SELECT bool_and(success) FROM run_command_on_workers(%s)", command)
+        else:
+            db.execute(command)
+
+    on_workers(f"ALTER DATABASE {db.name} SET citus.propagate_set_commands = 'local'")
+    try:
+        with db.connect_as("app", tenant=T) as app:
+            if not on_citus:
+                app.execute(insert, (T,))
+                assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'w1'") is not None
+                return
+            with pytest.raises(psycopg.Error) as exc:
+                app.execute(insert, (T,))
+            assert exc.value.sqlstate == "OI109"
+            assert exc.value.diag.message_hint
+        assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
+    finally:
+        on_workers(f"ALTER DATABASE {db.name} RESET citus.propagate_set_commands")
 
 
 def test_batch_takes_few_locks(db):

@@ -28,6 +28,7 @@ import pytest
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
 
+from tests_py.support import citus_workers
 from tests_py.test_tenancy import Login
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -281,17 +282,29 @@ def test_two_concurrent_uploads_land_exactly_their_own_rows(request, db, logins,
     # Both uploads start their first batch together: hold both tenants' locks until both
     # wait on them (retrying the refused lock: a back-off sleep; or queued: an advisory
     # wait), so their transactions interleave on the pool's two server connections.
-    holder = db.connect()
+    # On the Citus lab the tenant lock lives on the node holding the tenant's shards
+    # (tenant_node_lock, docs/scale-out.md "Locks"): the holder takes it there, in its
+    # transaction (closing the connection releases it), and the waits are looked for on
+    # every node.
+    workers = citus_workers(db)
+    holder = db.connect(autocommit=not workers)
     for t in files:
-        holder.execute("SELECT pg_advisory_lock(omni_identity.tenant_lock_key(%s))", (t,))
+        key = db.scalar("SELECT omni_identity.tenant_lock_key(%s)", t)
+        if workers:
+            holder.execute("SELECT l FROM omni_identity.tenant_node_lock(%s, %s, false, '-1 second') AS l", (t, key))
+        else:
+            holder.execute("SELECT pg_advisory_lock(%s)", (key,))
     procs = [cli("upload", str(f), "--tenant", t, "--batch-size", "10", "--dsn", pool.dsn(app.name))
              for t, f in files.items()]
     deadline = time.monotonic() + 120
-    while db.scalar("SELECT count(*) FROM pg_stat_activity WHERE usename = %s"
-                    " AND wait_event IN ('advisory', 'PgSleep')", app.name) < 2:
+    waiting = ("SELECT count(*) FROM pg_stat_activity WHERE usename = %s"
+               " AND wait_event IN ('advisory', 'PgSleep')")
+    while db.scalar(waiting, app.name) + sum(w.execute(waiting, (app.name,)).fetchone()[0] for w in workers) < 2:
         assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
         assert time.monotonic() < deadline, "the uploads never reached the tenant lock"
     holder.close()
+    for w in workers:
+        w.close()
     outs = spy.during(procs)
     for (t, f), out, k in zip(files.items(), outs, (3, 4)):
         assert out.splitlines()[-1].startswith(f"{f}: 300 inserted, 0 updated, 0 unchanged, 1 rejected"), out

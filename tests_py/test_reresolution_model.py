@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from tests_py.reference.model import Model, shipped_blocklist
 from tests_py.reference import normalize as ref
-from tests_py.support import text_columns
+from tests_py.support import name_tenant, text_columns
 from tests_py.test_backfill_model import busy_retry, insert_history
 
 EMAILS = ("ana@x.com", " ANA@X.com ", "bia@y.com.br", "caio@z.com", "Caio@Z.com",
@@ -130,7 +130,7 @@ class Run:
         elif op == "auto":
             rows = self._sale_inputs("a", arg)
             with conn.transaction():
-                conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (t,))
+                name_tenant(conn, t)
                 conn.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', true)", (t,))
                 insert_history(conn, t, rows)
                 conn.execute("SELECT omni_identity.set_flag(%s, 'auto_resolve', false)", (t,))
@@ -141,7 +141,7 @@ class Run:
         while True:
             try:
                 with conn.transaction():
-                    conn.execute("SELECT set_config('app.current_tenant_id', %s, true)", (self.tenant,))
+                    name_tenant(conn, self.tenant)
                     conn.execute("SELECT omni_identity.copied_sales_table()")
                     with conn.cursor().copy(f"COPY oi_copied_sales ({', '.join(cols)}) FROM STDIN") as cp:
                         for i, r in enumerate(rows, 1):
@@ -177,9 +177,13 @@ class Run:
                             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", t, key_type, pattern, is_regex)
             self.model.add_blocklist_row(key_type, pattern, is_regex)
         elif op == "forget_customer":
-            live = self.db.column("SELECT DISTINCT omni_identity.current_cluster(tenant_id, customer_hash)"
-                                  "  FROM public.omni_sales WHERE tenant_id = %s AND customer_hash IS NOT NULL"
-                                  " ORDER BY 1", t)
+            # The live clusters of the tenant's sales, by a join (on Citus a function that
+            # reads a distributed table, current_cluster, cannot run per row of a query
+            # pushed down to a shard).
+            live = self.db.column("SELECT DISTINCT coalesce(c.merged_into, c.cluster_id)"
+                                  "  FROM public.omni_sales s JOIN omni_identity.customer_cluster c"
+                                  "    ON c.tenant_id = s.tenant_id AND c.cluster_id = s.customer_hash"
+                                  " WHERE s.tenant_id = %s ORDER BY 1", t)
             if not live:
                 return
             cid = live[arg % len(live)]

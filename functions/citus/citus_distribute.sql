@@ -106,20 +106,11 @@ BEGIN
     END IF;
 
     -- Registering a routine needs one connection per node for the whole transaction.
-    -- Set before the first read of a distributed table (the settings check below): a
+    -- Set before the first read of a distributed table: a
     -- table created by a later migration is then distributed in sequential mode into a
     -- colocation group this transaction already read in parallel, which Citus refuses
     -- ("cannot distribute ... in sequential mode because a parallel query was executed").
     PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
-
-    -- Automatic mode is not supported on Citus (its trigger stays disabled, below): a
-    -- tenant with the flag on would have its INSERTs left unclustered silently.
-    IF EXISTS (SELECT 1 FROM omni_identity.settings s
-                WHERE s.key = 'auto_resolve' AND s.value = 'true'::jsonb) THEN
-        RAISE EXCEPTION 'automatic mode (auto_resolve) is on for some tenant; it is not supported on Citus'
-            USING ERRCODE = 'OI088',
-                  HINT = 'Turn it off for every tenant (omni_identity.set_flag(tenant, ''auto_resolve'', false)), write sales with ingest_sales, the upload or insert + backfill, then migrate again.';
-    END IF;
 
     -- Triggers on distributed tables need this setting (the blocklist check is a row
     -- trigger; Citus creates it on every shard). While a table's rows are copied to
@@ -160,16 +151,22 @@ BEGIN
             EXECUTE pg_catalog.format('SELECT %1$s.create_distributed_table($1, ''tenant_id'', colocate_with := $2)', v_citus)
               USING v_table, c_anchor::text;
         END IF;
-        -- Automatic mode stays off on Citus (OI087/OI088): its statement trigger runs on
-        -- the shards, where its transition table cannot be joined with a distributed
-        -- table, and the batch core run from a shard's trigger needs nested distributed
-        -- execution and temporary tables on the worker, which Citus's two-phase commit
-        -- refuses (docs/scale-out.md).
-        PERFORM omni_identity.citus_enable_triggers(v_table,
-            pg_catalog.array_remove(v_triggers, 'omni_sales_auto_resolve'::name));
+        -- The automatic-mode trigger too: it fires on the shards, where
+        -- auto_resolve_sales takes its Citus shape (docs/scale-out.md, "Automatic mode").
+        PERFORM omni_identity.citus_enable_triggers(v_table, v_triggers);
         v_moved := v_moved || v_table;
         v_changed := v_changed + 1;
     END LOOP;
+
+    -- A database distributed by an earlier version of this function has the
+    -- automatic-mode trigger disabled (automatic mode was refused on Citus then).
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                WHERE t.tgrelid = 'public.omni_sales'::regclass
+                  AND t.tgname = 'omni_sales_auto_resolve' AND t.tgenabled = 'D') THEN
+        PERFORM omni_identity.citus_enable_triggers('public.omni_sales'::regclass,
+                                                    ARRAY['omni_sales_auto_resolve']::name[]);
+        v_changed := v_changed + 1;
+    END IF;
 
     -- The rows now live in the shards; the local copies are only dead weight on disk
     -- (truncated once no local table references them).

@@ -44,6 +44,15 @@ DECLARE
     v_counts    bigint[] := '{}'::bigint[];
     v_i         integer;
     r           record;
+    v_citus     boolean := omni_identity.citus_active();
+    v_ft        text[];
+    v_fv        text[];
+    v_nft       text[];
+    v_nfv       text[];
+    v_nt        text[];
+    v_nv        text[];
+    v_nsale     bigint[];
+    v_ncount    bigint[];
 BEGIN
     PERFORM omni_identity.require_tenant(p_tenant_id);
     FOREACH v_sale IN ARRAY ARRAY[p_sale_a, p_sale_b] LOOP
@@ -114,35 +123,72 @@ BEGIN
             v_side := 'b';
             v_depth := v_db;
         END IF;
-        INSERT INTO pg_temp.oi_xl_node (side, key_type, key_value, depth, from_type, from_value, via_sale_id, seen_count)
-        SELECT DISTINCT ON (n.key_type, n.key_value COLLATE "C")
-               v_side, n.key_type, n.key_value, v_depth + 1, f.key_type, f.key_value, n.sale_id, n.seen_count
-          FROM pg_temp.oi_xl_node f
-         CROSS JOIN LATERAL (SELECT p.b_type AS key_type, p.b_value AS key_value, p.sale_id, p.seen_count
-                               FROM omni_identity.key_pairs p
-                              WHERE p.tenant_id = p_tenant_id AND p.a_type = f.key_type AND p.a_value = f.key_value
-                             UNION ALL
-                             SELECT p.a_type, p.a_value, p.sale_id, p.seen_count
-                               FROM omni_identity.key_pairs p
-                              WHERE p.tenant_id = p_tenant_id AND p.b_type = f.key_type AND p.b_value = f.key_value
-                             OFFSET 0) n
-         CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
-                               FROM omni_identity.key_evidence e
-                              WHERE e.tenant_id = p_tenant_id AND e.key_type = n.key_type AND e.key_value = n.key_value
-                             OFFSET 0) e
-         WHERE f.side = v_side AND f.depth = v_depth
-           AND NOT EXISTS (SELECT FROM pg_temp.oi_xl_node s
-                            WHERE s.side = v_side AND s.key_type = n.key_type AND s.key_value = n.key_value)
-           AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)
-         ORDER BY n.key_type, n.key_value COLLATE "C", f.key_type, f.key_value COLLATE "C"
-        ON CONFLICT DO NOTHING;
+        IF v_citus THEN
+            -- Citus joins no temporary table with a distributed one: the frontier goes to
+            -- the tenant's shard as arrays, its active neighbours come back as arrays (one
+            -- statement routed to the shard), and the new level is written from those.
+            SELECT coalesce(array_agg(f.key_type), '{}'), coalesce(array_agg(f.key_value), '{}')
+              INTO v_ft, v_fv
+              FROM pg_temp.oi_xl_node f
+             WHERE f.side = v_side AND f.depth = v_depth;
+            SELECT coalesce(array_agg(f.t), '{}'), coalesce(array_agg(f.v), '{}')
+                 , coalesce(array_agg(n.key_type), '{}'), coalesce(array_agg(n.key_value), '{}')
+                 , coalesce(array_agg(n.sale_id), '{}'), coalesce(array_agg(n.seen_count), '{}')
+              INTO v_nft, v_nfv, v_nt, v_nv, v_nsale, v_ncount
+              FROM unnest(v_ft, v_fv) AS f(t, v)
+             CROSS JOIN LATERAL (SELECT p.b_type AS key_type, p.b_value AS key_value, p.sale_id, p.seen_count
+                                   FROM omni_identity.key_pairs p
+                                  WHERE p.tenant_id = p_tenant_id AND p.a_type = f.t AND p.a_value = f.v
+                                 UNION ALL
+                                 SELECT p.a_type, p.a_value, p.sale_id, p.seen_count
+                                   FROM omni_identity.key_pairs p
+                                  WHERE p.tenant_id = p_tenant_id AND p.b_type = f.t AND p.b_value = f.v
+                                 OFFSET 0) n
+             CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
+                                   FROM omni_identity.key_evidence e
+                                  WHERE e.tenant_id = p_tenant_id AND e.key_type = n.key_type AND e.key_value = n.key_value
+                                 OFFSET 0) e
+             WHERE NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold);
+            INSERT INTO pg_temp.oi_xl_node (side, key_type, key_value, depth, from_type, from_value, via_sale_id, seen_count)
+            SELECT DISTINCT ON (n.key_type, n.key_value COLLATE "C")
+                   v_side, n.key_type, n.key_value, v_depth + 1, n.from_type, n.from_value, n.sale_id, n.seen_count
+              FROM unnest(v_nft, v_nfv, v_nt, v_nv, v_nsale, v_ncount)
+                   AS n(from_type, from_value, key_type, key_value, sale_id, seen_count)
+             WHERE NOT EXISTS (SELECT FROM pg_temp.oi_xl_node s
+                                WHERE s.side = v_side AND s.key_type = n.key_type AND s.key_value = n.key_value)
+             ORDER BY n.key_type, n.key_value COLLATE "C", n.from_type, n.from_value COLLATE "C"
+            ON CONFLICT DO NOTHING;
+        ELSE
+            INSERT INTO pg_temp.oi_xl_node (side, key_type, key_value, depth, from_type, from_value, via_sale_id, seen_count)
+            SELECT DISTINCT ON (n.key_type, n.key_value COLLATE "C")
+                   v_side, n.key_type, n.key_value, v_depth + 1, f.key_type, f.key_value, n.sale_id, n.seen_count
+              FROM pg_temp.oi_xl_node f
+             CROSS JOIN LATERAL (SELECT p.b_type AS key_type, p.b_value AS key_value, p.sale_id, p.seen_count
+                                   FROM omni_identity.key_pairs p
+                                  WHERE p.tenant_id = p_tenant_id AND p.a_type = f.key_type AND p.a_value = f.key_value
+                                 UNION ALL
+                                 SELECT p.a_type, p.a_value, p.sale_id, p.seen_count
+                                   FROM omni_identity.key_pairs p
+                                  WHERE p.tenant_id = p_tenant_id AND p.b_type = f.key_type AND p.b_value = f.key_value
+                                 OFFSET 0) n
+             CROSS JOIN LATERAL (SELECT e.linked_emails, e.linked_phones, e.linked_documents
+                                   FROM omni_identity.key_evidence e
+                                  WHERE e.tenant_id = p_tenant_id AND e.key_type = n.key_type AND e.key_value = n.key_value
+                                 OFFSET 0) e
+             WHERE f.side = v_side AND f.depth = v_depth
+               AND NOT EXISTS (SELECT FROM pg_temp.oi_xl_node s
+                                WHERE s.side = v_side AND s.key_type = n.key_type AND s.key_value = n.key_value)
+               AND NOT omni_identity.key_is_generic(e.linked_emails, e.linked_phones, e.linked_documents, v_threshold)
+             ORDER BY n.key_type, n.key_value COLLATE "C", f.key_type, f.key_value COLLATE "C"
+            ON CONFLICT DO NOTHING;
+        END IF;
         v_depth := v_depth + 1;
         IF v_side = 'a' THEN
             GET DIAGNOSTICS v_na = ROW_COUNT;
             v_da := v_depth;
         ELSE
-            GET DIAGNOSTICS v_nb = ROW_COUNT;
-            v_db := v_depth;
+                GET DIAGNOSTICS v_nb = ROW_COUNT;
+                v_db := v_depth;
         END IF;
     END LOOP;
 

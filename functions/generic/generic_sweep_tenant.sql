@@ -71,7 +71,12 @@ BEGIN
     IF cardinality(v_types) > 0 THEN
         -- Attach to a neighbour's cluster, round after round (a chain of re-activated keys
         -- attaches one link per round).
+        -- The rows are returned (counted in a CTE): on Citus an INSERT ... SELECT it
+        -- cannot push down whole is otherwise written into the shard with COPY, which
+        -- row-level security refuses to every role but a superuser; with RETURNING it
+        -- inserts them from an intermediate result (docs/scale-out.md, "Batch paths").
         LOOP
+            WITH a AS (
             INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value, cluster_id)
             SELECT p_tenant_id, a.t, a.v, a.cluster_id
               FROM (SELECT u.t, u.v
@@ -88,8 +93,9 @@ BEGIN
                       FROM unnest(v_new_t, v_new_v) AS u(t, v)
                      WHERE NOT EXISTS (SELECT FROM omni_identity.customer_cluster_keys k
                                         WHERE k.tenant_id = p_tenant_id AND k.key_type = u.t AND k.key_value = u.v)) a
-             WHERE a.cluster_id IS NOT NULL;
-            GET DIAGNOSTICS v_n = ROW_COUNT;
+             WHERE a.cluster_id IS NOT NULL
+            RETURNING 1)
+            SELECT count(*)::integer INTO v_n FROM a;
             EXIT WHEN v_n = 0;
         END LOOP;
 

@@ -138,8 +138,9 @@ BEGIN
     SELECT count(*) INTO v_stored FROM stored;
 
     -- Upsert; rows written by this statement are clustered by the batch core, not by
-    -- the automatic-mode trigger.
-    PERFORM set_config('omni_identity.batch_writer', 'on', true);
+    -- the automatic-mode trigger. A SET LOCAL, not set_config: on Citus the trigger runs
+    -- on the shard's worker, which Citus sends a SET LOCAL on to (set_config stays here).
+    SET LOCAL omni_identity.batch_writer = 'on';
     TRUNCATE pg_temp.oi_cluster_in;
     WITH written AS (
         INSERT INTO public.omni_sales AS o
@@ -186,7 +187,7 @@ BEGIN
          WHERE w.customer_hash IS NULL
     )
     SELECT n_ins, n_upd INTO inserted, updated FROM counted;
-    PERFORM set_config('omni_identity.batch_writer', '', true);
+    SET LOCAL omni_identity.batch_writer = '';
 
     SELECT b.clustered, b.clusters_created, b.merges INTO clustered, v_created, merges
       FROM omni_identity.cluster_sales_batch() b;

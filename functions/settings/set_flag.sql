@@ -20,13 +20,6 @@ BEGIN
         RAISE EXCEPTION 'flag % must be set to true or false, not NULL', p_key
             USING ERRCODE = 'OI045', HINT = 'Pass false to turn the flag off (the default).';
     END IF;
-    -- Automatic mode is not supported on Citus (docs/scale-out.md): its trigger stays
-    -- disabled there, so the flag on would leave every INSERT unclustered silently.
-    IF p_key = 'auto_resolve' AND p_value AND omni_identity.citus_active() THEN
-        RAISE EXCEPTION 'automatic mode (auto_resolve) is not supported on Citus'
-            USING ERRCODE = 'OI087',
-                  HINT = 'Write sales with ingest_sales or the CSV upload (clustered in the call), or insert them and run omni-identity backfill.';
-    END IF;
     INSERT INTO omni_identity.settings AS s (tenant_id, key, value, updated_at)
     VALUES (p_tenant_id, p_key, to_jsonb(p_value), now())
     ON CONFLICT (tenant_id, key) DO UPDATE

@@ -360,3 +360,34 @@ def shard_reltuples(db: Db, table: str) -> list[float]:
     return [float(r) for r in db.column(
         "SELECT result FROM run_command_on_shards(%s, $$SELECT reltuples FROM pg_class WHERE oid = '%%s'::regclass$$)",
         table)]
+
+
+def run_in_own_session(db: Db, query: str, *args: Any) -> Any:
+    """Run `query` in a connection of its own and return its first column; on the Citus lab
+    return only once the workers' sessions that served it have exited (polled in
+    pg_stat_activity): a backend reports its table statistics (tuples updated, HOT) when it
+    exits, so the shards' counters then include what `query` did."""
+    from harness import citus
+
+    conn = db.connect()
+    try:
+        name = citus_backend_name(db, conn.info.backend_pid) if citus.enabled() else None
+        value = conn.execute(query, args or None).fetchone()[0]
+    finally:
+        conn.close()
+    if name:
+        for w in citus_workers(db):
+            with w:
+                while w.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                                (name,)).fetchone()[0]:
+                    pass
+    return value
+
+
+def shard_tuples_updated(db: Db, table: str) -> tuple[int, int]:
+    """(tuples updated, of them HOT) of every shard of distributed `table`, summed: the
+    counters the workers' backends reported (run_in_own_session waits for them)."""
+    rows = db.column("SELECT result FROM run_command_on_shards(%s, $$SELECT pg_stat_get_tuples_updated('%%1$s'::regclass)"
+                     " || ',' || pg_stat_get_tuples_hot_updated('%%1$s'::regclass)$$)", table)
+    pairs = [tuple(int(x) for x in r.split(",")) for r in rows]
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)

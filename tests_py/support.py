@@ -298,9 +298,11 @@ def shard_plans(db: Db):
     """Collect the shard plans (explain_on_shards) the workers log while the block runs:
     yields a list, filled when the block ends with {'text', 'plan'} per statement of `db`,
     shard names read as their tables' (unshard). Run what is measured in a connection
-    opened inside the block (Citus's sessions on the workers are per coordinator backend,
-    and only new ones have auto_explain)."""
+    opened after explain_on_shards (Citus's sessions on the workers are per coordinator
+    backend, and only new ones have auto_explain)."""
     workers = citus_workers(db)
+    for w in workers:
+        w.execute("SET auto_explain.log_min_duration = -1")   # not this helper's own statements
     starts = [w.execute(f"SELECT (pg_stat_file({_LOG})).size").fetchone()[0] for w in workers]
     out: list[dict] = []
     try:

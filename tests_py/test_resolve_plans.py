@@ -76,14 +76,18 @@ BLOCKS = ("Shared Hit Blocks", "Shared Read Blocks", "Local Hit Blocks", "Local 
 
 def pages(db, conn, *args) -> int:
     """Buffers the call touches: its EXPLAIN (ANALYZE, BUFFERS), nested statements
-    included; on the Citus lab plus the buffers of its statements on the shards, logged by
-    the workers (support.explain_on_shards: conn opened after it)."""
+    included. On the Citus lab, the buffers of its statements on the shards, where the
+    tenant's rows are, logged by the workers (support.explain_on_shards: conn opened after
+    it); the coordinator's own are planning (custom plans there, each call: catalog and
+    Citus metadata), the same whatever the tables hold."""
     with (shard_plans(db) if citus.enabled() else nullcontext([])) as shard:
         plan = conn.execute(
             "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
             (TENANT, *args)).fetchone()[0]
+    if citus.enabled():
+        return sum(s["plan"].get(k, 0) for s in shard for k in BLOCKS)
     top = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
-    return sum(top.get(k, 0) for k in BLOCKS) + sum(s["plan"].get(k, 0) for s in shard for k in BLOCKS)
+    return sum(top.get(k, 0) for k in BLOCKS)
 
 
 def calls(base: int) -> dict[str, tuple]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from typing import Any, Callable
 
 import psycopg
@@ -252,3 +253,143 @@ def surface_form_hits(conn: psycopg.Connection, forms: list[str]) -> list[tuple[
         if n:
             hits.append((f"{schema}.{table}", column, n))
     return hits
+
+
+# -- plans of the statements that run on the shards -------------------------------------
+
+_AUTO_EXPLAIN = {
+    "session_preload_libraries": "auto_explain",
+    "auto_explain.log_min_duration": "0",
+    "auto_explain.log_level": "log",
+    "auto_explain.log_format": "json",
+    "auto_explain.log_analyze": "on",
+    "auto_explain.log_buffers": "on",
+    "auto_explain.log_timing": "off",
+}
+_LOG = "current_setting('data_directory') || '/../server.log'"   # harness/embedded.py logfile
+
+
+def explain_on_shards(db: Db) -> bool:
+    """On the Citus lab: auto_explain (analyzed, with buffers, JSON) in every session
+    opened from now on in the workers' copies of `db`, where the statements of a call run
+    against the shards, written to the worker's server log (shard_plans reads it back).
+    The log, not NOTICEs passed on by Citus: a worker explains a statement when its portal
+    closes, which for the last statement of a remote transaction block is at the commit,
+    when Citus passes no NOTICE on. Not on the coordinator: there, auto_explain of nested
+    statements breaks the delegated lock call (docs/scale-out.md). Nested statements are
+    not explained on the workers: Citus sends plain statements to the shards; only the
+    delegated lock routine has nested ones (its buffers counted in its call's). Returns
+    False on one node (nothing done: the tests load auto_explain in their own session)."""
+    from harness import citus
+
+    if not citus.enabled():
+        return False
+    for w in citus_workers(db):
+        with w:
+            w.execute("SET citus.enable_ddl_propagation = off")   # this worker's copy only
+            for name, value in _AUTO_EXPLAIN.items():
+                w.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                    sql.Identifier(db.name), sql.Identifier(name), sql.Literal(value)))
+    return True
+
+
+@contextmanager
+def shard_plans(db: Db):
+    """Collect the shard plans (explain_on_shards) the workers log while the block runs:
+    yields a list, filled when the block ends with {'text', 'plan'} per statement of `db`,
+    shard names read as their tables' (unshard). Run what is measured in a connection
+    opened after explain_on_shards (Citus's sessions on the workers are per coordinator
+    backend, and only new ones have auto_explain)."""
+    workers = citus_workers(db)
+    for w in workers:
+        w.execute("SET auto_explain.log_min_duration = -1")   # not this helper's own statements
+    starts = [w.execute(f"SELECT (pg_stat_file({_LOG})).size").fetchone()[0] for w in workers]
+    out: list[dict] = []
+    try:
+        yield out
+        for w, start in zip(workers, starts):
+            text = w.execute(f"SELECT pg_read_file({_LOG}, %s, (pg_stat_file({_LOG})).size - %s)",
+                             (start, start)).fetchone()[0]
+            out.extend(_logged_plans(text))
+    finally:
+        for w in workers:
+            w.close()
+
+
+def _logged_plans(text: str) -> list[dict]:
+    import json
+
+    decoder = json.JSONDecoder()
+    out = []
+    pos = 0
+    while (at := text.find("plan:", pos)) >= 0:
+        doc, pos = decoder.raw_decode(text, text.index("{", at))
+        if "assign_distributed_transaction_id" in doc["Query Text"]:
+            continue
+        _unshard_nodes(doc["Plan"])
+        out.append({"text": doc["Query Text"], "plan": doc["Plan"]})
+    return out
+
+
+def unshard(name: str) -> str:
+    """A shard's table or index name as the distributed table's (Citus appends _<shard id>)."""
+    import re
+
+    return re.sub(r"_\d{6,}$", "", name)
+
+
+def unshard_text(text: str) -> str:
+    """Plan text with every shard name (…_<shard id>) as its table's or index's name."""
+    import re
+
+    return re.sub(r"(\w)_\d{6,}\b", r"\1", text)
+
+
+def _unshard_nodes(plan: dict) -> None:
+    for key in ("Relation Name", "Index Name"):
+        if key in plan:
+            plan[key] = unshard(plan[key])
+    for child in plan.get("Plans", []):
+        _unshard_nodes(child)
+
+
+def shard_reltuples(db: Db, table: str) -> list[float]:
+    """reltuples of every shard of distributed `table` (on one node: the table's own)."""
+    from harness import citus
+
+    if not citus.enabled():
+        return [db.scalar("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", table)]
+    return [float(r) for r in db.column(
+        "SELECT result FROM run_command_on_shards(%s, $$SELECT reltuples FROM pg_class WHERE oid = '%%s'::regclass$$)",
+        table)]
+
+
+def run_in_own_session(db: Db, query: str, *args: Any) -> Any:
+    """Run `query` in a connection of its own and return its first column; on the Citus lab
+    return only once the workers' sessions that served it have exited (polled in
+    pg_stat_activity): a backend reports its table statistics (tuples updated, HOT) when it
+    exits, so the shards' counters then include what `query` did."""
+    from harness import citus
+
+    conn = db.connect()
+    try:
+        name = citus_backend_name(db, conn.info.backend_pid) if citus.enabled() else None
+        value = conn.execute(query, args or None).fetchone()[0]
+    finally:
+        conn.close()
+    if name:
+        for w in citus_workers(db):
+            with w:
+                while w.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                                (name,)).fetchone()[0]:
+                    pass
+    return value
+
+
+def shard_tuples_updated(db: Db, table: str) -> tuple[int, int]:
+    """(tuples updated, of them HOT) of every shard of distributed `table`, summed: the
+    counters the workers' backends reported (run_in_own_session waits for them)."""
+    rows = db.column("SELECT result FROM run_command_on_shards(%s, $$SELECT pg_stat_get_tuples_updated('%%1$s'::regclass)"
+                     " || ',' || pg_stat_get_tuples_hot_updated('%%1$s'::regclass)$$)", table)
+    pairs = [tuple(int(x) for x in r.split(",")) for r in rows]
+    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)

@@ -25,6 +25,10 @@ def load(db) -> None:
 def walks_unhashed_index(statements: list[dict]) -> list[dict]:
     scans = sales_scans(statements)
     assert scans, [s["text"] for s in statements]
+    if citus.enabled():
+        # A shard that holds no sale (a statement across tenants reads every shard) may
+        # be read sequentially once analyzed: it reads nothing.
+        scans = [s for s in scans if not (access(s) == ("Seq Scan",) and rows_read(s) == 0)]
     assert all(access(s) == ("omni_sales_unhashed_idx",) for s in scans), \
         [(access(s), s.get("Index Cond")) for s in scans]
     return scans
@@ -32,9 +36,6 @@ def walks_unhashed_index(statements: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize("analyzed", [False, True], ids=["never-analyzed", "analyzed"])
 def test_unprocessed_sales_are_read_by_the_unhashed_index(db, analyzed):
-    if citus.enabled():
-        pytest.skip("one node's plans: on Citus the scans run on the workers' shards, out of the "
-                    "coordinator's auto_explain")
     load(db)
     if analyzed:
         db.execute("ANALYZE public.omni_sales")
@@ -48,8 +49,12 @@ def test_unprocessed_sales_are_read_by_the_unhashed_index(db, analyzed):
     assert db.scalar("SELECT omni_identity.backfill_remaining('b')") == SALES - keyless
 
     for tenant in (None, "b"):
+        # In a transaction, as backfill_customer_hash calls it (after writing its
+        # checkpoint): on Citus, the settings of backfill_pick reach the workers then.
         scans = walks_unhashed_index(explained(
             db, "SELECT omni_identity.pipeline_temp_tables(),"
-                " omni_identity.backfill_pick(%s, NULL, NULL, true, %s)", tenant, BATCH))
-        # The walk stops at the batch (plus the keyless sales it steps over).
-        assert sum(rows_read(s) for s in scans) <= 2 * BATCH, (tenant, [rows_read(s) for s in scans])
+                " omni_identity.backfill_pick(%s, NULL, NULL, true, %s)", tenant, BATCH, transaction=True))
+        # The walk stops at the batch (plus the keyless sales it steps over); on Citus
+        # each shard's walk does (Citus sends the LIMIT to every shard).
+        walks = [rows_read(s) for s in scans] if citus.enabled() else [sum(rows_read(s) for s in scans)]
+        assert max(walks) <= 2 * BATCH, (tenant, [rows_read(s) for s in scans])

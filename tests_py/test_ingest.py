@@ -9,6 +9,8 @@ import psycopg
 import pytest
 
 from harness import citus
+from tests_py.support import explain_on_shards, shard_plans, shard_reltuples
+from tests_py.test_query_plans import nodes, rows_read
 from tests_py.test_tenancy import Login, as_tenant
 
 T = "ing"
@@ -387,15 +389,35 @@ def test_batch_takes_few_locks(db):
 def test_key_lookups_are_index_probes_on_unanalyzed_tables(db):
     """On a never-analyzed database the batch finds keys and sales by index probes, never
     by scanning the tenant's keys or sales (auto_explain of every nested statement)."""
-    if citus.enabled():
-        pytest.skip("one node's plans: on Citus the batch core takes other statements (citus_active) "
-                    "and their shard plans run on the workers, out of the coordinator's auto_explain")
     for table in ("public.omni_sales", "omni_identity.customer_cluster",
                   "omni_identity.customer_cluster_keys"):
         db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
     rows = [sale(i, external_id=f"p{i}", buyer_email=f"p{i % 2500}@x.com",
                  buyer_phone=f"(11) 9{87650000 + i}") for i in range(6000)]
     ingest(db, rows[:5000])
+    batch = [("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (T, json.dumps(rows[5000:]))),
+             ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " SELECT %s, 'raw', 'r' || g, now(), 'p' || g || '@x.com' FROM generate_series(1, 300) g", (T,)),
+             ("SELECT omni_identity.backfill_customer_hash(%s, 300)", (T,))]
+    if explain_on_shards(db):
+        # On Citus the batch core's statements on the tenant tables run on the shards:
+        # their plans, logged on the workers.
+        for table in ("public.omni_sales", "omni_identity.customer_cluster_keys"):
+            assert set(shard_reltuples(db, table)) == {-1}, table
+        with shard_plans(db) as statements:
+            with db.connect() as c:
+                for query, args in batch:
+                    c.execute(query, args)
+        scans = [(n["Node Type"], n.get("Relation Name"), n.get("Index Name"), rows_read(n))
+                 for s in statements for n in nodes(s["plan"])]
+        assert any(index == "customer_cluster_keys_pkey" for _, _, index, _ in scans), scans
+        assert not [s for s in scans if s[0] == "Seq Scan"
+                    and s[1] in ("customer_cluster_keys", "omni_sales", "customer_cluster")], scans
+        # Nor an index range over the tenant: a scan of keys or clusters reads at most
+        # about the batch's keys (2,000 here; the tenant has 7,500).
+        assert not [s for s in scans if s[1] in ("customer_cluster_keys", "customer_cluster")
+                    and s[3] > 4000], scans
+        return
     assert db.scalar("SELECT count(*) FROM pg_stats WHERE tablename IN ('omni_sales', 'customer_cluster_keys')") == 0
     plans: list[str] = []
     with db.connect() as c:
@@ -404,10 +426,8 @@ def test_key_lookups_are_index_probes_on_unanalyzed_tables(db):
         c.execute("SET auto_explain.log_min_duration = 0")
         c.execute("SET auto_explain.log_nested_statements = on")
         c.execute("SET client_min_messages = log")
-        c.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", (T, json.dumps(rows[5000:])))
-        c.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
-                  " SELECT %s, 'raw', 'r' || g, now(), 'p' || g || '@x.com' FROM generate_series(1, 300) g", (T,))
-        c.execute("SELECT omni_identity.backfill_customer_hash(%s, 300)", (T,))
+        for query, args in batch:
+            c.execute(query, args)
     text = "\n".join(plans)
     assert "customer_cluster_keys_pkey" in text
     assert "Seq Scan on customer_cluster_keys" not in text

@@ -9,8 +9,12 @@ table (over a thousand pages here); index probes touch a handful.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import pytest
+
+from harness import citus
+from tests_py.support import citus_workers, explain_on_shards, shard_plans, shard_reltuples
 
 from tests_py.reference import normalize as ref
 
@@ -69,16 +73,32 @@ SELECT %(t)s, 'email', omni_identity.value_sha256('gone' || i || '@big.com')
 """
 
 
+# A table's size: on the Citus lab all its shards' (the tenant's rows are on one of them;
+# a reference table's one copy).
+SIZE = "citus_table_size" if citus.enabled() else "pg_relation_size"
+
+
 def phone_of(i: int) -> str:
     return "+55119" + str(80_000_000 + i)
 
 
-def pages(conn, *args) -> int:
-    plan = conn.execute(
-        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
-        (TENANT, *args)).fetchone()[0]
+BLOCKS = ("Shared Hit Blocks", "Shared Read Blocks", "Local Hit Blocks", "Local Read Blocks")
+
+
+def pages(db, conn, *args) -> int:
+    """Buffers the call touches: its EXPLAIN (ANALYZE, BUFFERS), nested statements
+    included. On the Citus lab, the buffers of its statements on the shards, where the
+    tenant's rows are, logged by the workers (support.explain_on_shards: conn opened after
+    it); the coordinator's own are planning (custom plans there, each call: catalog and
+    Citus metadata), the same whatever the tables hold."""
+    with (shard_plans(db) if citus.enabled() else nullcontext([])) as shard:
+        plan = conn.execute(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)",
+            (TENANT, *args)).fetchone()[0]
+    if citus.enabled():
+        return sum(s["plan"].get(k, 0) for s in shard for k in BLOCKS)
     top = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
-    return sum(top.get(k, 0) for k in ("Shared Hit Blocks", "Shared Read Blocks", "Local Hit Blocks", "Local Read Blocks"))
+    return sum(top.get(k, 0) for k in BLOCKS)
 
 
 def calls(base: int) -> dict[str, tuple]:
@@ -94,13 +114,13 @@ def calls(base: int) -> dict[str, tuple]:
     }
 
 
-def workload(conn, base: int) -> dict[str, int]:
+def workload(db, conn, base: int) -> dict[str, int]:
     """Pages touched by each kind of call, measured after 6 calls of every kind warmed the
     session's catalog caches and the function's cached plans (generic plans from then on)."""
     for round_ in range(6):
         for args in calls(base + 10 * round_).values():
             conn.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s, %s, %s, %s)", (TENANT, *args))
-    return {kind: pages(conn, *args) for kind, args in calls(base + 100).items()}
+    return {kind: pages(db, conn, *args) for kind, args in calls(base + 100).items()}
 
 
 def test_fresh_database_resolves_as_fast_as_analyzed(db):
@@ -114,32 +134,31 @@ def test_fresh_database_resolves_as_fast_as_analyzed(db):
         loader.execute("ALTER TABLE omni_identity.key_pairs SET (autovacuum_enabled = off)")
         for statement in LOAD.split(";;"):
             loader.execute(statement, {"t": TENANT, "n": CLUSTERS})
-    assert db.rows("""SELECT relname, reltuples FROM pg_class
-                       WHERE oid IN ('omni_identity.customer_cluster'::regclass,
-                                     'omni_identity.customer_cluster_keys'::regclass)
-                         AND reltuples >= 0""") == [], "the premise: the tables were never analyzed"
+    for table in ("omni_identity.customer_cluster", "omni_identity.customer_cluster_keys"):
+        assert set(shard_reltuples(db, table)) == {-1}, f"the premise: {table} was never analyzed"
     # The blocklist's statistics, if any, still describe the few rows the package ships.
-    assert db.scalar("SELECT reltuples < 1000 FROM pg_class WHERE oid = 'omni_identity.key_blocklist'::regclass")
-    blocklist_pages = db.scalar("SELECT pg_relation_size('omni_identity.key_blocklist') / 8192")
+    assert max(shard_reltuples(db, "omni_identity.key_blocklist")) < 1000
+    blocklist_pages = db.scalar(f"SELECT {SIZE}('omni_identity.key_blocklist') / 8192")
     assert blocklist_pages > 3 * max(PAGES_PER_CALL.values())
     assert db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'blocked7@big.com', '+5521980000008')",
                      TENANT) is None, "the premise: values on the long blocklist are blocked"
     assert db.scalar("SELECT omni_identity.resolve_customer_cluster(%s, 'gone7@big.com')", TENANT) is None, \
         "the premise: forgotten values are dropped"
-    assert db.scalar("SELECT pg_relation_size('omni_identity.forgotten_identifiers') / 8192") > 4 * PAGES_PER_CALL["forgotten"]
+    assert db.scalar(f"SELECT {SIZE}('omni_identity.forgotten_identifiers') / 8192") > 4 * PAGES_PER_CALL["forgotten"]
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_keys") == 3 * CLUSTERS
-    keys_pages = db.scalar("SELECT pg_relation_size('omni_identity.customer_cluster_keys') / 8192")
+    keys_pages = db.scalar(f"SELECT {SIZE}('omni_identity.customer_cluster_keys') / 8192")
     assert keys_pages > 4 * max(PAGES_PER_CALL.values())
 
     results = {}
+    explain_on_shards(db)
     with db.connect() as conn:
-        results["fresh"] = workload(conn, 1000)
+        results["fresh"] = workload(db, conn, 1000)
     with db.connect() as conn:
         conn.execute("SET plan_cache_mode = force_generic_plan")
-        results["fresh, generic plans"] = workload(conn, 3000)
+        results["fresh, generic plans"] = workload(db, conn, 3000)
     db.execute("ANALYZE omni_identity.customer_cluster, omni_identity.customer_cluster_keys, omni_identity.key_blocklist")
     with db.connect() as conn:
-        results["analyzed"] = workload(conn, 5000)
+        results["analyzed"] = workload(db, conn, 5000)
 
     for run, by_kind in results.items():
         for kind, n in by_kind.items():
@@ -161,6 +180,32 @@ def statements_of(conn, sql: str, *args) -> int:
     return conn.execute(STATEMENTS).fetchone()[0]
 
 
+# On the Citus lab a call's cost is its statements on the shards (each one a round trip
+# to the tenant's worker), counted by pg_stat_statements on the workers: the statements
+# that name a shard of the package (Citus's own BEGIN, SAVEPOINT, COMMIT... left out),
+# and the lock calls (tenant_node_lock, delegated: the form the locks L0, L1, L2 take on
+# Citus, docs/scale-out.md) counted apart.
+SHARD_STATEMENTS = r"""
+SELECT coalesce(sum(calls) FILTER (WHERE query ~ '_[0-9]{6,}\M' AND query !~ 'tenant_node_lock'), 0),
+       coalesce(sum(calls) FILTER (WHERE query ~ 'tenant_node_lock'), 0)
+  FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def shard_statements_of(db, conn, sql: str, *args) -> tuple[int, int]:
+    workers = citus_workers(db)
+    try:
+        for w in workers:
+            w.execute("SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)")
+        conn.execute(sql, args)
+        counts = [w.execute(SHARD_STATEMENTS).fetchone() for w in workers]
+    finally:
+        for w in workers:
+            w.close()
+    return sum(c[0] for c in counts), sum(c[1] for c in counts)
+
+
 # Counted (two keys each): a returning buyer runs one statement (the removed-keys rule of
 # its ≤ 3 keys — blocklist and tombstone probes —, the key and pair probes and the cluster
 # read) and records its evidence (one statement: a plain INSERT of its evidence-log row);
@@ -169,8 +214,16 @@ def statements_of(conn, sql: str, *args) -> int:
 # one upsert of pairs and counters, SPEC §12); a new buyer adds the insert, guarded by the
 # re-probe of its keys, and one foreign-key check (RI trigger query) per key row;
 # attaching a key instead adds the probe under the locks, the row lock, the key insert
-# (and its foreign-key check) and the golden-record update. A call whose keys are all removed stops after the first
-# statement. require_tenant, the normalizers and the locks L0, L1 and L2 are expressions.
+# (and its foreign-key check) and the golden-record update. A call whose keys are all
+# removed stops after the first statement. require_tenant, the normalizers and the locks L0, L1 and L2 are expressions.
+# On Citus (statements on the shards, lock calls): a returning buyer the same two; a new
+# one NEWC (the re-probe of its keys, the cluster's insert and one INSERT ... VALUES per
+# key are statements of their own there, docs/scale-out.md; the foreign-key checks run
+# inside the inserts on the worker; its evidence's upsert); attaching a key ATTC; a call whose keys are all
+# removed one. Locks: L0 (shared) on every call, L1 and one L2 per key on a write path.
+CITUS_LIMITS = {"returning": (2, 1), "new": (7, 4), "attach": (7, 4), "no key": (1, 1)}
+
+
 @pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 7), ("attach", 9), ("no key", 1)])
 def test_a_call_executes_few_statements(db, kind, limit):
     """Nested statements counted by pg_stat_statements (track = all). Plain-SQL helpers and
@@ -195,5 +248,10 @@ def test_a_call_executes_few_statements(db, kind, limit):
             conn.execute(call, (f"old{i}@x.com", f"(11) 9876{i}-4321", None, "Ana", "2024-01-01"))
         for i in range(7):     # past the custom plans of the first 5 executions
             conn.execute(call, args(i))
+        if citus.enabled():
+            n, locks = shard_statements_of(db, conn, call, *args(7))
+            assert n <= CITUS_LIMITS[kind][0] and locks <= CITUS_LIMITS[kind][1], \
+                f"{kind}: {n} statements on the shards, {locks} lock calls"
+            return
         n = statements_of(conn, call, *args(7))
     assert n <= limit, f"{kind}: {n} statements"

@@ -4,7 +4,8 @@ never-analyzed database of two tenants with the same identifiers, every statemen
 resolve, ingest and abstraction_buyer_v2 reaches the tenant tables through an index and
 reads a lookup's worth of rows, and returns only the session tenant's rows. Each call is
 repeated past PL/pgSQL's fifth execution, after which it may switch to generic plans.
-Plans are the ones the PL/pgSQL functions really run, captured with auto_explain.
+Plans are the ones the PL/pgSQL functions really run, captured with auto_explain (on the
+Citus lab, the shards' plans, on the workers).
 
 Why this needs its own test: under RLS the policy's qual is applied first, and a query's
 own qual may become an index condition only when PostgreSQL knows it to be leakproof. An
@@ -18,7 +19,8 @@ import json
 
 import pytest
 
-from tests_py.test_tenancy import Login
+from tests_py.support import explain_on_shards, shard_plans, shard_reltuples
+from tests_py.test_tenancy import Login, as_tenant
 
 SALES = 20_000          # per tenant
 CLUSTERS = 5_000        # per tenant
@@ -49,9 +51,23 @@ def load(db) -> None:
 
 @pytest.fixture
 def app_session(db):
-    """A superuser session that loaded auto_explain, then became an application login
-    of tenant 'big' (RLS applies from there on)."""
+    """An application login of tenant 'big' (RLS applies) whose calls' plans are captured:
+    yields call(sql, args) -> (rows, plans). On one node a superuser session loads
+    auto_explain, then becomes the login; on the Citus lab the plans are the shards'
+    (support.explain_on_shards: where the tenant tables are read), and the login names its
+    tenant with SET LOCAL in each call's transaction, as applications do there."""
     login = Login(db, "omni_identity_app")
+    if explain_on_shards(db):
+        conn = login.connect()
+
+        def call(query, args=None):
+            with shard_plans(db) as out:
+                with as_tenant(conn, "big"):
+                    rows = conn.execute(query, args).fetchall()
+            return rows, out
+        yield call
+        login.drop()
+        return
     conn = db.connect()
     notices: list[str] = []
     conn.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
@@ -66,7 +82,11 @@ def app_session(db):
                     f'SET ROLE "{login.name}"',
                     "SELECT set_config('app.current_tenant_id', 'big', false)"):
         conn.execute(setting)
-    yield conn, notices
+
+    def call(query, args=None):
+        rows = conn.execute(query, args).fetchall()
+        return rows, plans(notices)
+    yield call
     login._conns.append(conn)      # closed, and its backend awaited, before the role is dropped
     login._pids.append(conn.info.backend_pid)
     login.drop()
@@ -97,7 +117,7 @@ def rows_read(scan: dict) -> float:
 def wide_scans_of_tenant_tables(statements: list[dict]) -> list[tuple[str, str, str, float]]:
     """Scans of tenant tables that are sequential, or that read more than a lookup should
     (an index scan on the tenant_id prefix alone, filtering the rest, reads the tenant)."""
-    return [(n["Node Type"], n["Relation Name"], s["text"][:160], rows_read(n))
+    return [(n["Node Type"], n["Relation Name"], s["text"][:1000], rows_read(n))
             for s in statements for n in nodes(s["plan"])
             if n.get("Relation Name") in TENANT_TABLES
             and (n["Node Type"] == "Seq Scan" or rows_read(n) > MAX_ROWS_PER_LOOKUP)]
@@ -105,36 +125,31 @@ def wide_scans_of_tenant_tables(statements: list[dict]) -> list[tuple[str, str, 
 
 def test_lookups_under_rls_are_index_probes(db, app_session):
     load(db)
-    assert db.scalar("SELECT reltuples FROM pg_class WHERE oid = 'public.omni_sales'::regclass") == -1
-    conn, notices = app_session
-    assert conn.execute("SELECT current_user").fetchone()[0].startswith("oi_login_")
+    assert set(shard_reltuples(db, "public.omni_sales")) == {-1}
+    call = app_session
+    assert call("SELECT current_user")[0][0][0].startswith("oi_login_")
 
     # resolve: known buyers (the fast path) and new ones (the write path), each call
     # repeated so that PL/pgSQL may go generic; every call's plans are checked.
     for i in range(1, 8):
-        known = conn.execute("SELECT omni_identity.resolve_customer_cluster('big', %s)",
-                             (f"buyer{i}@shop.com",)).fetchone()[0]
-        got = plans(notices)
+        rows, got = call("SELECT omni_identity.resolve_customer_cluster('big', %s)", (f"buyer{i}@shop.com",))
         assert got and not wide_scans_of_tenant_tables(got), (i, wide_scans_of_tenant_tables(got))
-        assert known == db.scalar("SELECT cluster_id FROM omni_identity.customer_cluster_keys"
-                                  " WHERE tenant_id = 'big' AND key_value = %s", f"buyer{i}@shop.com")
+        assert rows[0][0] == db.scalar("SELECT cluster_id FROM omni_identity.customer_cluster_keys"
+                                       " WHERE tenant_id = 'big' AND key_value = %s", f"buyer{i}@shop.com")
     for i in range(1, 8):
-        conn.execute("SELECT omni_identity.resolve_customer_cluster('big', %s, %s)",
-                     (f"new{i}@shop.com", f"1198765432{i}"))
-        got = plans(notices)
-        assert not wide_scans_of_tenant_tables(got), (i, wide_scans_of_tenant_tables(got))
+        _, got = call("SELECT omni_identity.resolve_customer_cluster('big', %s, %s)",
+                      (f"new{i}@shop.com", f"1198765432{i}"))
+        assert got and not wide_scans_of_tenant_tables(got), (i, wide_scans_of_tenant_tables(got))
 
     # ingest: one sale of a known buyer.
     row = {"shop_id": "shop", "external_id": "new-1", "buyer_email": "buyer9@shop.com",
            "created_at": "2026-06-01T00:00:00Z", "amount": "1.00"}
-    conn.execute("SELECT * FROM omni_identity.ingest_sales('big', %s::jsonb)", (json.dumps([row]),))
-    got = plans(notices)
-    assert not wide_scans_of_tenant_tables(got), wide_scans_of_tenant_tables(got)
+    _, got = call("SELECT * FROM omni_identity.ingest_sales('big', %s::jsonb)", (json.dumps([row]),))
+    assert got and not wide_scans_of_tenant_tables(got), wide_scans_of_tenant_tables(got)
 
     # abstraction_buyer_v2: the cluster's sales through the customer_hash index.
-    rows = conn.execute("SELECT tenant_id FROM omni_identity.abstraction_buyer_v2('big', %s::jsonb, 1000)",
-                        (json.dumps({"email": "buyer7@shop.com"}),)).fetchall()
-    got = plans(notices)
+    rows, got = call("SELECT tenant_id FROM omni_identity.abstraction_buyer_v2('big', %s::jsonb, 1000)",
+                     (json.dumps({"email": "buyer7@shop.com"}),))
     assert not wide_scans_of_tenant_tables(got), wide_scans_of_tenant_tables(got)
     assert any(n.get("Index Name") == "omni_sales_customer_hash_idx" for s in got for n in nodes(s["plan"]))
     assert rows and {r[0] for r in rows} == {"big"}

@@ -207,9 +207,20 @@ INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, 
 VALUES ('ev-b', 'email', 'b@x.com', 1, now(), now());
 INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count, first_seen_at, last_seen_at)
 VALUES ('ev-b', 'email', 'b@x.com', 'phone', '+5511987654321', 1, now(), now());
--- The fold's work tables were created by this test's superuser; an application session
--- creates its own.
-DROP TABLE pg_temp.oi_cl_sale, pg_temp.oi_cl_occ, pg_temp.oi_cl_key, pg_temp.oi_cl_removed, pg_temp.oi_cl_counted;
+-- The pipeline's work tables were created by this test's superuser; an application
+-- session creates its own (on Citus, CREATE TEMP TABLE IF NOT EXISTS over a table of
+-- another owner is refused: "must be owner", so every one of them goes, not only the fold's).
+DO $$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN SELECT c.oid FROM pg_catalog.pg_class c
+                    WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind = 'r'
+                      AND c.relname LIKE 'oi\_%' LOOP
+        EXECUTE format('DROP TABLE %s', v_table);
+    END LOOP;
+END;
+$$;
 SELECT tests.act_as(current_setting('tests.app_login'), 'ev-a');
 SELECT is((SELECT count(*) FROM omni_identity.key_evidence), 5::bigint, 'key_evidence: reads its own tenant''s rows') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.key_evidence WHERE tenant_id <> 'ev-a' $$,

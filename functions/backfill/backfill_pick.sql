@@ -12,6 +12,13 @@
 -- ~100 unhashed rows and read them all by a bitmap scan, then sorted them: every batch
 -- read every sale still to do, so a backfill grew quadratically with the table
 -- (BENCHMARKS.md, figures from comments).
+-- On Citus the statement runs on the workers, where a function's SET clause does not
+-- reach: there the same three settings are sent as SET LOCAL around the statement (Citus
+-- sends a SET LOCAL on to the transaction's worker sessions when
+-- citus.propagate_set_commands = 'local', which the lab and docs/scale-out.md set), and
+-- set back to the workers' defaults after it. Without them the shard planned a bitmap
+-- scan and a sort and read every sale still to do per batch
+-- (tests_py/test_backfill_plans.py on the Citus lab).
 CREATE OR REPLACE FUNCTION omni_identity.backfill_pick(
       p_tenant_id        text
     , p_after_tenant_id  text
@@ -28,12 +35,18 @@ SET enable_sort = off
 SET jit = off
 AS $fn$
 DECLARE
-    v_n    integer;
-    v_skip text[] := '{}'::text[];
+    v_n     integer;
+    v_skip  text[] := '{}'::text[];
+    v_citus boolean := omni_identity.citus_active();
 BEGIN
     IF p_tenant_id IS NULL THEN
         SELECT coalesce(array_agg(j.tenant_id), '{}') INTO v_skip
           FROM omni_identity.job_tenant_skip j WHERE j.job = 'backfill';
+    END IF;
+    IF v_citus THEN
+        SET LOCAL enable_seqscan = off;
+        SET LOCAL enable_bitmapscan = off;
+        SET LOCAL enable_sort = off;
     END IF;
     IF p_sweep THEN
         INSERT INTO pg_temp.oi_bf_pick (tenant_id, id)
@@ -53,6 +66,11 @@ BEGIN
          LIMIT p_batch_size;
     END IF;
     GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_citus THEN
+        SET LOCAL enable_seqscan TO DEFAULT;
+        SET LOCAL enable_bitmapscan TO DEFAULT;
+        SET LOCAL enable_sort TO DEFAULT;
+    END IF;
     RETURN v_n;
 END;
 $fn$;

@@ -14,7 +14,8 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $fn$
 DECLARE
-    v_tenant text;
+    v_tenant   text;
+    v_clusters uuid[];
 BEGIN
     TRUNCATE pg_temp.oi_cl_exist, pg_temp.oi_cl_edge, pg_temp.oi_cl_edge2, pg_temp.oi_cl_comp;
 
@@ -33,16 +34,23 @@ BEGIN
                  LIMIT 1) c;
     ELSE
         -- Citus (citus_active): the clusters copied in per tenant by a statement routed
-        -- to its shard, then numbered from the temp table.
+        -- to its shard, then numbered from the temp table. The statement names the
+        -- tenant's clusters as an array and probes the primary key once per cluster
+        -- (LATERAL, LIMIT 1), as pipeline_keys does (a semi-join against an intermediate
+        -- result was planned on a never-analyzed shard as a scan of the tenant's clusters).
         TRUNCATE pg_temp.oi_cl_probe;
-        FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k
-                         WHERE k.cluster_id IS NOT NULL ORDER BY 1 LOOP
+        FOR v_tenant, v_clusters IN
+            SELECT k.tenant_id, array_agg(DISTINCT k.cluster_id)
+              FROM pg_temp.oi_cl_key k WHERE k.cluster_id IS NOT NULL
+             GROUP BY k.tenant_id ORDER BY 1 LOOP
             INSERT INTO pg_temp.oi_cl_probe (tenant_id, cluster_id, created_at)
-            SELECT cc.tenant_id, cc.cluster_id, cc.created_at
-              FROM omni_identity.customer_cluster cc
-             WHERE cc.tenant_id = v_tenant
-               AND cc.cluster_id IN (SELECT k.cluster_id FROM pg_temp.oi_cl_key k
-                                      WHERE k.tenant_id = v_tenant AND k.cluster_id IS NOT NULL);
+            SELECT v_tenant, u.cluster_id, c.created_at
+              FROM unnest(v_clusters) AS u(cluster_id)
+              CROSS JOIN LATERAL (
+                    SELECT cc.created_at
+                      FROM omni_identity.customer_cluster cc
+                     WHERE cc.tenant_id = v_tenant AND cc.cluster_id = u.cluster_id
+                     LIMIT 1) c;
         END LOOP;
         INSERT INTO pg_temp.oi_cl_exist (cnode, tenant_id, cluster_id, created_at)
         SELECT p_nodes + row_number() OVER (ORDER BY p.tenant_id, p.cluster_id)::integer,

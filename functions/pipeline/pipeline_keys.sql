@@ -21,6 +21,8 @@ AS $fn$
 DECLARE
     v_nodes  integer;
     v_tenant text;
+    v_types  text[];
+    v_values text[];
 BEGIN
     TRUNCATE pg_temp.oi_cl_sale, pg_temp.oi_cl_key, pg_temp.oi_cl_occ, pg_temp.oi_cl_removed;
 
@@ -60,23 +62,31 @@ BEGIN
                   CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
                  GROUP BY s.tenant_id, k.key_type, k.key_value) g;
     ELSE
-        -- Citus refuses the correlated probe: the distinct keys first, then per tenant
-        -- the known ones copied in by one statement routed to the tenant's shard (the
-        -- batch's keys go there as an intermediate result), then a join of temp tables.
+        -- Citus refuses the correlated probe against a temp table: the distinct keys
+        -- first, then per tenant the known ones copied in by one statement routed to the
+        -- tenant's shard, then a join of temp tables. The statement names the tenant's
+        -- keys as arrays (no temp table in it, so Citus sends it whole to the shard) and
+        -- probes the primary key once per key (LATERAL, LIMIT 1): a semi-join against the
+        -- keys shipped as an intermediate result was planned on a never-analyzed shard as
+        -- a scan of the tenant's keys (tests_py/test_tenancy_plans.py on the Citus lab).
         INSERT INTO pg_temp.oi_cl_key (tenant_id, key_type, key_value, min_node)
         SELECT s.tenant_id, k.key_type, k.key_value, min(s.node)
           FROM pg_temp.oi_cl_sale s
           CROSS JOIN LATERAL omni_identity.sale_keys(s.email, s.phone, s.document) k
          GROUP BY s.tenant_id, k.key_type, k.key_value;
         TRUNCATE pg_temp.oi_cl_probe;
-        FOR v_tenant IN SELECT DISTINCT k.tenant_id FROM pg_temp.oi_cl_key k ORDER BY 1 LOOP
+        FOR v_tenant, v_types, v_values IN
+            SELECT k.tenant_id, array_agg(k.key_type), array_agg(k.key_value)
+              FROM pg_temp.oi_cl_key k GROUP BY k.tenant_id ORDER BY 1 LOOP
             INSERT INTO pg_temp.oi_cl_probe (tenant_id, key_type, key_value, cluster_id)
-            SELECT ck.tenant_id, ck.key_type, ck.key_value, ck.cluster_id
-              FROM omni_identity.customer_cluster_keys ck
-             WHERE ck.tenant_id = v_tenant
-               AND (ck.key_type, ck.key_value) IN (SELECT k.key_type, k.key_value
-                                                     FROM pg_temp.oi_cl_key k
-                                                    WHERE k.tenant_id = v_tenant);
+            SELECT v_tenant, u.key_type, u.key_value, c.cluster_id
+              FROM unnest(v_types, v_values) AS u(key_type, key_value)
+              CROSS JOIN LATERAL (
+                    SELECT ck.cluster_id
+                      FROM omni_identity.customer_cluster_keys ck
+                     WHERE ck.tenant_id = v_tenant AND ck.key_type = u.key_type
+                       AND ck.key_value = u.key_value
+                     LIMIT 1) c;
         END LOOP;
         UPDATE pg_temp.oi_cl_key k
            SET cluster_id = p.cluster_id

@@ -214,8 +214,10 @@ BEGIN
         -- One read-only statement, the whole read of the fast path: (r) the removed-keys
         -- rule of its ≤ 3 values, written out — the rule of removed_keys (its home for
         -- every other caller; tests_py/test_resolve_removed.py holds the two to the same
-        -- answers): blocked by an exact global or tenant row (key_blocklist_exact_value_idx,
-        -- one probe per value), by a regex row of the value's type (the partial
+        -- answers): blocked by an exact global or tenant row (one probe of the full key of
+        -- key_blocklist_tenant_pattern_key per value and owner: with an OR of the two
+        -- owners, a never-analyzed copy of the table on a Citus worker was read from that
+        -- index's tenant_id IS NULL end, every global row per call), by a regex row of the value's type (the partial
         -- key_blocklist_regex_idx), or forgotten (one probe of forgotten_identifiers'
         -- primary key per key type, value_sha256 written out; an absent value probes
         -- nothing); then (k) the surviving keys probed by primary key (scalar subqueries:
@@ -265,12 +267,33 @@ BEGIN
                                  , coalesce(bool_or(x.t = 'document'), false) AS d
                               FROM (SELECT b.key_type
                                       FROM omni_identity.key_blocklist b
-                                     WHERE NOT b.is_regex
-                                       AND b.value_pattern = ANY (ARRAY[v_email, v_phone, v_document])
-                                       AND b.value_pattern = CASE b.key_type WHEN 'email' THEN v_email
-                                                                             WHEN 'phone' THEN v_phone
-                                                                             WHEN 'document' THEN v_document END
-                                       AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                     WHERE b.tenant_id IS NULL AND b.key_type = 'email'
+                                       AND b.value_pattern = v_email AND NOT b.is_regex
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.tenant_id IS NULL AND b.key_type = 'phone'
+                                       AND b.value_pattern = v_phone AND NOT b.is_regex
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.tenant_id IS NULL AND b.key_type = 'document'
+                                       AND b.value_pattern = v_document AND NOT b.is_regex
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.tenant_id = p_tenant_id AND b.key_type = 'email'
+                                       AND b.value_pattern = v_email AND NOT b.is_regex
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.tenant_id = p_tenant_id AND b.key_type = 'phone'
+                                       AND b.value_pattern = v_phone AND NOT b.is_regex
+                                    UNION ALL
+                                    SELECT b.key_type
+                                      FROM omni_identity.key_blocklist b
+                                     WHERE b.tenant_id = p_tenant_id AND b.key_type = 'document'
+                                       AND b.value_pattern = v_document AND NOT b.is_regex
                                     UNION ALL
                                     SELECT b.key_type
                                       FROM omni_identity.key_blocklist b

@@ -221,8 +221,11 @@ def test_automatic_mode_as_application(db, app_login):
 
 def test_automatic_mode_concurrent_inserts(db):
     """Several application connections insert sales of one tenant at once (single-row and
-    multi-row statements, keys shared across connections): every sale is clustered and
-    the clusters are the connected components of the keys."""
+    multi-row statements, keys shared across connections) while another links their keys
+    by resolve_customer_cluster (on Citus: the inserts' batches run on the tenant's
+    worker, the resolves are routed there from the coordinator; the tenant's locks are
+    taken on that worker by both): every sale is clustered and the clusters are the
+    connected components of the keys."""
     import threading
 
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
@@ -231,7 +234,9 @@ def test_automatic_mode_concurrent_inserts(db):
     plan = {c: [(f"c{c}s{i}", f"u{(c // 2) * 10 + i}@x.com" if i % 2 == 0 else None,
                  f"(11) 9{87650000 + c + i:08d}" if i % 2 == 1 or i % 3 == 0 else None)
                 for i in range(per_conn)] for c in range(n_conn)}
-    barrier = threading.Barrier(n_conn)
+    # Links across the connections' groups (e-mail of connections 0/1, phones of 2 and 3).
+    resolves = [(f"r{j}", f"u{j * 2}@x.com", f"(11) 9{87650000 + 2 + j * 2 + 1:08d}") for j in range(3)]
+    barrier = threading.Barrier(n_conn + 1)
     errors = []
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES ")
@@ -248,7 +253,17 @@ def test_automatic_mode_concurrent_inserts(db):
         except Exception as exc:  # reported below, in the test's thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(n_conn)]
+    def link():
+        try:
+            with db.connect_as("app", tenant=T) as app:
+                barrier.wait()
+                for _, email, phone in resolves:
+                    assert app.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s)",
+                                       (T, email, phone)).fetchone()[0] is not None
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(n_conn)] + [threading.Thread(target=link)]
     for t in threads:
         t.start()
     for t in threads:
@@ -256,7 +271,38 @@ def test_automatic_mode_concurrent_inserts(db):
     assert errors == []
     sales = [r for c in range(n_conn) for r in plan[c]]
     assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s", T) == len(sales)
-    assert _final_partition(db, T) == _components(sales)
+    ids = {r[0] for r in sales}
+    expected = {g & ids for g in _components(sales + resolves)} - {frozenset()}
+    assert len(expected) < len(_components(sales))   # the resolves do link groups
+    assert _final_partition(db, T) == expected
+
+
+def test_automatic_mode_and_a_batch_exclude_each_other(db):
+    """The trigger's batch takes the tenant's locks where the tenant's data is (on Citus:
+    on its worker, where the trigger runs), so it and a job's exclusive tenant lock exclude
+    each other both ways: an application's INSERT does not get past a job's lock held in
+    an open transaction (it retries, then OI035 and nothing is written), and a job cannot
+    take the lock while an INSERT's transaction is open (OI035). The same on one node."""
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " VALUES (%s, 's', %s, now(), 'ana@x.com')")
+    with db.connect_as("job", autocommit=False) as batch, db.connect_as("app", tenant=T) as app:
+        batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '1 second')", (T,))
+        with pytest.raises(psycopg.Error) as info:
+            app.execute(insert, (T, "l1"))
+        assert info.value.sqlstate == "OI035"
+        batch.commit()
+        app.execute(insert, (T, "l1"))
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'l1'") is not None
+    with db.connect_as("app", tenant=T, autocommit=False) as app, \
+            db.connect_as("job", autocommit=False) as batch:
+        app.execute(insert, (T, "l2"))
+        with pytest.raises(psycopg.Error) as info:
+            batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '100 milliseconds')", (T,))
+        assert info.value.sqlstate == "OI035"
+        batch.rollback()
+        app.commit()
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'l2'") is not None
 
 
 def test_automatic_mode_flag_and_distribute(db, app_login):

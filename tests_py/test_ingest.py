@@ -126,10 +126,19 @@ def _node_of(db, tenant: str):
                      " WHERE p.shardid = get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
 
 
+def _shard_of(db, tenant: str):
+    """The shard of omni_sales holding `tenant`'s rows (Citus only)."""
+    return db.scalar("SELECT get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
+
+
 def test_automatic_mode_trigger(db):
     """Automatic mode, the same on one node and through the Citus coordinator (the
     trigger then fires on the tenant's shard, on its worker: docs/scale-out.md)."""
     other = "other"
+    if _node_of(db, T) is not None:
+        # A tenant of T's shard: a statement writing two shards with automatic-mode rows is
+        # refused on Citus (test_automatic_mode_across_shards_fails_whole).
+        other = next(t for t in (f"other{i}" for i in range(64)) if _shard_of(db, t) == _shard_of(db, T))
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES (%s, 's', %s, now(), %s, %s)")
     db.execute(insert, T, "off1", "ana@x.com", None)
@@ -326,15 +335,13 @@ def test_automatic_mode_flag_and_distribute(db, app_login):
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'f1'") is not None
 
 
-def test_automatic_mode_across_nodes_fails_whole(db):
-    """On Citus a transaction whose automatic-mode rows are clustered on one worker and
-    that also writes on another node, or a COPY into omni_sales (Citus commits a COPY in
-    two phases), is refused as a whole at commit: the batch's temporary tables on the
-    worker cannot take part in a two-phase commit, and nothing is left written
-    unclustered. On one node the same writes commit, clustered."""
+def test_automatic_mode_across_shards_fails_whole(db):
+    """On Citus, what Citus commits in two phases is refused as a whole at commit when it
+    has automatic-mode rows (the batch's temporary tables on the worker cannot take part
+    in a two-phase commit): a transaction that also writes on another node, one statement
+    that writes two shards (even of one worker), a COPY into omni_sales. Nothing is left
+    written unclustered. On one node the same writes commit, clustered."""
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
-    near = _node_of(db, T)
-    far = next((t for t in (f"far{i}" for i in range(64)) if _node_of(db, t) != near), None)
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
               " VALUES (%s, 's', %s, now(), 'ana@x.com')")
     copy = "COPY public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email) FROM STDIN"
@@ -344,22 +351,33 @@ def test_automatic_mode_across_nodes_fails_whole(db):
             cp.write_row((T, "s", "cp1", "2026-01-01", "ana@x.com"))
             cp.write_row((T, "s", "cp2", "2026-01-01", "ana@x.com"))
 
-    with db.connect(autocommit=False) as c:
-        if near is None:
+    near = _node_of(db, T)
+    if near is None:
+        with db.connect(autocommit=False) as c:
             c.execute(insert, (T, "n1"))
             c.execute(insert, ("far", "n2"))
             c.commit()
             copy_two(c)
             c.commit()
-            assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
-                             " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
-            assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
-            return
-        assert far is not None
+        assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
+                         " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
+        assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
+        return
+    others = [f"other{i}" for i in range(64)]
+    far = next(t for t in others if _node_of(db, t) != near)
+    neighbour = next(t for t in others if _node_of(db, t) == near and _shard_of(db, t) != _shard_of(db, T))
+    # Two statements, on two workers; one statement, on two shards of one worker.
+    with db.connect(autocommit=False) as c:
         c.execute(insert, (T, "n1"))
         c.execute(insert, (far, "n2"))
         with pytest.raises(psycopg.Error) as exc:
             c.commit()
+        assert exc.value.sqlstate == "0A000"
+    with db.connect(autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as exc:
+            c.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+                      " VALUES (%s, 's', 'n3', now(), 'ana@x.com'), (%s, 's', 'n4', now(), 'ana@x.com')",
+                      (T, neighbour))
         assert exc.value.sqlstate == "0A000"
     with db.connect(autocommit=True) as c:
         with pytest.raises(psycopg.Error) as exc:

@@ -339,12 +339,16 @@ def test_automatic_mode_across_shards_fails_whole(db):
     """On Citus, what Citus commits in two phases is refused as a whole at commit when it
     has automatic-mode rows (the batch's temporary tables on the worker cannot take part
     in a two-phase commit): a transaction that also writes on another node, one statement
-    that writes two shards (even of one worker), a COPY into omni_sales. Nothing is left
+    that writes two shards (even of one worker), a COPY into omni_sales or an INSERT ...
+    SELECT (Citus runs it as a COPY). Nothing is left
     written unclustered. On one node the same writes commit, clustered."""
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
               " VALUES (%s, 's', %s, now(), 'ana@x.com')")
     copy = "COPY public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email) FROM STDIN"
+    # Citus runs an INSERT ... SELECT that it cannot push down to one shard as a COPY.
+    select_two = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+                  " SELECT %s, 's', 'is' || g, now(), 'ana@x.com' FROM generate_series(1, 2) g")
 
     def copy_two(conn):
         with conn.cursor().copy(copy) as cp:
@@ -358,6 +362,8 @@ def test_automatic_mode_across_shards_fails_whole(db):
             c.execute(insert, ("far", "n2"))
             c.commit()
             copy_two(c)
+            c.commit()
+            c.execute(select_two, (T,))
             c.commit()
         assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
                          " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
@@ -382,6 +388,9 @@ def test_automatic_mode_across_shards_fails_whole(db):
     with db.connect(autocommit=True) as c:
         with pytest.raises(psycopg.Error) as exc:
             copy_two(c)
+        assert exc.value.sqlstate == "0A000"
+        with pytest.raises(psycopg.Error) as exc:
+            c.execute(select_two, (T,))
         assert exc.value.sqlstate == "0A000"
     assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
 

@@ -228,6 +228,23 @@ def test_automatic_mode_as_application(db, app_login):
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE tenant_id = %s", T) == 1
 
 
+def test_automatic_mode_redacts_a_forgotten_value(db, app_login):
+    """A sale the application inserts with a forgotten e-mail is stored without it and
+    clustered by its other keys, as on one node (on Citus the redaction's UPDATE runs in
+    the trigger on the shard, where Citus allows only the local shard's tasks)."""
+    db.execute("INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256)"
+               " VALUES (%s, 'email', omni_identity.value_sha256('gone@x.com'))", T)
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    with db.connect_as(app_login, tenant=T) as app:
+        app.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+                    " VALUES (%s, 's', 'g1', now(), 'Gone@x.com', '(21) 99876-5432'),"
+                    "        (%s, 's', 'g2', now(), 'kept@x.com', '21998765432')", (T, T))
+    rows = dict((r[0], r[1:]) for r in db.rows(
+        "SELECT external_id, buyer_email, customer_hash FROM public.omni_sales WHERE tenant_id = %s", T))
+    assert rows["g1"][0] is None and rows["g2"][0] == "kept@x.com"
+    assert rows["g1"][1] is not None and rows["g1"][1] == rows["g2"][1]
+
+
 def test_automatic_mode_concurrent_inserts(db):
     """Several application connections insert sales of one tenant at once (single-row and
     multi-row statements, keys shared across connections) while another links their keys

@@ -128,10 +128,19 @@ def _node_of(db, tenant: str):
                      " WHERE p.shardid = get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
 
 
+def _shard_of(db, tenant: str):
+    """The shard of omni_sales holding `tenant`'s rows (Citus only)."""
+    return db.scalar("SELECT get_shard_id_for_distribution_column('public.omni_sales', %s::text)", tenant)
+
+
 def test_automatic_mode_trigger(db):
     """Automatic mode, the same on one node and through the Citus coordinator (the
     trigger then fires on the tenant's shard, on its worker: docs/scale-out.md)."""
     other = "other"
+    if _node_of(db, T) is not None:
+        # A tenant of T's shard: a statement writing two shards with automatic-mode rows is
+        # refused on Citus (test_automatic_mode_across_shards_fails_whole).
+        other = next(t for t in (f"other{i}" for i in range(64)) if _shard_of(db, t) == _shard_of(db, T))
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES (%s, 's', %s, now(), %s, %s)")
     db.execute(insert, T, "off1", "ana@x.com", None)
@@ -221,10 +230,30 @@ def test_automatic_mode_as_application(db, app_login):
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_merges WHERE tenant_id = %s", T) == 1
 
 
+def test_automatic_mode_redacts_a_forgotten_value(db, app_login):
+    """A sale the application inserts with a forgotten e-mail is stored without it and
+    clustered by its other keys, as on one node (on Citus the redaction's UPDATE runs in
+    the trigger on the shard, where Citus allows only the local shard's tasks)."""
+    db.execute("INSERT INTO omni_identity.forgotten_identifiers (tenant_id, key_type, value_sha256)"
+               " VALUES (%s, 'email', omni_identity.value_sha256('gone@x.com'))", T)
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    with db.connect_as(app_login, tenant=T) as app:
+        app.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
+                    " VALUES (%s, 's', 'g1', now(), 'Gone@x.com', '(21) 99876-5432'),"
+                    "        (%s, 's', 'g2', now(), 'kept@x.com', '21998765432')", (T, T))
+    rows = dict((r[0], r[1:]) for r in db.rows(
+        "SELECT external_id, buyer_email, customer_hash FROM public.omni_sales WHERE tenant_id = %s", T))
+    assert rows["g1"][0] is None and rows["g2"][0] == "kept@x.com"
+    assert rows["g1"][1] is not None and rows["g1"][1] == rows["g2"][1]
+
+
 def test_automatic_mode_concurrent_inserts(db):
     """Several application connections insert sales of one tenant at once (single-row and
-    multi-row statements, keys shared across connections): every sale is clustered and
-    the clusters are the connected components of the keys."""
+    multi-row statements, keys shared across connections) while another links their keys
+    by resolve_customer_cluster (on Citus: the inserts' batches run on the tenant's
+    worker, the resolves are routed there from the coordinator; the tenant's locks are
+    taken on that worker by both): every sale is clustered and the clusters are the
+    connected components of the keys."""
     import threading
 
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
@@ -233,7 +262,9 @@ def test_automatic_mode_concurrent_inserts(db):
     plan = {c: [(f"c{c}s{i}", f"u{(c // 2) * 10 + i}@x.com" if i % 2 == 0 else None,
                  f"(11) 9{87650000 + c + i:08d}" if i % 2 == 1 or i % 3 == 0 else None)
                 for i in range(per_conn)] for c in range(n_conn)}
-    barrier = threading.Barrier(n_conn)
+    # Links across the connections' groups (e-mail of connections 0/1, phones of 2 and 3).
+    resolves = [(f"r{j}", f"u{j * 2}@x.com", f"(11) 9{87650000 + 2 + j * 2 + 1:08d}") for j in range(3)]
+    barrier = threading.Barrier(n_conn + 1)
     errors = []
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email, buyer_phone)"
               " VALUES ")
@@ -250,7 +281,17 @@ def test_automatic_mode_concurrent_inserts(db):
         except Exception as exc:  # reported below, in the test's thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(c,)) for c in range(n_conn)]
+    def link():
+        try:
+            with db.connect_as("app", tenant=T) as app:
+                barrier.wait()
+                for _, email, phone in resolves:
+                    assert app.execute("SELECT omni_identity.resolve_customer_cluster(%s, %s, %s)",
+                                       (T, email, phone)).fetchone()[0] is not None
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(n_conn)] + [threading.Thread(target=link)]
     for t in threads:
         t.start()
     for t in threads:
@@ -258,7 +299,38 @@ def test_automatic_mode_concurrent_inserts(db):
     assert errors == []
     sales = [r for c in range(n_conn) for r in plan[c]]
     assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s", T) == len(sales)
-    assert _final_partition(db, T) == _components(sales)
+    ids = {r[0] for r in sales}
+    expected = {g & ids for g in _components(sales + resolves)} - {frozenset()}
+    assert len(expected) < len(_components(sales))   # the resolves do link groups
+    assert _final_partition(db, T) == expected
+
+
+def test_automatic_mode_and_a_batch_exclude_each_other(db):
+    """The trigger's batch takes the tenant's locks where the tenant's data is (on Citus:
+    on its worker, where the trigger runs), so it and a job's exclusive tenant lock exclude
+    each other both ways: an application's INSERT does not get past a job's lock held in
+    an open transaction (it retries, then OI035 and nothing is written), and a job cannot
+    take the lock while an INSERT's transaction is open (OI035). The same on one node."""
+    db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
+    insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+              " VALUES (%s, 's', %s, now(), 'ana@x.com')")
+    with db.connect_as("job", autocommit=False) as batch, db.connect_as("app", tenant=T) as app:
+        batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '1 second')", (T,))
+        with pytest.raises(psycopg.Error) as info:
+            app.execute(insert, (T, "l1"))
+        assert info.value.sqlstate == "OI035"
+        batch.commit()
+        app.execute(insert, (T, "l1"))
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'l1'") is not None
+    with db.connect_as("app", tenant=T, autocommit=False) as app, \
+            db.connect_as("job", autocommit=False) as batch:
+        app.execute(insert, (T, "l2"))
+        with pytest.raises(psycopg.Error) as info:
+            batch.execute("SELECT omni_identity.tenant_lock_exclusive(%s, '100 milliseconds')", (T,))
+        assert info.value.sqlstate == "OI035"
+        batch.rollback()
+        app.commit()
+    assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'l2'") is not None
 
 
 def test_automatic_mode_flag_and_distribute(db, app_login):
@@ -282,36 +354,45 @@ def test_automatic_mode_flag_and_distribute(db, app_login):
     assert db.scalar("SELECT customer_hash FROM public.omni_sales WHERE external_id = 'f1'") is not None
 
 
-def test_automatic_mode_across_nodes_fails_whole(db):
-    """On Citus a transaction whose automatic-mode rows are clustered on one worker and
-    that also writes on another node, or a COPY into omni_sales (Citus commits a COPY in
-    two phases), is refused as a whole at commit: the batch's temporary tables on the
-    worker cannot take part in a two-phase commit, and nothing is left written
-    unclustered. On one node the same writes commit, clustered."""
+def test_automatic_mode_across_shards_fails_whole(db):
+    """On Citus, what Citus commits in two phases is refused as a whole at commit when it
+    has automatic-mode rows (the batch's temporary tables on the worker cannot take part
+    in a two-phase commit): a transaction that also writes on another node, one statement
+    that writes two shards (even of one worker), a COPY into omni_sales or an INSERT ...
+    SELECT (Citus runs it as a COPY). Nothing is left
+    written unclustered. On one node the same writes commit, clustered."""
     db.execute("INSERT INTO omni_identity.settings (tenant_id, key, value) VALUES (%s, 'auto_resolve', 'true')", T)
-    near = _node_of(db, T)
-    far = next((t for t in (f"far{i}" for i in range(64)) if _node_of(db, t) != near), None)
     insert = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
               " VALUES (%s, 's', %s, now(), 'ana@x.com')")
     copy = "COPY public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email) FROM STDIN"
+    # Citus runs an INSERT ... SELECT that it cannot push down to one shard as a COPY.
+    select_two = ("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+                  " SELECT %s, 's', 'is' || g, now(), 'ana@x.com' FROM generate_series(1, 2) g")
 
     def copy_two(conn):
         with conn.cursor().copy(copy) as cp:
             cp.write_row((T, "s", "cp1", "2026-01-01", "ana@x.com"))
             cp.write_row((T, "s", "cp2", "2026-01-01", "ana@x.com"))
 
-    with db.connect(autocommit=False) as c:
-        if near is None:
+    near = _node_of(db, T)
+    if near is None:
+        with db.connect(autocommit=False) as c:
             c.execute(insert, (T, "n1"))
             c.execute(insert, ("far", "n2"))
             c.commit()
             copy_two(c)
             c.commit()
-            assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
-                             " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
-            assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
-            return
-        assert far is not None
+            c.execute(select_two, (T,))
+            c.commit()
+        assert db.scalar("SELECT count(DISTINCT customer_hash) FROM public.omni_sales"
+                         " WHERE tenant_id = %s AND customer_hash IS NOT NULL", T) == 1
+        assert db.scalar("SELECT count(*) FROM public.omni_sales WHERE customer_hash IS NULL") == 1   # far's
+        return
+    others = [f"other{i}" for i in range(64)]
+    far = next(t for t in others if _node_of(db, t) != near)
+    neighbour = next(t for t in others if _node_of(db, t) == near and _shard_of(db, t) != _shard_of(db, T))
+    # Two statements, on two workers; one statement, on two shards of one worker.
+    with db.connect(autocommit=False) as c:
         c.execute(insert, (T, "n1"))
         c.execute(insert, (far, "n2"))
         with pytest.raises(psycopg.Error) as exc:
@@ -319,7 +400,16 @@ def test_automatic_mode_across_nodes_fails_whole(db):
         assert exc.value.sqlstate == "0A000"
     with db.connect(autocommit=True) as c:
         with pytest.raises(psycopg.Error) as exc:
+            c.execute("INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, created_at, buyer_email)"
+                      " VALUES (%s, 's', 'n3', now(), 'ana@x.com'), (%s, 's', 'n4', now(), 'ana@x.com')",
+                      (T, neighbour))
+        assert exc.value.sqlstate == "0A000"
+    with db.connect(autocommit=True) as c:
+        with pytest.raises(psycopg.Error) as exc:
             copy_two(c)
+        assert exc.value.sqlstate == "0A000"
+        with pytest.raises(psycopg.Error) as exc:
+            c.execute(select_two, (T,))
         assert exc.value.sqlstate == "0A000"
     assert db.scalar("SELECT count(*) FROM public.omni_sales") == 0
 

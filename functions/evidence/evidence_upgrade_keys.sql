@@ -129,7 +129,23 @@ BEGIN
     ANALYZE pg_temp.oi_eu_key;
 
     -- Keys without evidence (see header).
-    IF NOT v_citus THEN
+    IF v_citus THEN
+        INSERT INTO pg_temp.oi_eu_ev (key_type, key_value, name, name_seen_at)
+        SELECT x.key_type, x.key_value, x.name, x.name_seen_at
+          FROM omni_identity.key_evidence x
+         WHERE x.tenant_id = p_tenant_id
+           AND (x.key_type, x.key_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
+        INSERT INTO pg_temp.oi_eu_kp (a_type, a_value, b_type, b_value)
+        SELECT p.a_type, p.a_value, p.b_type, p.b_value
+          FROM omni_identity.key_pairs p
+         WHERE p.tenant_id = p_tenant_id
+           AND (p.a_type, p.a_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
+    END IF;
+    -- ON CONFLICT alone skips the keys with evidence (one statement for one node and
+    -- Citus). Its rows returned: Citus then inserts them from an intermediate result,
+    -- where a plain INSERT ... SELECT would COPY them into the shard, which row-level
+    -- security refuses.
+    WITH ins AS (
         INSERT INTO omni_identity.key_evidence
                (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
         SELECT p_tenant_id, k.key_type, k.key_value, 1, s.at, s.at
@@ -144,46 +160,11 @@ BEGIN
                 SELECT CASE WHEN g.at IS NULL THEN k.created_at
                             WHEN g.value = k.key_value THEN g.at
                             ELSE least(k.created_at, g.at - interval '1 microsecond') END AS at) s
-         WHERE NOT EXISTS (SELECT 1 FROM omni_identity.key_evidence e
-                            WHERE e.tenant_id = p_tenant_id AND e.key_type = k.key_type
-                              AND e.key_value = k.key_value)
          ORDER BY k.key_type, k.key_value
-            ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING;
-    ELSE
-        INSERT INTO pg_temp.oi_eu_ev (key_type, key_value, name, name_seen_at)
-        SELECT x.key_type, x.key_value, x.name, x.name_seen_at
-          FROM omni_identity.key_evidence x
-         WHERE x.tenant_id = p_tenant_id
-           AND (x.key_type, x.key_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
-        INSERT INTO pg_temp.oi_eu_kp (a_type, a_value, b_type, b_value)
-        SELECT p.a_type, p.a_value, p.b_type, p.b_value
-          FROM omni_identity.key_pairs p
-         WHERE p.tenant_id = p_tenant_id
-           AND (p.a_type, p.a_value) IN (SELECT k.key_type, k.key_value FROM pg_temp.oi_eu_key k);
-        -- ON CONFLICT alone skips the keys with evidence. Its rows returned: Citus then
-        -- inserts them from an intermediate result, where a plain INSERT ... SELECT would
-        -- COPY them into the shard, which row-level security refuses.
-        WITH ins AS (
-            INSERT INTO omni_identity.key_evidence
-                   (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at)
-            SELECT p_tenant_id, k.key_type, k.key_value, 1, s.at, s.at
-              FROM pg_temp.oi_eu_key k
-              JOIN pg_temp.oi_eu_cluster c ON c.cluster_id = k.cluster_id
-              CROSS JOIN LATERAL (
-                    SELECT CASE k.key_type WHEN 'email' THEN c.email WHEN 'phone' THEN c.phone
-                                           ELSE c.document END AS value,
-                           CASE k.key_type WHEN 'email' THEN c.email_at WHEN 'phone' THEN c.phone_at
-                                           ELSE c.document_at END AS at) g
-              CROSS JOIN LATERAL (
-                    SELECT CASE WHEN g.at IS NULL THEN k.created_at
-                                WHEN g.value = k.key_value THEN g.at
-                                ELSE least(k.created_at, g.at - interval '1 microsecond') END AS at) s
-             ORDER BY k.key_type, k.key_value
-                ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING
-            RETURNING 1
-        )
-        SELECT count(*) INTO v_last_n FROM ins;
-    END IF;
+            ON CONFLICT (tenant_id, key_type, key_value) DO NOTHING
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_last_n FROM ins;
 
     -- The golden fields: the key holding a field's golden value is seen at its time.
     UPDATE omni_identity.key_evidence e SET last_seen_at = f.at

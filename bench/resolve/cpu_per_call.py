@@ -43,6 +43,19 @@ INSERT INTO omni_identity.customer_cluster_keys (tenant_id, key_type, key_value,
 SELECT 'cpu', k.key_type, CASE k.key_type WHEN 'email' THEN 'u' || i || '@cpu.com' ELSE '+55119' || (80000000 + i) END,
        md5('b' || i)::uuid
   FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone']) AS k(key_type)
+;;
+-- Their evidence, as the package records it (a returning buyer's pair is known).
+INSERT INTO omni_identity.key_pairs (tenant_id, a_type, a_value, b_type, b_value, seen_count,
+    first_seen_at, last_seen_at)
+SELECT 'cpu', 'email', 'u' || i || '@cpu.com', 'phone', '+55119' || (80000000 + i), 1, '2020-01-01', '2020-01-01'
+  FROM generate_series(1, %(n)s) AS i
+;;
+INSERT INTO omni_identity.key_evidence (tenant_id, key_type, key_value, inputs, first_seen_at, last_seen_at,
+    name, name_seen_at, linked_emails, linked_phones)
+SELECT 'cpu', k.key_type, CASE k.key_type WHEN 'email' THEN 'u' || i || '@cpu.com' ELSE '+55119' || (80000000 + i) END,
+       1, '2020-01-01', '2020-01-01', 'Old Buyer', '2020-01-01',
+       (k.key_type = 'phone')::integer, (k.key_type = 'email')::integer
+  FROM generate_series(1, %(n)s) AS i, unnest(ARRAY['email', 'phone']) AS k(key_type)
 """
 
 

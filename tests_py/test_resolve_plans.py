@@ -217,11 +217,13 @@ def shard_statements_of(db, conn, sql: str, *args) -> tuple[int, int]:
 # (and its foreign-key check) and the golden-record update. A call whose keys are all
 # removed stops after the first statement. require_tenant, the normalizers and the locks L0, L1 and L2 are expressions.
 # On Citus (statements on the shards, lock calls): a returning buyer the same two; a new
-# one NEWC (the re-probe of its keys, the cluster's insert and one INSERT ... VALUES per
-# key are statements of their own there, docs/scale-out.md; the foreign-key checks run
-# inside the inserts on the worker; its evidence's upsert); attaching a key ATTC; a call whose keys are all
+# one ten (the threshold with the re-probe of its keys, its evidence's upsert — Citus
+# sends it as more than one statement —, the re-probe of its keys, the cluster's insert
+# and one INSERT ... VALUES per key are statements of their own there,
+# docs/scale-out.md; the foreign-key checks run inside the inserts on the worker);
+# attaching a key ten; a call whose keys are all
 # removed one. Locks: L0 (shared) on every call, L1 and one L2 per key on a write path.
-CITUS_LIMITS = {"returning": (2, 1), "new": (7, 4), "attach": (7, 4), "no key": (1, 1)}
+CITUS_LIMITS = {"returning": (2, 1), "new": (10, 4), "attach": (10, 4), "no key": (1, 1)}
 
 
 @pytest.mark.parametrize("kind, limit", [("returning", 2), ("new", 7), ("attach", 9), ("no key", 1)])

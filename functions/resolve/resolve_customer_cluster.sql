@@ -217,8 +217,10 @@ BEGIN
         -- answers): blocked by an exact global or tenant row (one probe of the full key of
         -- key_blocklist_tenant_pattern_key per value and owner: with an OR of the two
         -- owners, a never-analyzed copy of the table on a Citus worker was read from that
-        -- index's tenant_id IS NULL end, every global row per call), by a regex row of the value's type (the partial
-        -- key_blocklist_regex_idx), or forgotten (one probe of forgotten_identifiers'
+        -- index's tenant_id IS NULL end, every global row per call), by a regex row of
+        -- the value's type (the partial key_blocklist_regex_idx; the owner as a CASE,
+        -- which no index serves, so the regex rows are never read from the global rows'
+        -- end of the unique key), or forgotten (one probe of forgotten_identifiers'
         -- primary key per key type, value_sha256 written out; an absent value probes
         -- nothing); then (k) the surviving keys probed by primary key (scalar subqueries:
         -- an index probe by construction, whatever the statistics) and (c) their cluster
@@ -298,7 +300,8 @@ BEGIN
                                     SELECT b.key_type
                                       FROM omni_identity.key_blocklist b
                                      WHERE b.is_regex
-                                       AND (b.tenant_id IS NULL OR b.tenant_id = p_tenant_id)
+                                       AND CASE WHEN b.tenant_id IS NULL THEN true
+                                                ELSE b.tenant_id = p_tenant_id END
                                        AND CASE b.key_type WHEN 'email' THEN v_email
                                                            WHEN 'phone' THEN v_phone
                                                            WHEN 'document' THEN v_document END ~ b.value_pattern

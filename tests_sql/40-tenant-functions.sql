@@ -139,24 +139,16 @@ SELECT tests.act_as(current_setting('tests.app_login'), 'tenant-a');
 SELECT throws_ok($$ SELECT omni_identity.backfill_customer_hash('tenant-a') $$, '42501', NULL, 'backfill: admin-only');
 SELECT throws_ok($$ SELECT omni_identity.reconcile_merges() $$, '42501', NULL, 'reconcile: admin-only');
 
--- Automatic mode on direct writes stays in the writer's tenant. Not supported on Citus
--- (docs/scale-out.md): set_flag refuses it (OI087) and a direct write stays unclustered.
-SELECT CASE WHEN current_setting('citus.version', true) IS NULL
-            THEN lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'auto_resolve', true) $$,
-                          'auto_resolve: turned on for the session tenant')
-            ELSE throws_ok($$ SELECT omni_identity.set_flag('tenant-a', 'auto_resolve', true) $$, 'OI087', NULL,
-                           'auto_resolve: refused on Citus')
-       END;
+-- Automatic mode on direct writes stays in the writer's tenant (on Citus too: the
+-- trigger runs on the tenant's shard, docs/scale-out.md "Automatic mode").
+SELECT lives_ok($$ SELECT omni_identity.set_flag('tenant-a', 'auto_resolve', true) $$,
+                'auto_resolve: turned on for the session tenant');
 SELECT lives_ok($$ INSERT INTO public.omni_sales (tenant_id, shop_id, external_id, buyer_email, created_at)
                    VALUES ('tenant-a', 'shop', 'direct-1', 'same@shop.com', '2026-01-04') $$,
                 'auto_resolve: the application writes a sale directly');
-SELECT CASE WHEN current_setting('citus.version', true) IS NULL
-            THEN is((SELECT customer_hash FROM public.omni_sales WHERE external_id = 'direct-1'),
-                    (SELECT customer_hash FROM public.omni_sales WHERE external_id = 'order-1'),
-                    'auto_resolve: the direct sale joins the session tenant''s customer')
-            ELSE is((SELECT customer_hash FROM public.omni_sales WHERE external_id = 'direct-1'), NULL,
-                    'auto_resolve: off on Citus, the direct sale waits for the backfill')
-       END;
+SELECT is((SELECT customer_hash FROM public.omni_sales WHERE external_id = 'direct-1'),
+          (SELECT customer_hash FROM public.omni_sales WHERE external_id = 'order-1'),
+          'auto_resolve: the direct sale joins the session tenant''s customer');
 
 RESET ROLE;
 COMMIT;

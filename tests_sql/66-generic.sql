@@ -30,8 +30,12 @@ SELECT omni_identity.resolve_customer_cluster('gen-r', 'e1@x.com', '11 3333-4444
 SELECT omni_identity.resolve_customer_cluster('gen-r', 'e2@x.com', '11 3333-4444', NULL, 'Two', '2024-01-02');
 SELECT is(pg_temp.clusters_of('gen-r', ARRAY['e1@x.com', 'e2@x.com']), 1::bigint,
           'at the threshold (two e-mails): the phone links') FROM pg_temp.one;
+-- (e1's cluster read first: on Citus a statement that calls resolve may not also read a
+-- distributed table, or it is pushed to the shard with the call.)
+CREATE TEMP TABLE gen_r_e1 AS
+SELECT cluster_id FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'gen-r' AND key_value = 'e1@x.com';
 SELECT isnt(omni_identity.resolve_customer_cluster('gen-r', 'e3@x.com', '11 3333-4444', NULL, 'Three', '2024-01-03'),
-            (SELECT cluster_id FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'gen-r' AND key_value = 'e1@x.com'),
+            (SELECT cluster_id FROM pg_temp.gen_r_e1),
             'resolve: the call that crosses the threshold marks the phone generic and links nothing through it') FROM pg_temp.one;
 SELECT is_empty($$ SELECT 1 FROM omni_identity.customer_cluster_keys
                     WHERE tenant_id = 'gen-r' AND key_type = 'phone' $$,
@@ -43,10 +47,6 @@ SELECT is((SELECT linked_emails FROM omni_identity.key_evidence
           3::bigint, 'the generic key keeps its evidence') FROM pg_temp.one;
 SELECT is(omni_identity.resolve_customer_cluster('gen-r', NULL, '(11) 3333-4444', NULL, NULL, '2024-01-04'),
           NULL, 'resolve: only a generic key → no cluster') FROM pg_temp.one;
--- (e1's cluster read first: on Citus a statement that calls resolve may not also read a
--- distributed table, or it is pushed to the shard with the call.)
-CREATE TEMP TABLE gen_r_e1 AS
-SELECT cluster_id FROM omni_identity.customer_cluster_keys WHERE tenant_id = 'gen-r' AND key_value = 'e1@x.com';
 SELECT is(omni_identity.resolve_customer_cluster('gen-r', 'e4@x.com', '(11) 3333-4444', NULL, NULL, '2024-01-05')
           = (SELECT cluster_id FROM pg_temp.gen_r_e1),
           false, 'resolve: a generic key links nothing (a new buyer stays apart)') FROM pg_temp.one;

@@ -201,3 +201,93 @@ def test_the_bind_parameter_tenant_fails_closed_on_citus(db):
         assert conn.execute("SELECT tenant_id FROM omni_identity.customer_cluster_keys").fetchall() == [("bind-a",)]
         assert conn.execute("SELECT omni_identity.resolve_customer_cluster('bind-a', 'a@x.com')").fetchone()[0]
     assert db.scalar("SELECT count(*) FROM omni_identity.customer_cluster_keys WHERE key_value = 'c@x.com'") == 0
+
+
+def test_a_worker_added_and_rebalanced_keeps_every_tenant_working(db, tmp_path):
+    """Adding a worker and rebalancing, as docs/scale-out.md tells a DBA (citus_add_node,
+    citus_rebalance_start and its wait, then migrate): the shards spread to the new worker,
+    migrate gives its copies of the routines the package's privileges (no PUBLIC
+    EXECUTE), every sale keeps its customer, and resolve, ingest and the queries work for
+    every tenant, as the application login, also for the tenants now on the new worker. On
+    one node the same data and calls run around a second migrate (no topology to change)."""
+    from harness import citus
+
+    tenants = [f"rb{i}" for i in range(8)]
+    for i, t in enumerate(tenants):
+        db.execute("SELECT * FROM omni_identity.ingest_sales(%s, %s::jsonb)", t,
+                   '[{"shop_id": "s", "external_id": "1", "created_at": "2024-01-01", "buyer_email": "a@x.com",'
+                   ' "buyer_phone": "11987654321"},'
+                   ' {"shop_id": "s", "external_id": "2", "created_at": "2024-01-02", "buyer_phone": "11987654321",'
+                   ' "buyer_document": "529.982.247-25"}]')
+    before = db.rows("SELECT tenant_id, external_id, customer_hash FROM public.omni_sales ORDER BY 1, 2")
+    assert len(before) == 16 and all(h is not None for _, _, h in before)
+
+    node = None
+    if _on_citus(db):
+        node = citus.Node(tmp_path / "worker3")
+        node.start()
+        try:
+            # The database on the new node, and the databases Citus's metadata names (the
+            # lab's template this test database was cloned from), which citus_add_node
+            # looks for there.
+            names = {db.name} | set(db.column(
+                "SELECT d.datname FROM pg_dist_object o JOIN pg_database d ON d.oid = o.objid"
+                " WHERE o.classid = 'pg_database'::regclass"))
+            with psycopg.connect(node.dsn("postgres"), autocommit=True) as c:
+                for name in sorted(names):
+                    c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            with psycopg.connect(node.dsn(db.name), autocommit=True) as c:
+                c.execute("CREATE EXTENSION citus")
+            # The lab's test logins were made on each node, outside Citus's propagation
+            # (a DBA's roles made through the coordinator reach a new node with it).
+            logins = db.rows("SELECT r.rolname, coalesce(array_agg(g.rolname) FILTER (WHERE g.rolname IS NOT NULL), '{}')"
+                             "  FROM pg_roles r LEFT JOIN pg_auth_members m ON m.member = r.oid"
+                             "  LEFT JOIN pg_roles g ON g.oid = m.roleid"
+                             " WHERE r.rolcanlogin AND NOT r.rolsuper GROUP BY r.rolname")
+            db.execute("SELECT citus_add_node('127.0.0.1', %s)", node.port())
+            with psycopg.connect(node.dsn(db.name), autocommit=True) as c:
+                for name, groups in logins:
+                    if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+                        c.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+                    for g in groups:
+                        c.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(g), sql.Identifier(name)))
+            db.execute("SELECT citus_rebalance_start(shard_transfer_mode := 'block_writes')")
+            db.execute("SELECT citus_rebalance_wait()")
+            assert db.scalar("SELECT count(*) FROM citus_shards WHERE nodeport = %s", node.port()) > 0
+            migrate.migrate(db.dsn)
+            with psycopg.connect(node.dsn(db.name), autocommit=True) as c:
+                public = c.execute(
+                    "SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'omni_identity'::regnamespace"
+                    "   AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a"
+                    "                                    WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))"
+                ).fetchone()[0]
+                routines = c.execute("SELECT count(*) FROM pg_proc p"
+                                     " WHERE p.pronamespace = 'omni_identity'::regnamespace").fetchone()[0]
+            assert routines > 50 and public == 0, (routines, public)
+            moved = db.scalar("SELECT count(DISTINCT tenant_id) FROM public.omni_sales s"
+                              " WHERE get_shard_id_for_distribution_column('public.omni_sales', s.tenant_id)"
+                              "       IN (SELECT shardid FROM citus_shards WHERE nodeport = %s)", node.port())
+            assert moved > 0, "some tenant lives on the new worker"
+            _after_the_change(db, tenants, before)
+        finally:
+            node.stop()
+    else:
+        migrate.migrate(db.dsn)
+        _after_the_change(db, tenants, before)
+
+
+def _after_the_change(db: Db, tenants: list[str], before: list) -> None:
+    assert db.rows("SELECT tenant_id, external_id, customer_hash FROM public.omni_sales ORDER BY 1, 2") == before
+    for t in tenants:
+        hash_ = next(h for tt, e, h in before if tt == t and e == "1")
+        with db.connect_as("app", t) as app:
+            assert app.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'a@x.com')",
+                               (t,)).fetchone()[0] == hash_
+            assert app.execute("SELECT omni_identity.resolve_customer_cluster(%s, 'b@x.com', '11987654321')",
+                               (t,)).fetchone()[0] == hash_
+            assert app.execute(
+                "SELECT inserted FROM omni_identity.ingest_sales(%s, %s::jsonb)",
+                (t, '[{"shop_id": "s", "external_id": "3", "created_at": "2024-01-03", "buyer_email": "b@x.com"}]')
+            ).fetchone()[0] == 1
+            assert app.execute("SELECT count(*) FROM omni_identity.abstraction_buyer_v2(%s, %s::jsonb)",
+                               (t, '{"email": "b@x.com"}')).fetchone()[0] == 3

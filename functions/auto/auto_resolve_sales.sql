@@ -42,9 +42,18 @@ BEGIN
                 v_on := pg_catalog.array_append(v_on, v_tenant);
             END IF;
         END LOOP;
-        IF pg_catalog.cardinality(v_on) = 0 THEN
-            RETURN NULL;
-        END IF;
+    ELSE
+        -- One statement: the statement's tenants whose flag is on (none: a cheap exit).
+        SELECT coalesce(pg_catalog.array_agg(t.tenant_id), '{}') INTO v_on
+          FROM (SELECT DISTINCT n.tenant_id FROM new_rows n WHERE n.customer_hash IS NULL) t
+         WHERE EXISTS (SELECT 1 FROM omni_identity.settings s
+                        WHERE s.tenant_id = t.tenant_id AND s.key = 'auto_resolve'
+                          AND s.value = 'true'::jsonb);
+    END IF;
+    IF pg_catalog.cardinality(v_on) = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF pg_catalog.current_setting('citus.version', true) IS NOT NULL THEN
         -- A worker set to propagate SET LOCAL itself (citus.propagate_set_commands =
         -- 'local' there, also what an ALTER DATABASE ... SET on the coordinator sends it)
         -- records the coordinator's whole command string with the application's SET LOCAL
@@ -64,25 +73,6 @@ BEGIN
                           HINT = 'Set citus.propagate_set_commands = ''local'' on the coordinator only (its postgresql.conf or ALTER SYSTEM there), not on the workers and not by ALTER DATABASE (docs/scale-out.md).';
             END IF;
         END IF;
-        PERFORM omni_identity.pipeline_temp_tables();
-        TRUNCATE pg_temp.oi_cluster_in;
-        INSERT INTO pg_temp.oi_cluster_in
-               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name)
-        SELECT n.tenant_id, n.id, n.created_at, n.buyer_email, n.buyer_phone, n.buyer_document,
-               n.buyer_name
-          FROM new_rows n
-         WHERE n.customer_hash IS NULL AND n.tenant_id = ANY (v_on);
-        ANALYZE pg_temp.oi_cluster_in;
-        PERFORM omni_identity.cluster_sales_batch();
-        RETURN NULL;
-    END IF;
-    -- Cheap exit when no tenant of the statement has the flag on.
-    IF NOT EXISTS (SELECT 1
-                     FROM (SELECT DISTINCT n.tenant_id FROM new_rows n WHERE n.customer_hash IS NULL) t
-                     JOIN omni_identity.settings s
-                       ON s.tenant_id = t.tenant_id AND s.key = 'auto_resolve'
-                    WHERE s.value = 'true'::jsonb) THEN
-        RETURN NULL;
     END IF;
     PERFORM omni_identity.pipeline_temp_tables();
     TRUNCATE pg_temp.oi_cluster_in;
@@ -91,10 +81,7 @@ BEGIN
     SELECT n.tenant_id, n.id, n.created_at, n.buyer_email, n.buyer_phone, n.buyer_document,
            n.buyer_name
       FROM new_rows n
-     WHERE n.customer_hash IS NULL
-       AND EXISTS (SELECT 1 FROM omni_identity.settings s
-                    WHERE s.tenant_id = n.tenant_id AND s.key = 'auto_resolve'
-                      AND s.value = 'true'::jsonb);
+     WHERE n.customer_hash IS NULL AND n.tenant_id = ANY (v_on);
     ANALYZE pg_temp.oi_cluster_in;
     PERFORM omni_identity.cluster_sales_batch();
     RETURN NULL;

@@ -96,12 +96,12 @@ def upload(conn, tenant: str, rows: list[dict]) -> tuple:
                 name_tenant(conn, tenant)
                 conn.execute(COPY_TABLE)
                 with conn.cursor().copy("COPY oi_copied_sales (row_no, reject_reason, shop_id, external_id,"
-                                        " created_at, buyer_email, buyer_phone, buyer_document, buyer_name)"
-                                        " FROM STDIN") as copy:
+                                        " created_at, buyer_email, buyer_phone, buyer_document, buyer_name,"
+                                        " status) FROM STDIN") as copy:
                     for n, r in enumerate(rows, start=2):
                         copy.write_row([n, None, r["shop_id"], r["external_id"], r["created_at"],
                                         *(r.get(k) for k in ("buyer_email", "buyer_phone", "buyer_document",
-                                                             "buyer_name"))])
+                                                             "buyer_name", "status"))])
                 return conn.execute("SELECT * FROM omni_identity.ingest_copied_sales(%s)", (tenant,)).fetchone()
         except psycopg.Error as exc:
             if exc.sqlstate != "OI035":
@@ -150,7 +150,14 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
             k = data.draw(st.integers(1, len(items)), label=f"{path} batch")
             ops.append((path, [row_of(i, s) for i, s in items[:k]]))
             items = items[k:]
-    ops += [(p, rows) for p, rows in ops if p in ("ingest", "upload") and data.draw(st.booleans(), label="resend")]
+    # A resend is the same rows, or the same rows with a new status (not an input either).
+    resends = []
+    for p, rows in ops:
+        if p in ("ingest", "upload") and data.draw(st.booleans(), label="resend"):
+            if data.draw(st.booleans(), label="resend changes the status"):
+                rows = [dict(r, status="refunded") for r in rows]
+            resends.append((p, rows))
+    ops += resends
     ops = data.draw(st.permutations(ops), label="ops")
     resolves = [s for _, s in by_path["resolve"]]
     lanes = [resolves[j::3] for j in range(3)]
@@ -208,6 +215,11 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
               for i, s in enumerate(sales)]
     assert len(ids) == sum(1 for s in sales if s["path"] != "resolve")
     assert_matches(stored_evidence(db, tenant), evidence(inputs, rules))
+    # The status of a sale is the one of the last batch that carried it.
+    last_status = {r["external_id"]: r.get("status") for p, rows in ops if p in ("ingest", "upload") for r in rows}
+    refunded = {ext for ext, st_ in last_status.items() if st_}
+    assert refunded == set(db.scalar("SELECT coalesce(array_agg(external_id), '{}') FROM public.omni_sales"
+                                     " WHERE tenant_id = %s AND status = 'refunded'", tenant))
 
     # Forgotten values are stored as NULL by every batch path.
     normal = {"buyer_email": ref.email, "buyer_phone": ref.phone, "buyer_document": ref.document}

@@ -4,7 +4,7 @@
 -- queued 'generic'), the split computes components of active keys only,
 -- threshold 0 = off — and resolve/ingest as the application login.
 BEGIN;
-SELECT plan(41);
+SELECT plan(44);
 -- On Citus, a statement whose only table is a tenant's distributed table is sent whole to
 -- the tenant's shard, the pgTAP call with it (and pgTAP's state is here): each assertion
 -- reads this local one-row table too, so Citus runs it here and only its subqueries there.
@@ -171,6 +171,20 @@ SELECT ok(EXISTS (SELECT FROM omni_identity.backfill_keyless k JOIN public.omni_
                     ON s.tenant_id = k.tenant_id AND s.id = k.sale_id
                    WHERE k.tenant_id = 'gen-dc' AND s.external_id = '4'),
           'ingest: the sale with only the generic phone is recorded as processed without a cluster');
+-- A resend that changes only the status is not an input (design §9.1): the sale has no
+-- customer_hash, and ingest must not cluster (and record) it again.
+SELECT is((SELECT (r.inserted, r.updated, r.clustered)::text
+             FROM omni_identity.ingest_sales('gen-dc', $j$[
+    {"shop_id": "s", "external_id": "4", "created_at": "2024-02-04", "buyer_phone": "11 3333-4444", "status": "refunded"},
+    {"shop_id": "s", "external_id": "3", "created_at": "2024-02-03", "buyer_email": "c@x.com", "buyer_phone": "11 3333-4444"}
+  ]$j$::jsonb) r),
+          '(0,1,0)', 'ingest: a status change of the generic-only sale is one update, clustered nowhere');
+SELECT is(pg_temp.counts('gen-dc'),
+          '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
+          'ingest: the status change is not recorded as an input');
+SELECT is((SELECT status || '/' || (customer_hash IS NULL) FROM public.omni_sales
+            WHERE tenant_id = 'gen-dc' AND external_id = '4'),
+          'refunded/true', 'ingest: the new status is stored, the sale still has no cluster');
 SELECT pg_temp.backfill_all('gen-dc');
 SELECT is(pg_temp.counts('gen-dc'),
           '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',

@@ -19,8 +19,12 @@
 -- batch_metrics.rejects_known) but not stored again; the stored one keeps the batch and
 -- row where it was first seen. An upsert that changes nothing (a resend) is neither
 -- inserted nor updated, is counted in batch_metrics.rows_unchanged, and is not
--- clustered again. An update that changes a buyer column clears customer_hash and
--- re-clusters the sale with its new identifiers (keys already linked stay linked).
+-- clustered again. An update that changes a buyer column or created_at clears
+-- customer_hash and re-clusters the sale with its new identifiers (keys already linked
+-- stay linked): a new input. An update of the other columns only is not an input (design
+-- §9.1): it keeps customer_hash, and a sale without one (no key, only generic or removed
+-- keys, or not yet processed) is updated by a second upsert that clusters nothing, so
+-- its evidence is not recorded again (the backfill takes a sale never processed).
 -- The exclusive tenant lock is taken before the upsert (lock order: tenant, then rows).
 CREATE OR REPLACE FUNCTION omni_identity.ingest_staged_sales(
       p_tenant_id text
@@ -170,6 +174,14 @@ BEGIN
                (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
                 EXCLUDED.buyer_document, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount,
                 EXCLUDED.currency, EXCLUDED.created_at)
+           -- A sale without customer_hash whose buyer columns and created_at stay is left
+           -- to the second upsert below: written here, it would be clustered (and its
+           -- evidence recorded) again.
+           AND (o.customer_hash IS NOT NULL
+                OR (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
+                   IS DISTINCT FROM
+                   (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                    EXCLUDED.buyer_document, EXCLUDED.created_at))
         RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
                   o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
     ), counted AS (
@@ -187,6 +199,48 @@ BEGIN
          WHERE w.customer_hash IS NULL
     )
     SELECT n_ins, n_upd INTO inserted, updated FROM counted;
+
+    -- The second upsert: the good rows the first one neither inserted nor updated are
+    -- resends, or sales without customer_hash whose other columns changed; those are
+    -- written here, and not clustered. Every good row exists now, so this inserts nothing
+    -- unless a sale was deleted meanwhile; such a row is new and clustered like the first
+    -- upsert's. Skipped when the first upsert wrote every good row (a batch of new sales).
+    IF inserted + updated < v_rows_in - rejected THEN
+        WITH written AS (
+            INSERT INTO public.omni_sales AS o
+                   (tenant_id, shop_id, gateway, external_id, buyer_email, buyer_phone, buyer_name,
+                    buyer_document, product_id, status, amount, currency, created_at)
+            SELECT p_tenant_id, c.shop_id, c.gateway, c.external_id, c.buyer_email, c.buyer_phone,
+                   c.buyer_name, c.buyer_document, c.product_id, c.status, c.amount, c.currency,
+                   c.created_at
+              FROM pg_temp.oi_ingest_checked c
+             WHERE c.reason IS NULL
+             ORDER BY c.row_no
+            ON CONFLICT (tenant_id, shop_id, gateway, external_id) DO UPDATE
+               SET product_id = EXCLUDED.product_id, status = EXCLUDED.status,
+                   amount = EXCLUDED.amount, currency = EXCLUDED.currency
+             WHERE o.customer_hash IS NULL
+               AND (o.product_id, o.status, o.amount, o.currency)
+                   IS DISTINCT FROM
+                   (EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount, EXCLUDED.currency)
+            RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
+                      o.buyer_name, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
+        ), counted AS (
+            SELECT count(*) FILTER (WHERE w.is_insert) AS n_ins,
+                   count(*) FILTER (WHERE NOT w.is_insert) AS n_upd
+              FROM written w
+        ), staged AS (
+            INSERT INTO pg_temp.oi_cluster_in
+                   (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
+                    row_ctid, evidence)
+            SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
+                   w.buyer_name, w.row_ctid,
+                   v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through
+              FROM written w
+             WHERE w.is_insert
+        )
+        SELECT inserted + n_ins, updated + n_upd INTO inserted, updated FROM counted;
+    END IF;
     SET LOCAL omni_identity.batch_writer = '';
 
     SELECT b.clustered, b.clusters_created, b.merges INTO clustered, v_created, merges

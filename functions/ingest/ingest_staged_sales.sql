@@ -23,8 +23,8 @@
 -- customer_hash and re-clusters the sale with its new identifiers (keys already linked
 -- stay linked): a new input. An update of the other columns only is not an input (design
 -- §9.1): it keeps customer_hash, and a sale without one (no key, only generic or removed
--- keys, or not yet processed) is updated by a second upsert that clusters nothing, so
--- its evidence is not recorded again (the backfill takes a sale never processed).
+-- keys, or not yet processed) is not clustered again, so its evidence is not recorded
+-- twice (the backfill takes a sale never processed).
 -- The exclusive tenant lock is taken before the upsert (lock order: tenant, then rows).
 CREATE OR REPLACE FUNCTION omni_identity.ingest_staged_sales(
       p_tenant_id text
@@ -146,66 +146,19 @@ BEGIN
     -- on the shard's worker, which Citus sends a SET LOCAL on to (set_config stays here).
     SET LOCAL omni_identity.batch_writer = 'on';
     TRUNCATE pg_temp.oi_cluster_in;
-    WITH written AS (
-        INSERT INTO public.omni_sales AS o
-               (tenant_id, shop_id, gateway, external_id, buyer_email, buyer_phone, buyer_name,
-                buyer_document, product_id, status, amount, currency, created_at)
-        SELECT p_tenant_id, c.shop_id, c.gateway, c.external_id, c.buyer_email, c.buyer_phone,
-               c.buyer_name, c.buyer_document, c.product_id, c.status, c.amount, c.currency,
-               c.created_at
-          FROM pg_temp.oi_ingest_checked c
-         WHERE c.reason IS NULL
-         ORDER BY c.row_no
-        ON CONFLICT (tenant_id, shop_id, gateway, external_id) DO UPDATE
-           SET buyer_email = EXCLUDED.buyer_email, buyer_phone = EXCLUDED.buyer_phone,
-               buyer_name = EXCLUDED.buyer_name, buyer_document = EXCLUDED.buyer_document,
-               product_id = EXCLUDED.product_id, status = EXCLUDED.status,
-               amount = EXCLUDED.amount, currency = EXCLUDED.currency,
-               created_at = EXCLUDED.created_at,
-               customer_hash = CASE
-                   WHEN (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
-                        IS DISTINCT FROM
-                        (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
-                         EXCLUDED.buyer_document, EXCLUDED.created_at)
-                   THEN NULL ELSE o.customer_hash END
-         WHERE (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.product_id,
-                o.status, o.amount, o.currency, o.created_at)
-               IS DISTINCT FROM
-               (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
-                EXCLUDED.buyer_document, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount,
-                EXCLUDED.currency, EXCLUDED.created_at)
-           -- A sale without customer_hash whose buyer columns and created_at stay is left
-           -- to the second upsert below: written here, it would be clustered (and its
-           -- evidence recorded) again.
-           AND (o.customer_hash IS NOT NULL
-                OR (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
-                   IS DISTINCT FROM
-                   (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
-                    EXCLUDED.buyer_document, EXCLUDED.created_at))
-        RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
-                  o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
-    ), counted AS (
-        SELECT count(*) FILTER (WHERE w.is_insert) AS n_ins,
-               count(*) FILTER (WHERE NOT w.is_insert) AS n_upd
-          FROM written w
-    ), staged AS (
-        INSERT INTO pg_temp.oi_cluster_in
-               (tenant_id, sale_id, seen_at, buyer_email, buyer_phone, buyer_document, buyer_name,
-                row_ctid, evidence)
-        SELECT p_tenant_id, w.id, w.created_at, w.buyer_email, w.buyer_phone, w.buyer_document,
-               w.buyer_name, w.row_ctid,
-               v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through
-          FROM written w
-         WHERE w.customer_hash IS NULL
-    )
-    SELECT n_ins, n_upd INTO inserted, updated FROM counted;
-
-    -- The second upsert: the good rows the first one neither inserted nor updated are
-    -- resends, or sales without customer_hash whose other columns changed; those are
-    -- written here, and not clustered. Every good row exists now, so this inserts nothing
-    -- unless a sale was deleted meanwhile; such a row is new and clustered like the first
-    -- upsert's. Skipped when the first upsert wrote every good row (a batch of new sales).
-    IF inserted + updated < v_rows_in - rejected THEN
+    inserted := 0;
+    updated := 0;
+    -- Two passes of one statement (design §9.1: an input is an insert, or a change of the
+    -- buyer columns or created_at). Pass 1 writes every change except those of a sale
+    -- without customer_hash whose buyer columns and created_at stay, and stages for the
+    -- batch core the rows it leaves without customer_hash: inserted, or re-keyed (a new
+    -- input; the hash is cleared) — or kept without one and re-keyed. Pass 2 writes the
+    -- changes pass 1 left (their buyer columns are equal, so writing every column only
+    -- changes the others) and stages none of them: clustered again, such a sale would be
+    -- recorded twice. A row pass 2 inserts (its sale was deleted meanwhile) is new and
+    -- staged. Pass 2 is skipped when pass 1 wrote every good row (a batch of new sales).
+    FOR v_pass IN 1..2 LOOP
+        EXIT WHEN v_pass = 2 AND inserted + updated = v_rows_in - rejected;
         WITH written AS (
             INSERT INTO public.omni_sales AS o
                    (tenant_id, shop_id, gateway, external_id, buyer_email, buyer_phone, buyer_name,
@@ -217,14 +170,30 @@ BEGIN
              WHERE c.reason IS NULL
              ORDER BY c.row_no
             ON CONFLICT (tenant_id, shop_id, gateway, external_id) DO UPDATE
-               SET product_id = EXCLUDED.product_id, status = EXCLUDED.status,
-                   amount = EXCLUDED.amount, currency = EXCLUDED.currency
-             WHERE o.customer_hash IS NULL
-               AND (o.product_id, o.status, o.amount, o.currency)
+               SET buyer_email = EXCLUDED.buyer_email, buyer_phone = EXCLUDED.buyer_phone,
+                   buyer_name = EXCLUDED.buyer_name, buyer_document = EXCLUDED.buyer_document,
+                   product_id = EXCLUDED.product_id, status = EXCLUDED.status,
+                   amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+                   created_at = EXCLUDED.created_at,
+                   customer_hash = CASE
+                       WHEN (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
+                            IS DISTINCT FROM
+                            (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                             EXCLUDED.buyer_document, EXCLUDED.created_at)
+                       THEN NULL ELSE o.customer_hash END
+             WHERE (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.product_id,
+                    o.status, o.amount, o.currency, o.created_at)
                    IS DISTINCT FROM
-                   (EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount, EXCLUDED.currency)
+                   (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                    EXCLUDED.buyer_document, EXCLUDED.product_id, EXCLUDED.status, EXCLUDED.amount,
+                    EXCLUDED.currency, EXCLUDED.created_at)
+               AND (o.customer_hash IS NOT NULL
+                    OR (o.buyer_email, o.buyer_phone, o.buyer_name, o.buyer_document, o.created_at)
+                       IS DISTINCT FROM
+                       (EXCLUDED.buyer_email, EXCLUDED.buyer_phone, EXCLUDED.buyer_name,
+                        EXCLUDED.buyer_document, EXCLUDED.created_at)) = (v_pass = 1)
             RETURNING o.id, o.created_at, o.buyer_email, o.buyer_phone, o.buyer_document,
-                      o.buyer_name, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
+                      o.buyer_name, o.customer_hash, (o.xmax = 0) AS is_insert, o.ctid AS row_ctid
         ), counted AS (
             SELECT count(*) FILTER (WHERE w.is_insert) AS n_ins,
                    count(*) FILTER (WHERE NOT w.is_insert) AS n_upd
@@ -237,10 +206,10 @@ BEGIN
                    w.buyer_name, w.row_ctid,
                    v_up_through IS NULL OR w.id < v_up_next OR w.id > v_up_through
               FROM written w
-             WHERE w.is_insert
+             WHERE w.customer_hash IS NULL AND (v_pass = 1 OR w.is_insert)
         )
         SELECT inserted + n_ins, updated + n_upd INTO inserted, updated FROM counted;
-    END IF;
+    END LOOP;
     SET LOCAL omni_identity.batch_writer = '';
 
     SELECT b.clustered, b.clusters_created, b.merges INTO clustered, v_created, merges

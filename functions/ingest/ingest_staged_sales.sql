@@ -152,7 +152,7 @@ BEGIN
     -- buyer columns or created_at). Pass 1 writes every change except those of a sale
     -- without customer_hash whose buyer columns and created_at stay, and stages for the
     -- batch core the rows it leaves without customer_hash: inserted, or re-keyed (a new
-    -- input; the hash is cleared) — or kept without one and re-keyed. Pass 2 writes the
+    -- input; the hash is cleared). Pass 2 writes the
     -- changes pass 1 left (their buyer columns are equal, so writing every column only
     -- changes the others) and stages none of them: clustered again, such a sale would be
     -- recorded twice. A row pass 2 inserts (its sale was deleted meanwhile) is new and

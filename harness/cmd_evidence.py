@@ -10,11 +10,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import psycopg
-
-from harness.cmd_jobs import (DEFAULT_MAX_WAIT_S, DEFAULT_QUEUE_AFTER_S, LOCK_QUEUE_WAIT,
-                              RETRY_SQLSTATES, Backoff, _check_batch_size, _job_settings,
-                              _Reporter, _warnings_to_stderr)
+from harness.cmd_jobs import (DEFAULT_MAX_WAIT_S, DEFAULT_QUEUE_AFTER_S, Backoff,
+                              _check_batch_size, _job_settings, _Reporter, _warnings_to_stderr,
+                              tenant_batch)
 from harness.dsn import connect, resolve_dsn, tenant_transaction
 
 
@@ -52,18 +50,10 @@ def evidence_upgrade(dsn: str, tenant: str | None = None, batch_size: int = 10_0
         with reporter_factory("evidence-upgrade", total, unit="units") as rep:
             backoff = Backoff("evidence-upgrade", max_wait, rep)
             while True:
-                queue = queue_after is not None and backoff.streak() >= queue_after
-                try:
-                    with tenant_transaction(conn, tenant):
-                        _job_settings(conn, LOCK_QUEUE_WAIT if queue else "0")
-                        n = conn.execute("SELECT omni_identity.evidence_upgrade_batch(%s, %s)",
-                                         (tenant, batch_size)).fetchone()[0]
-                except psycopg.Error as exc:
-                    if exc.sqlstate not in RETRY_SQLSTATES:
-                        raise
-                    backoff.retry(exc)
+                n = tenant_batch(conn, tenant, backoff, queue_after,
+                                 "SELECT omni_identity.evidence_upgrade_batch(%s, %s)", (tenant, batch_size))
+                if n is None:
                     continue
-                backoff.progressed()
                 if n == 0:
                     break
                 done += n

@@ -401,6 +401,19 @@ class Backoff:
             _report(self.rep, f"{self.job}: waited {waited:.2f}s ({self.tries} retries) for busy tenants")
             self.streak_started = None
 
+    def attempt(self, call):
+        """call() once and return its result; refused for a reason worth a retry
+        (RETRY_SQLSTATES), pause and return None (the caller tries again)."""
+        try:
+            out = call()
+        except psycopg.Error as exc:
+            if exc.sqlstate not in RETRY_SQLSTATES:
+                raise
+            self.retry(exc)
+            return None
+        self.progressed()
+        return out
+
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
@@ -453,6 +466,20 @@ def _job_settings(conn: psycopg.Connection, lock_wait: str = "0") -> None:
                  " set_config('omni_identity.tenant_lock_wait', %s, true)", (lock_wait,))
 
 
+def tenant_batch(conn: psycopg.Connection, tenant: str | None, backoff: Backoff,
+                 queue_after: float | None, sql: str, params: tuple):
+    """One batch of a job (`sql` returns one value) in its own transaction naming its
+    tenant, through backoff.attempt: None when refused. After `queue_after` seconds of
+    refusals (None: never) the try may queue for the tenant's lock (LOCK_QUEUE_WAIT)."""
+    queue = queue_after is not None and backoff.streak() >= queue_after
+
+    def call():
+        with tenant_transaction(conn, tenant):
+            _job_settings(conn, LOCK_QUEUE_WAIT if queue else "0")
+            return conn.execute(sql, params).fetchone()[0]
+    return backoff.attempt(call)
+
+
 def _server_now(conn: psycopg.Connection):
     return conn.execute("SELECT clock_timestamp()").fetchone()[0]
 
@@ -491,19 +518,11 @@ def backfill(dsn: str, tenant: str | None = None, batch_size: int = 10_000,
             backoff = Backoff("backfill", max_wait, rep)
             while True:
                 t0 = time.monotonic()
-                queue = queue_after is not None and backoff.streak() >= queue_after
-                try:
-                    with tenant_transaction(conn, tenant):
-                        _job_settings(conn, LOCK_QUEUE_WAIT if queue else "0")
-                        n = conn.execute("SELECT omni_identity.backfill_customer_hash(%s, %s)",
-                                         (tenant, size)).fetchone()[0]
-                except psycopg.Error as exc:
-                    if exc.sqlstate not in RETRY_SQLSTATES:
-                        raise
-                    backoff.retry(exc)
+                n = tenant_batch(conn, tenant, backoff, queue_after,
+                                 "SELECT omni_identity.backfill_customer_hash(%s, %s)", (tenant, size))
+                if n is None:
                     continue
                 elapsed_ms = (time.monotonic() - t0) * 1000
-                backoff.progressed()
                 if n == 0:
                     break
                 done += n
@@ -564,16 +583,10 @@ def evidence_fold_all(dsn: str, max_wait: float = DEFAULT_MAX_WAIT_S) -> int:
             "SELECT DISTINCT l.tenant_id FROM omni_identity.resolve_evidence_log l ORDER BY 1").fetchall()]
         backoff = Backoff("evidence fold", max_wait, None)
         for tenant in tenants:
-            while True:
-                try:
-                    folded += conn.execute("SELECT omni_identity.evidence_fold(%s)", (tenant,)).fetchone()[0]
-                except psycopg.Error as exc:
-                    if exc.sqlstate not in RETRY_SQLSTATES:
-                        raise
-                    backoff.retry(exc)
-                    continue
-                backoff.progressed()
-                break
+            while (n := backoff.attempt(lambda: conn.execute(
+                    "SELECT omni_identity.evidence_fold(%s)", (tenant,)).fetchone()[0])) is None:
+                pass
+            folded += n
     return folded
 
 
@@ -605,14 +618,10 @@ def reconcile_run(dsn: str, batch_size: int = 5_000, workers: int = 1,
                 with connect(dsn, autocommit=True) as c:
                     _warnings_to_stderr(c)
                     while True:
-                        try:
-                            n, kind = c.execute(RECONCILE_BATCH, (batch_size,)).fetchone()
-                        except psycopg.Error as exc:
-                            if exc.sqlstate not in RETRY_SQLSTATES:
-                                raise
-                            backoff.retry(exc)
+                        row = backoff.attempt(lambda: c.execute(RECONCILE_BATCH, (batch_size,)).fetchone())
+                        if row is None:
                             continue
-                        backoff.progressed()
+                        n, kind = row
                         if n == 0:
                             return
                         results[i].add(kind, n)

@@ -16,6 +16,7 @@ the backfill and reconcile as the job login (and all as the superuser).
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 
 from hypothesis import given, settings
@@ -172,7 +173,8 @@ def test_generic_sale_counted_once(module_db, app_login):
     """Fixed case: sales whose only key is the generic phone get no cluster (through
     ingest, automatic mode and the backfill); the backfill that later picks them, before and
     after the phone is active again and after a split left one without a cluster, records
-    none of them twice (inputs and pair counts equal the model's)."""
+    none of them twice, nor does a resend of the ingest batch that changes only the status
+    (inputs and pair counts equal the model's)."""
     run = Run(module_db, f"gc{next(_tenants)}-{app_login}", app_login,
               "superuser" if app_login == "superuser" else "job")
     buyers = [{"buyer_email": e, "buyer_phone": JUNK_PHONE, "buyer_document": None, "buyer_name": None, "minute": m}
@@ -185,6 +187,14 @@ def test_generic_sale_counted_once(module_db, app_login):
         run.do(run.app[0], "auto", [alone])
         run.do(run.app[0], "raw", [alone])
         drain_and_check(run)
+        # The ingest batch again with a new status: not an input (design §9.1), though its
+        # generic-only sale has no customer_hash; the status is stored.
+        _, rows = run.resent[0]
+        busy_retry(run.app[0], "SELECT inserted FROM omni_identity.ingest_sales(%s, %s::jsonb)",
+                   run.tenant, json.dumps([dict(r, status="refunded") for r in rows]))
+        drain_and_check(run)
+        assert module_db.scalar("SELECT count(*) FROM public.omni_sales WHERE tenant_id = %s"
+                                " AND status = 'refunded'", run.tenant) == len(rows)
         for t in (20, 2, 20):
             run.app[0].execute("SELECT omni_identity.set_setting(%s, 'generic_threshold', %s::jsonb)",
                                (run.tenant, str(t)))

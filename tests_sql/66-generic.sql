@@ -178,13 +178,13 @@ SELECT is((SELECT (r.inserted, r.updated, r.clustered)::text
     {"shop_id": "s", "external_id": "4", "created_at": "2024-02-04", "buyer_phone": "11 3333-4444", "status": "refunded"},
     {"shop_id": "s", "external_id": "3", "created_at": "2024-02-03", "buyer_email": "c@x.com", "buyer_phone": "11 3333-4444"}
   ]$j$::jsonb) r),
-          '(0,1,0)', 'ingest: a status change of the generic-only sale is one update, clustered nowhere');
+          '(0,1,0)', 'ingest: a status change of the generic-only sale is one update, clustered nowhere') FROM pg_temp.one;
 SELECT is(pg_temp.counts('gen-dc'),
           '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',
-          'ingest: the status change is not recorded as an input');
+          'ingest: the status change is not recorded as an input') FROM pg_temp.one;
 SELECT is((SELECT status || '/' || (customer_hash IS NULL) FROM public.omni_sales
             WHERE tenant_id = 'gen-dc' AND external_id = '4'),
-          'refunded/true', 'ingest: the new status is stored, the sale still has no cluster');
+          'refunded/true', 'ingest: the new status is stored, the sale still has no cluster') FROM pg_temp.one;
 SELECT pg_temp.backfill_all('gen-dc');
 SELECT is(pg_temp.counts('gen-dc'),
           '+551133334444=4 a@x.com=1 b@x.com=1 c@x.com=1 | a@x.com~+551133334444=1 b@x.com~+551133334444=1 c@x.com~+551133334444=1',

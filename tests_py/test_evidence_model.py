@@ -217,7 +217,7 @@ def test_evidence_of_every_path_matches_reference(module_db, app_login, data, sa
     assert_matches(stored_evidence(db, tenant), evidence(inputs, rules))
     # The status of a sale is the one of the last batch that carried it.
     last_status = {r["external_id"]: r.get("status") for p, rows in ops if p in ("ingest", "upload") for r in rows}
-    refunded = {ext for ext, st_ in last_status.items() if st_}
+    refunded = {ext for ext, status in last_status.items() if status}
     assert refunded == set(db.scalar("SELECT coalesce(array_agg(external_id), '{}') FROM public.omni_sales"
                                      " WHERE tenant_id = %s AND status = 'refunded'", tenant))
 

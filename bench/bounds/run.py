@@ -75,8 +75,8 @@ def make_tree(where: Path, bound: bool) -> None:
             (where / rel).write_text(text)
 
 
-def bench(tree: Path, script: str, *args: str) -> str:
-    print(f"=== {tree.name}: {script} {' '.join(args)} (load {Path('/proc/loadavg').read_text().split()[0]})",
+def bench(name: str, tree: Path, script: str, *args: str) -> str:
+    print(f"=== {name}: {script} {' '.join(args)} (load {Path('/proc/loadavg').read_text().split()[0]})",
           flush=True)
     out = subprocess.run([str(tree / ".venv" / "bin" / "python"), str(tree / "bench" / script), *args],
                          cwd=tree, check=True, capture_output=True, text=True).stdout
@@ -127,13 +127,13 @@ def main() -> int:
             make_tree(old, bound=False)
             make_tree(bound, bound=True)
             trees = {"old": old, "bound": bound, "tree": ROOT}
-            rates = {name: resolve_rates(bench(t, "resolve/run.py", "--dsn", server, "--clients", "4",
+            rates = {name: resolve_rates(bench(name, t, "resolve/run.py", "--dsn", server, "--clients", "4",
                                                "--seconds", str(args.seconds), "--repeat", str(args.repeat),
                                                "--clusters", str(args.clusters)))
                      for name, t in trees.items() if "resolve" in parts}
             times, floor = {}, 0.0
             for name, t in (trees.items() if "pipeline" in parts else ()):
-                times[name] = pipeline_times(bench(t, "pipeline/run.py", "--dsn", server, "--sales",
+                times[name] = pipeline_times(bench(name, t, "pipeline/run.py", "--dsn", server, "--sales",
                                                    str(args.sales), "--resolve-sample", "100"))
                 if name == "bound":
                     floor = write_once(server)
